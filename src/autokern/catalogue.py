@@ -1,0 +1,450 @@
+"""The kernel catalogue: the one place where every kernel's signature, shapes and docs live.
+
+Each backend (``autokern.original``, ``autokern.numba``, ``autokern.jax``) implements kernels
+with ``@implements(name)``, which attaches the docstring written here, gives the function the
+signature written here and runs the shared input checks of :mod:`autokern._validation` before
+the backend's own code.  The dispatcher, the tests and the benchmarks read this module; none of
+them lists kernels by hand.
+
+Shapes use the symbols of SPEC §1: ``K`` visibilities, ``M`` unmasked image pixels, ``Ny, Nx``
+the extent of the unmasked pixels, ``S`` source pixels, ``B`` mappings per image pixel, ``P``
+neighbours per source pixel, ``N`` a free column count.  ``"2Ny"`` etc. are derived dimensions.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+BACKEND_NAMES: tuple[str, ...] = ("original", "numba", "jax")
+
+_REQUIRED = inspect.Parameter.empty
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument: its name, the kind of value, its symbolic shape and its meaning.
+
+    ``kind`` is one of ``float``/``complex``/``int``/``bool`` (arrays of float64, complex128,
+    int64, bool), ``matrix`` (a float64 array or, on JAX, a BCOO), ``scalar`` (a Python float),
+    ``count`` (a positive int), ``grid_size`` (an int N or a pair (Ny, Nx)), ``shape`` (a pair of
+    positive ints), ``pair`` (a pair of floats), ``chunk`` (an int or ``"auto"``).
+    """
+
+    name: str
+    kind: str
+    shape: str = ""
+    doc: str = ""
+    default: Any = _REQUIRED
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return tuple(self.shape.split())
+
+    def describe(self) -> str:
+        trailing = "," if len(self.dims) == 1 else ""
+        shape = f"({', '.join(self.dims)}{trailing})" if self.shape else ""
+        kind = {
+            "float": "float64 array",
+            "complex": "complex128 array",
+            "int": "int64 array",
+            "bool": "bool array",
+            "matrix": "float64 array",
+        }.get(self.kind, self.kind)
+        head = f"{self.name} : {kind} {shape}".rstrip()
+        if self.default is not _REQUIRED:
+            head += f", default {self.default!r}"
+        return f"{head}\n    {self.doc}"
+
+
+def _arg(name: str, **override: Any) -> Arg:
+    """An argument from the glossary, optionally with a different default."""
+    base = GLOSSARY[name]
+    return Arg(**{**base.__dict__, **override})
+
+
+GLOSSARY: dict[str, Arg] = {
+    a.name: a
+    for a in [
+        Arg("shape_native", "shape", doc="(N', N') shape of the real-space mask, in pixels."),
+        Arg("pixel_scales", "pair", doc="(dy, dx) pixel scales in arcseconds."),
+        Arg("radius", "scalar", doc="Mask radius in arcseconds."),
+        Arg("centre", "pair", doc="(y, x) centre of the mask in arcseconds."),
+        Arg("data", "complex", "K", "Visibilities V_k."),
+        Arg("noise_map", "complex", "K", "Noise σ_k: real part for Re V, imaginary for Im V."),
+        Arg("noise_map_real", "float", "K", "Real part of the noise map, Re σ_k."),
+        Arg("uv_wavelengths", "float", "K 2", "Baselines (u, v) in wavelengths."),
+        Arg(
+            "grid_radians_slim",
+            "float",
+            "M 2",
+            "(y, x) of each unmasked pixel in radians, slim (row-major) order.",
+        ),
+        Arg(
+            "grid_radians_2d",
+            "float",
+            "Gy Gx 2",
+            "Native (y, x) grid in radians, y = y0 - i d, x = x0 + j d; at least (Ny, Nx).",
+        ),
+        Arg(
+            "shape_masked_pixels_2d",
+            "shape",
+            doc="(Ny, Nx) extent of the unmasked pixels, in pixels.",
+        ),
+        Arg("grid_size", "grid_size", doc="Extent N (square) or (Ny, Nx), in pixels."),
+        Arg("pixel_scale", "scalar", doc="Pixel scale d in arcseconds (square pixels)."),
+        Arg(
+            "native_index_for_slim_index",
+            "int",
+            "M 2",
+            "(row, col) of each unmasked pixel on the native grid.",
+        ),
+        Arg("w_tilde", "float", "M M", "Dense W̃ (symmetric)."),
+        Arg("w_compact", "float", "Ny 2Nx-1", "W̃ on the half-plane of lattice offsets."),
+        Arg("w_tilde_preload", "float", "2Ny 2Nx", "W̃ lags in FFT wrap-around order."),
+        Arg("curvature_preload", "float", "2Ny 2Nx", "W̃ lags in FFT wrap-around order."),
+        Arg(
+            "pix_indexes_for_sub_slim_index",
+            "int",
+            "M B",
+            "Source pixel of each mapping entry, -1 for none.",
+        ),
+        Arg("pix_weights_for_sub_slim_index", "float", "M B", "Weight of each mapping entry."),
+        Arg(
+            "pix_size_for_sub_slim_index",
+            "int",
+            "M",
+            "Number of valid entries in each row of the mapping.",
+        ),
+        Arg("pixels", "count", doc="Number of source pixels S."),
+        Arg("pix_pixels", "count", doc="Number of source pixels S."),
+        Arg("mapping_matrix", "matrix", "M S", "Dense mapping matrix T."),
+        Arg("dirty_image", "float", "M", "Noise-weighted dirty image d (SPEC §3)."),
+        Arg("matrix", "float", "M ...", "Any array whose first axis is image pixels."),
+        Arg("neighbors", "int", "S P", "Neighbours of each source pixel, -1 padded."),
+        Arg("neighbors_sizes", "int", "S", "Number of valid neighbours of each source pixel."),
+        Arg("coefficient", "scalar", doc="Regularization coefficient λ.", default=1.0),
+        Arg("data_vector", "float", "S", "D = Tᵀ d."),
+        Arg("curvature_reg_matrix", "float", "S S", "F + H, symmetric positive definite."),
+        Arg(
+            "chunk_size",
+            "chunk",
+            doc=(
+                'Visibilities per chunk of the reduction over K, or "auto" for the largest '
+                "chunk whose work space fits autokern's memory budget "
+                "(AUTOKERN_CHUNK_BUDGET_MB, default 256 MB)."
+            ),
+            default="auto",
+        ),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A catalogue entry: what a kernel computes and the arguments it takes."""
+
+    name: str
+    family: str
+    module: str
+    args: tuple[Arg, ...]
+    returns: str
+    summary: str
+    maths: str = ""
+    backends: tuple[str, ...] = BACKEND_NAMES
+    notes: str = ""
+    #: dims of the largest array the kernel allocates, checked against the memory budget
+    largest_array: str = ""
+    #: what to call instead when ``largest_array`` does not fit
+    alternative: str = ""
+    #: for a kernel the reference backend lacks: the kernel that computes the same numbers
+    same_as: str = ""
+    implementations: dict[str, Callable[..., Any]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @property
+    def signature(self) -> inspect.Signature:
+        params = []
+        for a in self.args:
+            kind = (
+                inspect.Parameter.KEYWORD_ONLY
+                if a.kind == "chunk"
+                else inspect.Parameter.POSITIONAL_OR_KEYWORD
+            )
+            params.append(inspect.Parameter(a.name, kind, default=a.default))
+        return inspect.Signature(params)
+
+    @property
+    def doc(self) -> str:
+        parts = [self.summary]
+        if self.maths:
+            parts.append(inspect.cleandoc(self.maths))
+        if self.notes:
+            parts.append(inspect.cleandoc(self.notes))
+        params = "\n".join(a.describe() for a in self.args)
+        parts.append(f"Parameters\n----------\n{params}")
+        parts.append(f"Returns\n-------\n{self.returns}")
+        return "\n\n".join(parts) + "\n"
+
+
+def _kernel(name: str, family: str, module: str, argnames: str, returns: str, summary: str,
+            **kw: Any) -> Kernel:
+    args = tuple(_arg(n) for n in argnames.split())
+    overrides = kw.pop("arg_overrides", {})
+    args = tuple(_arg(a.name, **overrides[a.name]) if a.name in overrides else a for a in args)
+    return Kernel(name, family, module, args, returns, summary, **kw)
+
+
+_MAPPING = "pix_indexes_for_sub_slim_index pix_weights_for_sub_slim_index pixels"
+_COMPACT_CURV = (
+    "w_compact native_index_for_slim_index pix_indexes_for_sub_slim_index "
+    "pix_weights_for_sub_slim_index pixels"
+)
+_LIKELIHOOD_TAIL = (
+    "pix_indexes_for_sub_slim_index pix_weights_for_sub_slim_index neighbors neighbors_sizes "
+    "coefficient"
+)
+_USE_COMPACT = (
+    "w_compact_curvature_interferometer_from with "
+    "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from (never forms W̃)"
+)
+_W_TILDE_MATHS = """
+    W̃[i, j] = Σ_k cos(2π[(x_i - x_j) u_k + (y_i - y_j) v_k]) / (Re σ_k)²
+"""
+_COMPACT_MATHS = """
+    w_compact[a, b + Nx - 1] = Σ_k cos(2π d (b u_k - a v_k)) / (Re σ_k)²,
+    a ∈ [0, Ny), b ∈ (-Nx, Nx), d = pixel_scale · π / 648000 (radians);
+    W̃[i, j] = w_compact[|a|, sign(a) b + Nx - 1] with (a, b) = (row_i - row_j, col_i - col_j)
+    and sign(0) = +1.
+"""
+_PRELOAD_LAYOUT = """
+    preload[p mod 2Ny, q mod 2Nx] = W̃ for the lag (row_j - row_i, col_j - col_i) = (p, q),
+    |p| < Ny, |q| < Nx (FFT wrap-around order); the Nyquist row Ny and column Nx are zero.
+"""
+_CURVATURE_MATHS = "F = Tᵀ W̃ T, with T[m, s] = Σ_b weights[m, b] for indexes[m, b] == s."
+_EVIDENCE_MATHS = """
+    s = (F + H)⁻¹ D,  χ² = sᵀ F s - 2 sᵀ D + Σ_k (Re V_k / Re σ_k)² + (Im V_k / Im σ_k)²,
+    log L = -½ [χ² + sᵀ H s + log det(F + H) - log det(H) + noise_normalization],
+    with one Cholesky factorisation of F + H for both the solve and its log determinant.
+    S is read from neighbors.shape[0].
+"""
+
+KERNELS: dict[str, Kernel] = {
+    k.name: k
+    for k in [
+        _kernel(
+            "mask_2d_centres_from", "grid", "grid", "shape_native pixel_scales centre",
+            "(y, x) centre of the mask in (fractional) pixel coordinates",
+            "Centre of a mask in pixel coordinates, rows counted from the top.",
+            maths="""
+                y_c = (N'_y - 1) / 2 - centre_y / dy,   x_c = (N'_x - 1) / 2 + centre_x / dx
+            """,
+        ),
+        _kernel(
+            "mask_2d_circular_from", "grid", "grid", "shape_native pixel_scales radius centre",
+            "(N', N') bool array, True = masked",
+            "Circular real-space mask: a pixel is unmasked when its centre lies within radius.",
+            arg_overrides={"centre": {"default": (0.0, 0.0)}},
+        ),
+        _kernel(
+            "w_tilde_data_interferometer_from", "reductions", "w_tilde",
+            "data noise_map uv_wavelengths grid_radians_slim chunk_size",
+            "(M,) float64 dirty image",
+            "Noise-weighted dirty image (adjoint DFT of the data), SPEC §3.",
+            maths="""
+                phase_ik = 2π (x_i u_k + y_i v_k)
+                dirty[i] = Σ_k (Re V_k / (Re σ_k)²) cos(phase_ik)
+                           - (Im V_k / (Im σ_k)²) sin(phase_ik)
+            """,
+        ),
+        _kernel(
+            "w_tilde_curvature_interferometer_from", "reductions", "w_tilde",
+            "noise_map_real uv_wavelengths grid_radians_slim chunk_size",
+            "(M, M) float64 W̃, symmetric",
+            "Dense NUFFT precision matrix W̃ (M × M: 39 GB at M = 70 000; prefer w-compact).",
+            maths=_W_TILDE_MATHS, largest_array="M M", alternative=_USE_COMPACT,
+        ),
+        _kernel(
+            "w_tilde_curvature_preload_interferometer_from", "reductions", "w_tilde",
+            "noise_map_real uv_wavelengths shape_masked_pixels_2d grid_radians_2d chunk_size",
+            "(2Ny, 2Nx) float64 preload",
+            "W̃ for every lattice lag, in the downstream library's preload layout.",
+            maths=_W_TILDE_MATHS + _PRELOAD_LAYOUT,
+        ),
+        _kernel(
+            "w_compact_curvature_interferometer_from", "reductions", "w_tilde",
+            "grid_size noise_map_real uv_wavelengths pixel_scale chunk_size",
+            "(Ny, 2Nx - 1) float64 w-compact",
+            "W̃ on the half-plane of lattice offsets (cos is even, so half holds all of it).",
+            maths=_COMPACT_MATHS,
+        ),
+        _kernel(
+            "w_tilde_via_preload_from", "expansions", "w_tilde",
+            "w_tilde_preload native_index_for_slim_index",
+            "(M, M) float64 W̃",
+            "Expand a preload to dense W̃.",
+            maths="W̃[i, j] = preload[(r_j - r_i) mod 2Ny, (c_j - c_i) mod 2Nx]",
+            largest_array="M M", alternative=_USE_COMPACT,
+        ),
+        _kernel(
+            "w_tilde_via_compact_from", "expansions", "w_tilde",
+            "w_compact native_index_for_slim_index",
+            "(M, M) float64 W̃",
+            "Expand w-compact to dense W̃.",
+            maths=_COMPACT_MATHS, largest_array="M M", alternative=_USE_COMPACT,
+        ),
+        _kernel(
+            "w_compact_from_preload", "expansions", "w_tilde", "w_tilde_preload",
+            "(Ny, 2Nx - 1) float64 w-compact",
+            "Exact re-indexing of a preload into w-compact.",
+            maths=_PRELOAD_LAYOUT,
+        ),
+        _kernel(
+            "preload_from_w_compact", "expansions", "w_tilde", "w_compact",
+            "(2Ny, 2Nx) float64 preload",
+            "Exact re-indexing of w-compact into the preload layout.",
+            maths=_PRELOAD_LAYOUT,
+        ),
+        _kernel(
+            "mapping_matrix_from", "mapping", "mapping", _MAPPING,
+            "(M, S) float64 T",
+            "Dense mapping matrix from its sparse (indexes, weights) form.",
+            maths="T[m, s] = Σ_b weights[m, b] for indexes[m, b] == s; -1 entries add nothing.",
+        ),
+        _kernel(
+            "mapping_matrix_from_BCOO", "mapping", "mapping", _MAPPING,
+            "jax.experimental.sparse.BCOO (M, S)",
+            "Mapping matrix as a JAX BCOO sparse matrix (-1 entries dropped).",
+            backends=("jax",), same_as="mapping_matrix_from",
+        ),
+        _kernel(
+            "data_vector_from", "mapping", "mapping", "mapping_matrix dirty_image",
+            "(S,) float64 D",
+            "Data vector D = Tᵀ d.",
+        ),
+        _kernel(
+            "curvature_matrix_via_w_tilde_from", "curvature", "curvature",
+            "w_tilde mapping_matrix", "(S, S) float64 F",
+            "Curvature matrix from dense W̃ and dense T.", maths=_CURVATURE_MATHS,
+        ),
+        _kernel(
+            "curvature_matrix_via_w_tilde_sparse_mapping_matrix_from", "curvature", "curvature",
+            "w_tilde " + _MAPPING, "(S, S) float64 F",
+            "Curvature matrix from dense W̃ and the sparse mapping.", maths=_CURVATURE_MATHS,
+        ),
+        _kernel(
+            "curvature_matrix_via_w_compact_sparse_mapping_matrix_from", "curvature",
+            "curvature", _COMPACT_CURV, "(S, S) float64 F",
+            "Curvature matrix from w-compact in two passes: Ω = W̃ T (M × S), then Tᵀ Ω.",
+            maths=_CURVATURE_MATHS, largest_array="M S",
+            alternative="curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
+        ),
+        _kernel(
+            "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from", "curvature",
+            "curvature", _COMPACT_CURV, "(S, S) float64 F",
+            "Curvature matrix from w-compact with no M × S intermediate (output-sized memory).",
+            maths=_CURVATURE_MATHS,
+        ),
+        _kernel(
+            "curvature_matrix_via_w_compact_sparse_mapping_matrix_from_BCOO", "curvature",
+            "curvature", _COMPACT_CURV, "(S, S) float64 F",
+            "Curvature matrix from w-compact with T as a JAX BCOO matrix.",
+            maths=_CURVATURE_MATHS, backends=("jax",),
+            same_as="curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
+        ),
+        _kernel(
+            "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from", "curvature",
+            "curvature",
+            "curvature_preload pix_indexes_for_sub_slim_index pix_size_for_sub_slim_index "
+            "pix_weights_for_sub_slim_index native_index_for_slim_index pix_pixels",
+            "(S, S) float64 F",
+            "Curvature matrix from the preload and the sparse mapping (entries past "
+            "pix_size_for_sub_slim_index are ignored).",
+            maths=_CURVATURE_MATHS + "\n" + _PRELOAD_LAYOUT,
+        ),
+        _kernel(
+            "sparse_mapping_matrix_transpose_matmul", "curvature", "mapping",
+            "matrix " + _MAPPING, "(S, ...) float64 Tᵀ @ matrix",
+            "Tᵀ @ matrix with T in its sparse form.",
+        ),
+        _kernel(
+            "constant_regularization_matrix_from", "solve", "likelihood",
+            "coefficient neighbors neighbors_sizes", "(S, S) float64 H",
+            "Constant regularization matrix.",
+            maths="""
+                H[i, i] = 1e-8 + λ² neighbors_sizes[i];  H[i, j] -= λ² for each neighbour j of i
+                (the first neighbors_sizes[i] entries of row i; -1 entries add nothing).
+            """,
+            arg_overrides={"coefficient": {"default": _REQUIRED}},
+        ),
+        _kernel(
+            "reconstruction_positive_negative_from", "solve", "likelihood",
+            "data_vector curvature_reg_matrix", "(S,) float64 s",
+            "Linear source reconstruction s = (F + H)⁻¹ D by Cholesky.",
+        ),
+        _kernel(
+            "noise_normalization_complex_from", "solve", "likelihood", "noise_map",
+            "float",
+            "Σ_k log(2π (Re σ_k)²) + log(2π (Im σ_k)²).",
+        ),
+        _kernel(
+            "log_likelihood_function_via_w_tilde_from", "evidence", "likelihood",
+            "dirty_image data noise_map w_tilde " + _LIKELIHOOD_TAIL, "float log evidence",
+            "Log evidence of the linear inversion (SPEC §3) from dense W̃.",
+            maths=_EVIDENCE_MATHS,
+        ),
+        _kernel(
+            "log_likelihood_function_via_w_compact_from", "evidence", "likelihood",
+            "dirty_image data noise_map w_compact native_index_for_slim_index "
+            + _LIKELIHOOD_TAIL,
+            "float log evidence",
+            "Log evidence of the linear inversion (SPEC §3) from w-compact.",
+            maths=_EVIDENCE_MATHS,
+        ),
+    ]
+}
+
+FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(k.family for k in KERNELS.values()))
+MODULES: tuple[str, ...] = ("grid", "w_tilde", "mapping", "curvature", "likelihood")
+
+
+def kernels_for(backend: str) -> list[Kernel]:
+    """The catalogue entries that ``backend`` is declared to provide."""
+    return [k for k in KERNELS.values() if backend in k.backends]
+
+
+def implements(name: str, backend: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark ``fn`` as ``backend``'s implementation of catalogue kernel ``name``.
+
+    The returned public function carries the catalogue docstring and signature, validates its
+    arguments with the shared checks, and calls ``fn`` with the normalised arguments (all by
+    keyword).  ``fn`` itself never repeats the docstring.
+    """
+    from autokern import _validation
+
+    kernel = KERNELS[name]
+    if backend not in kernel.backends:
+        raise ValueError(f"catalogue does not declare {name!r} for backend {backend!r}")
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        signature = kernel.signature
+        arrays = _validation.converter(backend)
+
+        def public(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            return fn(**_validation.check(kernel, bound.arguments, arrays))
+
+        public.__name__ = public.__qualname__ = name
+        public.__module__ = fn.__module__
+        public.__doc__ = kernel.doc
+        public.__signature__ = signature  # type: ignore[attr-defined]
+        public.__wrapped_core__ = fn  # type: ignore[attr-defined]
+        public.kernel = kernel  # type: ignore[attr-defined]
+        kernel.implementations[backend] = public
+        return public
+
+    return decorate

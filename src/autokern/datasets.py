@@ -1,0 +1,433 @@
+"""Datasets: every array of SPEC §2 from visibilities and a mask, real data and mock presets.
+
+- :class:`Interferometer` holds visibilities and a circular real-space mask and derives the
+  mask, the grids in radians, ``native_index_for_slim_index`` and the extent.
+- :class:`SourceMesh` holds a sparse mapping and a neighbour graph.
+- :class:`Case` bundles both with a regularization coefficient and hands any kernel argument
+  out by its catalogue name (:meth:`Case.arguments`), so tests and benchmarks call every
+  kernel the same way.
+- :func:`read_visibilities_fits` reads the downstream library's FITS layout,
+  :func:`load_dev_reference` the end-to-end reference run, :func:`mock_case` makes seeded mock
+  data at the presets of :data:`PRESETS`.
+
+Everything here is NumPy/SciPy; intermediate products (W̃, dirty image, …) come from the
+reference backend.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autokern.errors import MissingDependencyError
+
+ARCSEC_TO_RADIANS = np.pi / 648000.0
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Mock sizes: mask radius in pixels (sets M and the extent), K visibilities, S pixels."""
+
+    radius_pixels: int
+    visibilities: int
+    source_pixels: int
+    pixel_scale: float = 0.05
+
+
+PRESETS: dict[str, Preset] = {
+    "tiny": Preset(6, 200, 48),  # M = 112, extent 12: fast unit tests
+    "small": Preset(15, 1_000, 256),  # M = 716, extent 30
+    "medium": Preset(30, 8_192, 1_000),  # M = 2 828, extent 60
+    "large": Preset(60, 100_000, 1_500),  # M = 11 304, extent 120
+}
+
+
+@dataclass(frozen=True)
+class MaskSpec:
+    """A circular mask: native shape (pixels), pixel scale and radius (arcsec), centre (arcsec)."""
+
+    shape_native: tuple[int, int]
+    pixel_scale: float
+    radius: float
+    centre: tuple[float, float] = (0.0, 0.0)
+
+
+@dataclass(eq=False)
+class Interferometer:
+    """Visibilities plus a real-space mask, and every array the kernels derive from them."""
+
+    data: np.ndarray
+    noise_map: np.ndarray
+    uv_wavelengths: np.ndarray
+    mask_spec: MaskSpec
+
+    def __post_init__(self) -> None:
+        self.data = np.ascontiguousarray(self.data, dtype=np.complex128)
+        self.noise_map = np.ascontiguousarray(self.noise_map, dtype=np.complex128)
+        self.uv_wavelengths = np.ascontiguousarray(self.uv_wavelengths, dtype=np.float64)
+        k = len(self.data)
+        if self.noise_map.shape != (k,) or self.uv_wavelengths.shape != (k, 2):
+            raise ValueError(
+                f"data {self.data.shape}, noise_map {self.noise_map.shape} and uv_wavelengths "
+                f"{self.uv_wavelengths.shape} must be (K,), (K,) and (K, 2)"
+            )
+
+    @property
+    def pixel_scale(self) -> float:
+        return self.mask_spec.pixel_scale
+
+    @property
+    def noise_map_real(self) -> np.ndarray:
+        return np.ascontiguousarray(self.noise_map.real)
+
+    @cached_property
+    def real_space_mask(self) -> np.ndarray:
+        """(N', N') bool, True = masked."""
+        from autokern.original import mask_2d_circular_from
+
+        spec = self.mask_spec
+        return mask_2d_circular_from(spec.shape_native, (spec.pixel_scale, spec.pixel_scale),
+                                     spec.radius, spec.centre)
+
+    @cached_property
+    def native_index_for_slim_index(self) -> np.ndarray:
+        """(M, 2) int64 (row, col) of the unmasked pixels, row-major."""
+        return np.argwhere(~self.real_space_mask).astype(np.int64)
+
+    @cached_property
+    def grid_radians_2d(self) -> np.ndarray:
+        """(N', N', 2) native (y, x) grid in radians: y = y0 - i d, x = x0 + j d."""
+        from autokern.original import mask_2d_centres_from
+
+        spec = self.mask_spec
+        y_centre, x_centre = mask_2d_centres_from(spec.shape_native, (spec.pixel_scale,) * 2,
+                                                  (0.0, 0.0))
+        rows, cols = np.indices(spec.shape_native)
+        y = -(rows - y_centre) * spec.pixel_scale * np.pi / 648000
+        x = (cols - x_centre) * spec.pixel_scale * np.pi / 648000
+        return np.stack([y, x], axis=-1)
+
+    @cached_property
+    def grid_radians_slim(self) -> np.ndarray:
+        """(M, 2) (y, x) of the unmasked pixels in radians."""
+        rows, cols = self.native_index_for_slim_index.T
+        return np.ascontiguousarray(self.grid_radians_2d[rows, cols])
+
+    @cached_property
+    def shape_masked_pixels_2d(self) -> tuple[int, int]:
+        """(Ny, Nx) extent of the unmasked pixels."""
+        index = self.native_index_for_slim_index
+        extent = index.max(axis=0) - index.min(axis=0) + 1
+        return int(extent[0]), int(extent[1])
+
+
+@dataclass(eq=False)
+class SourceMesh:
+    """A sparse mapping (M, B) of image to source pixels and the source neighbour graph (S, P)."""
+
+    pix_indexes_for_sub_slim_index: np.ndarray
+    pix_weights_for_sub_slim_index: np.ndarray
+    neighbors: np.ndarray
+    neighbors_sizes: np.ndarray
+    pix_size_for_sub_slim_index: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        self.pix_indexes_for_sub_slim_index = np.ascontiguousarray(
+            self.pix_indexes_for_sub_slim_index, dtype=np.int64)
+        self.pix_weights_for_sub_slim_index = np.ascontiguousarray(
+            self.pix_weights_for_sub_slim_index, dtype=np.float64)
+        self.neighbors = np.ascontiguousarray(self.neighbors, dtype=np.int64)
+        self.neighbors_sizes = np.ascontiguousarray(self.neighbors_sizes, dtype=np.int64)
+        if self.pix_size_for_sub_slim_index is None:
+            self.pix_size_for_sub_slim_index = np.sum(self.pix_indexes_for_sub_slim_index >= 0,
+                                                      axis=1)
+        self.pix_size_for_sub_slim_index = np.ascontiguousarray(
+            self.pix_size_for_sub_slim_index, dtype=np.int64)
+
+    @property
+    def pixels(self) -> int:
+        return len(self.neighbors)
+
+
+#: Where a kernel's reference value sits in the dev reference file, by kernel name.
+DEV_REFERENCE_KEYS: dict[str, str] = {
+    "mask_2d_circular_from": "real_space_mask",
+    "w_tilde_data_interferometer_from": "dirty_image_weighted",
+    "w_tilde_curvature_interferometer_from": "w_tilde",
+    "w_tilde_curvature_preload_interferometer_from": "nufft_precision_operator",
+    "w_tilde_via_preload_from": "w_tilde",
+    "w_tilde_via_compact_from": "w_tilde",
+    "preload_from_w_compact": "nufft_precision_operator",
+    "data_vector_from": "data_vector_wtilde",
+    "sparse_mapping_matrix_transpose_matmul": "data_vector_wtilde",
+    "curvature_matrix_via_w_tilde_from": "curvature_matrix_wtilde",
+    "curvature_matrix_via_w_tilde_sparse_mapping_matrix_from": "curvature_matrix_wtilde",
+    "curvature_matrix_via_w_compact_sparse_mapping_matrix_from": "curvature_matrix_wtilde",
+    "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from": "curvature_matrix_wtilde",
+    "curvature_matrix_via_w_compact_sparse_mapping_matrix_from_BCOO": "curvature_matrix_wtilde",
+    "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from":
+        "curvature_matrix_wtilde",
+    "constant_regularization_matrix_from": "regularization_matrix",
+    "reconstruction_positive_negative_from": "reconstruction_linear",
+    "noise_normalization_complex_from": "noise_normalization_linear",
+    "log_likelihood_function_via_w_tilde_from": "log_evidence_linear",
+    "log_likelihood_function_via_w_compact_from": "log_evidence_linear",
+}
+
+#: Intermediate arguments a reference run provides, by argument name.
+_REFERENCE_INTERMEDIATES = {
+    "w_tilde": "w_tilde",
+    "w_tilde_preload": "nufft_precision_operator",
+    "curvature_preload": "nufft_precision_operator",
+    "dirty_image": "dirty_image_weighted",
+    "data_vector": "data_vector_wtilde",
+}
+
+
+@dataclass(eq=False)
+class Case:
+    """A dataset, a source mesh and a coefficient: everything one inversion needs.
+
+    ``reference`` holds the downstream library's own outputs where the case comes from a
+    reference run; its intermediates (W̃, preload, dirty image, F, H, D) are then the inputs
+    handed to the kernels, so each kernel is checked on its own.
+    """
+
+    name: str
+    dataset: Interferometer
+    mesh: SourceMesh
+    coefficient: float = 1.0
+    reference: dict[str, Any] = field(default_factory=dict)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def expected(self, kernel: str) -> Any | None:
+        """The reference value of ``kernel``'s output, or None when the reference lacks it."""
+        key = DEV_REFERENCE_KEYS.get(kernel)
+        return self.reference.get(key) if key is not None else None
+
+    def value(self, argname: str) -> Any:
+        """The value of the kernel argument called ``argname`` for this case."""
+        if argname not in self._cache:
+            self._cache[argname] = self._compute(argname)
+        return self._cache[argname]
+
+    def arguments(self, kernel: Any) -> dict[str, Any]:
+        """Keyword arguments for a catalogue ``kernel`` (its required arguments only)."""
+        from autokern.catalogue import KERNELS
+
+        entry = KERNELS[kernel] if isinstance(kernel, str) else kernel
+        out = {a.name: self.value(a.name) for a in entry.args if a.kind != "chunk"}
+        if entry.name == "constant_regularization_matrix_from":
+            out["coefficient"] = self.coefficient
+        return out
+
+    def _compute(self, name: str) -> Any:
+        from autokern import original as ref
+
+        ds, mesh = self.dataset, self.mesh
+        if name in _REFERENCE_INTERMEDIATES and _REFERENCE_INTERMEDIATES[name] in self.reference:
+            return self.reference[_REFERENCE_INTERMEDIATES[name]]
+        simple = {
+            "data": lambda: ds.data,
+            "noise_map": lambda: ds.noise_map,
+            "noise_map_real": lambda: ds.noise_map_real,
+            "uv_wavelengths": lambda: ds.uv_wavelengths,
+            "grid_radians_slim": lambda: ds.grid_radians_slim,
+            "grid_radians_2d": lambda: ds.grid_radians_2d,
+            "shape_masked_pixels_2d": lambda: ds.shape_masked_pixels_2d,
+            "grid_size": lambda: ds.shape_masked_pixels_2d,
+            "pixel_scale": lambda: ds.pixel_scale,
+            "native_index_for_slim_index": lambda: ds.native_index_for_slim_index,
+            "shape_native": lambda: ds.mask_spec.shape_native,
+            "pixel_scales": lambda: (ds.pixel_scale, ds.pixel_scale),
+            "radius": lambda: ds.mask_spec.radius,
+            "centre": lambda: ds.mask_spec.centre,
+            "pix_indexes_for_sub_slim_index": lambda: mesh.pix_indexes_for_sub_slim_index,
+            "pix_weights_for_sub_slim_index": lambda: mesh.pix_weights_for_sub_slim_index,
+            "pix_size_for_sub_slim_index": lambda: mesh.pix_size_for_sub_slim_index,
+            "neighbors": lambda: mesh.neighbors,
+            "neighbors_sizes": lambda: mesh.neighbors_sizes,
+            "pixels": lambda: mesh.pixels,
+            "pix_pixels": lambda: mesh.pixels,
+            "coefficient": lambda: self.coefficient,
+        }
+        if name in simple:
+            return simple[name]()
+        v = self.value
+        derived = {
+            "dirty_image": lambda: ref.w_tilde_data_interferometer_from(
+                ds.data, ds.noise_map, ds.uv_wavelengths, ds.grid_radians_slim),
+            "w_compact": lambda: ref.w_compact_curvature_interferometer_from(
+                ds.shape_masked_pixels_2d, ds.noise_map_real, ds.uv_wavelengths, ds.pixel_scale),
+            "w_tilde_preload": lambda: ref.preload_from_w_compact(v("w_compact")),
+            "curvature_preload": lambda: v("w_tilde_preload"),
+            "w_tilde": lambda: ref.w_tilde_via_compact_from(v("w_compact"),
+                                                            ds.native_index_for_slim_index),
+            "mapping_matrix": lambda: ref.mapping_matrix_from(
+                mesh.pix_indexes_for_sub_slim_index, mesh.pix_weights_for_sub_slim_index,
+                mesh.pixels),
+            "matrix": lambda: v("dirty_image"),
+            "data_vector": lambda: ref.data_vector_from(v("mapping_matrix"), v("dirty_image")),
+            "curvature_reg_matrix": lambda: self._curvature_reg_matrix(),
+        }
+        if name not in derived:
+            raise KeyError(f"case {self.name!r} has no value for argument {name!r}")
+        return derived[name]()
+
+    def _curvature_reg_matrix(self) -> np.ndarray:
+        from autokern import original as ref
+
+        if {"curvature_matrix_wtilde", "regularization_matrix"} <= self.reference.keys():
+            return self.reference["curvature_matrix_wtilde"] + \
+                self.reference["regularization_matrix"]
+        curvature = ref.curvature_matrix_via_w_tilde_from(self.value("w_tilde"),
+                                                          self.value("mapping_matrix"))
+        regularization = ref.constant_regularization_matrix_from(
+            self.coefficient, self.mesh.neighbors, self.mesh.neighbors_sizes)
+        return curvature + regularization
+
+
+# --- real data -----------------------------------------------------------------------------
+
+def default_data_dir() -> Path | None:
+    """``$AUTOKERN_DATA_DIR``, else ``../shared/data`` from the working directory or the repo."""
+    candidates = [os.environ.get("AUTOKERN_DATA_DIR")]
+    candidates += [str(Path.cwd().parent / "shared" / "data")]
+    candidates += [str(Path(__file__).resolve().parents[3] / "shared" / "data")]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None
+
+
+def _data_dir(path: str | os.PathLike | None) -> Path:
+    found = Path(path) if path is not None else default_data_dir()
+    if found is None or not found.is_dir():
+        raise FileNotFoundError(
+            "autokern's reference data directory was not found; pass its path or set "
+            "AUTOKERN_DATA_DIR (it is ../shared/data beside a checkout)"
+        )
+    return found
+
+
+def read_visibilities_fits(directory: str | os.PathLike) -> tuple[np.ndarray, ...]:
+    """(data, noise_map, uv_wavelengths) from ``data.fits``, ``noise_map.fits`` and
+    ``uv_wavelengths.fits`` in ``directory`` (the downstream library's layout: (K, 2) tables of
+    (real, imag) and (u, v)); returned as native-endian complex128, complex128, float64."""
+    try:
+        from astropy.io import fits
+    except ImportError as error:
+        raise MissingDependencyError(
+            "reading FITS needs astropy: pip install 'autokern[fits]'"
+        ) from error
+
+    def table(name: str) -> np.ndarray:
+        with fits.open(Path(directory) / f"{name}.fits") as hdul:
+            return np.asarray(hdul[0].data, dtype=np.float64)
+
+    data, noise, uv = table("data"), table("noise_map"), table("uv_wavelengths")
+    return (data[:, 0] + 1j * data[:, 1], noise[:, 0] + 1j * noise[:, 1],
+            np.ascontiguousarray(uv))
+
+
+def load_dev_reference(path: str | os.PathLike | None = None) -> Case:
+    """The SMA dev reference (``sma_delaunay_dev.npz``) as a :class:`Case` whose ``reference``
+    holds every output the downstream library saved."""
+    file = Path(path) if path is not None and Path(path).is_file() else \
+        _data_dir(path) / "sma_delaunay_dev.npz"
+    with np.load(file) as npz:
+        ref = {k: npz[k] for k in npz.files}
+    mask = ref["real_space_mask"]
+    pixel_scale = float(ref["pixel_scale"])
+    dataset = Interferometer(ref["data"], ref["noise_map"], ref["uv_wavelengths"],
+                             MaskSpec(mask.shape, pixel_scale, radius=2.4))
+    mesh = SourceMesh(ref["pix_indexes_for_sub_slim_index"],
+                      ref["pix_weights_for_sub_slim_index"], ref["neighbors"],
+                      ref["neighbors_sizes"], ref["pix_size_for_sub_slim_index"])
+    for key in ("real_space_mask", "native_index_for_slim_index", "grid_radians_slim"):
+        if not np.array_equal(getattr(dataset, key), ref[key]):
+            raise ValueError(f"dev reference: derived {key} differs from the saved one")
+    scalars = {k: float(v) for k, v in ref.items() if v.ndim == 0}
+    return Case("dev", dataset, mesh, coefficient=2.0, reference={**ref, **scalars})
+
+
+# --- mock data -----------------------------------------------------------------------------
+
+def _uv_coverage(rng: np.random.Generator, n_visibilities: int, max_uv: float) -> np.ndarray:
+    """Earth-rotation tracks of a random array: (K, 2) (u, v) with max |u|, |v| ≈ ``max_uv``."""
+    antennas = rng.normal(size=(24, 3)) * np.array([1.0, 1.0, 0.1])
+    first, second = np.triu_indices(len(antennas), k=1)
+    baselines = antennas[first] - antennas[second]
+    declination = np.deg2rad(-30.0)
+    steps = -(-n_visibilities // len(baselines))
+    hour_angle = np.linspace(-np.pi / 3, np.pi / 3, steps)
+    bx, by, bz = (baselines[:, i, None] for i in range(3))
+    u = bx * np.sin(hour_angle) + by * np.cos(hour_angle)
+    v = (-bx * np.sin(declination) * np.cos(hour_angle)
+         + by * np.sin(declination) * np.sin(hour_angle) + bz * np.cos(declination))
+    uv = np.stack([u.ravel(), v.ravel()], axis=1)
+    uv = uv[rng.permutation(len(uv))[:n_visibilities]]
+    return uv * (max_uv / np.abs(uv).max())
+
+
+def _delaunay_mesh(rng: np.random.Generator, grid_arcsec: np.ndarray, source_pixels: int,
+                   einstein_radius: float) -> SourceMesh:
+    """Trace image pixels through a singular isothermal sphere and map them onto a Delaunay
+    mesh of ``source_pixels`` vertices: barycentric weights, B = 3, -1 padded."""
+    from scipy.spatial import Delaunay, cKDTree
+
+    radius = np.maximum(np.hypot(grid_arcsec[:, 0], grid_arcsec[:, 1]), 1e-12)
+    traced = grid_arcsec - einstein_radius * grid_arcsec / radius[:, None]
+    picks = rng.choice(len(traced), size=source_pixels, replace=False)
+    vertices = traced[picks] + rng.normal(scale=1e-3, size=(source_pixels, 2))
+    tri = Delaunay(vertices)
+    simplex = tri.find_simplex(traced)
+    indexes = np.full((len(traced), 3), -1, dtype=np.int64)
+    weights = np.zeros((len(traced), 3))
+    inside = simplex >= 0
+    transform = tri.transform[simplex[inside]]
+    bary = np.einsum("mij,mj->mi", transform[:, :2], traced[inside] - transform[:, 2])
+    weights[inside] = np.column_stack([bary, 1.0 - bary.sum(axis=1)])
+    indexes[inside] = tri.simplices[simplex[inside]]
+    _, nearest = cKDTree(vertices).query(traced[~inside])
+    indexes[~inside, 0] = nearest
+    weights[~inside, 0] = 1.0
+    indptr, neighbour_ids = tri.vertex_neighbor_vertices
+    sizes = np.diff(indptr)
+    neighbors = np.full((source_pixels, sizes.max()), -1, dtype=np.int64)
+    for s in range(source_pixels):
+        neighbors[s, : sizes[s]] = neighbour_ids[indptr[s]: indptr[s + 1]]
+    return SourceMesh(indexes, weights, neighbors, sizes)
+
+
+def mock_case(preset: str | Preset = "small", seed: int = 0, coefficient: float = 1.0) -> Case:
+    """A seeded, reproducible mock :class:`Case` at a preset of :data:`PRESETS`.
+
+    uv coverage from Earth-rotation tracks (|u|, |v| up to 10⁶ wavelengths, so phases across
+    the mask span many radians), distinct real and imaginary noise, a Gaussian source plus
+    noise as data, and a Delaunay mapping of the image through an isothermal lens.
+    """
+    spec = PRESETS[preset] if isinstance(preset, str) else preset
+    name = preset if isinstance(preset, str) else "custom"
+    rng = np.random.default_rng(seed)
+    side = 2 * spec.radius_pixels + 4
+    mask = MaskSpec((side, side), spec.pixel_scale, spec.radius_pixels * spec.pixel_scale)
+    uv = _uv_coverage(rng, spec.visibilities, 1.0e6)
+    sigma_real = 0.5 + rng.random(spec.visibilities)
+    sigma_imag = 0.5 + rng.random(spec.visibilities)
+    u, v = uv[:, 0], uv[:, 1]
+    width = 0.3 * mask.radius * ARCSEC_TO_RADIANS
+    offset = 0.2 * mask.radius * ARCSEC_TO_RADIANS
+    model = 20.0 * np.exp(-2.0 * (np.pi * width) ** 2 * (u**2 + v**2)) * \
+        np.exp(-2j * np.pi * offset * (u - v))
+    noise = rng.normal(size=spec.visibilities) * sigma_real + \
+        1j * rng.normal(size=spec.visibilities) * sigma_imag
+    dataset = Interferometer(model + noise, sigma_real + 1j * sigma_imag, uv, mask)
+    grid_arcsec = dataset.grid_radians_slim / ARCSEC_TO_RADIANS
+    mesh = _delaunay_mesh(rng, grid_arcsec, spec.source_pixels, 0.5 * mask.radius)
+    return Case(name, dataset, mesh, coefficient=coefficient)

@@ -1,0 +1,81 @@
+"""Curvature matrix F = Tᵀ W̃ T from each representation of W̃ and T (reference).
+
+The compact and preload routes build W̃ a block of rows at a time from the lattice lags, so
+memory stays O(block × M) whatever M is; the dense routes take W̃ as given.
+"""
+
+from functools import partial
+
+import numpy as np
+
+from autokern._lattice import compact_index, preload_index
+from autokern.catalogue import implements
+from autokern.original.mapping import mapping_matrix_from
+
+kernel = partial(implements, backend="original")
+
+ROW_BLOCK = 256
+
+
+def _row_blocks(w_lags, index_of, native_index_for_slim_index):
+    """Yield (rows, W̃[rows, :]) for consecutive blocks of ROW_BLOCK rows."""
+    for start in range(0, len(native_index_for_slim_index), ROW_BLOCK):
+        rows = slice(start, start + ROW_BLOCK)
+        yield rows, w_lags[index_of(w_lags.shape, native_index_for_slim_index[rows],
+                                    native_index_for_slim_index)]
+
+
+def _omega(w_lags, index_of, native_index_for_slim_index, mapping_matrix):
+    """Ω = W̃ T, built block by block."""
+    omega = np.empty_like(mapping_matrix)
+    for rows, w_block in _row_blocks(w_lags, index_of, native_index_for_slim_index):
+        omega[rows] = w_block @ mapping_matrix
+    return omega
+
+
+@kernel("curvature_matrix_via_w_tilde_from")
+def curvature_matrix_via_w_tilde_from(w_tilde, mapping_matrix):
+    return mapping_matrix.T @ (w_tilde @ mapping_matrix)
+
+
+@kernel("curvature_matrix_via_w_tilde_sparse_mapping_matrix_from")
+def curvature_matrix_via_w_tilde_sparse_mapping_matrix_from(
+        w_tilde, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels):
+    mapping_matrix = mapping_matrix_from(pix_indexes_for_sub_slim_index,
+                                         pix_weights_for_sub_slim_index, pixels)
+    return mapping_matrix.T @ (w_tilde @ mapping_matrix)
+
+
+@kernel("curvature_matrix_via_w_compact_sparse_mapping_matrix_from")
+def curvature_matrix_via_w_compact_sparse_mapping_matrix_from(
+        w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
+        pix_weights_for_sub_slim_index, pixels):
+    mapping_matrix = mapping_matrix_from(pix_indexes_for_sub_slim_index,
+                                         pix_weights_for_sub_slim_index, pixels)
+    omega = _omega(w_compact, compact_index, native_index_for_slim_index, mapping_matrix)
+    return mapping_matrix.T @ omega
+
+
+@kernel("curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from")
+def curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
+        w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
+        pix_weights_for_sub_slim_index, pixels):
+    mapping_matrix = mapping_matrix_from(pix_indexes_for_sub_slim_index,
+                                         pix_weights_for_sub_slim_index, pixels)
+    curvature = np.zeros((pixels, pixels))
+    for rows, w_block in _row_blocks(w_compact, compact_index, native_index_for_slim_index):
+        curvature += mapping_matrix[rows].T @ (w_block @ mapping_matrix)
+    return curvature
+
+
+@kernel("curvature_matrix_via_w_tilde_curvature_preload_interferometer_from")
+def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
+        curvature_preload, pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index,
+        pix_weights_for_sub_slim_index, native_index_for_slim_index, pix_pixels):
+    beyond_size = np.arange(pix_indexes_for_sub_slim_index.shape[1]) >= \
+        pix_size_for_sub_slim_index[:, None]
+    indexes = np.where(beyond_size, -1, pix_indexes_for_sub_slim_index)
+    mapping_matrix = mapping_matrix_from(indexes, pix_weights_for_sub_slim_index, pix_pixels)
+    omega = _omega(curvature_preload, preload_index, native_index_for_slim_index,
+                   mapping_matrix)
+    return mapping_matrix.T @ omega

@@ -1,0 +1,124 @@
+"""W̃ and its compact forms: reductions over visibilities and exact re-indexings (reference).
+
+Each reduction builds the phases of one chunk of visibilities against its whole output, so its
+work space is ``chunk_size × output`` and never grows with K.
+"""
+
+from functools import partial
+
+import numpy as np
+
+from autokern import _memory
+from autokern._lattice import compact_index, preload_index
+from autokern.catalogue import implements
+
+kernel = partial(implements, backend="original")
+
+ARCSEC_TO_RADIANS = np.pi / 648000.0
+
+
+def _chunks(n_visibilities: int, chunk_size, bytes_per_visibility: int):
+    step = _memory.resolve_chunk_size(chunk_size, n_visibilities, bytes_per_visibility)
+    for start in range(0, n_visibilities, step):
+        yield slice(start, min(start + step, n_visibilities))
+
+
+@kernel("w_tilde_data_interferometer_from")
+def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
+                                     chunk_size):
+    y, x = grid_radians_slim[:, 0], grid_radians_slim[:, 1]
+    real_weight = data.real / noise_map.real**2
+    imag_weight = data.imag / noise_map.imag**2
+    dirty = np.zeros(len(grid_radians_slim))
+    for k in _chunks(len(data), chunk_size, 16 * len(y)):
+        phase = 2.0 * np.pi * (
+            uv_wavelengths[k, 0, None] * x[None, :] + uv_wavelengths[k, 1, None] * y[None, :]
+        )
+        dirty += real_weight[k] @ np.cos(phase) - imag_weight[k] @ np.sin(phase)
+    return dirty
+
+
+@kernel("w_tilde_curvature_interferometer_from")
+def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_radians_slim,
+                                          chunk_size):
+    # cos(φ_i - φ_j) = cos φ_i cos φ_j + sin φ_i sin φ_j: W̃ = Cᵀ N⁻¹ C + Sᵀ N⁻¹ S, per chunk.
+    y, x = grid_radians_slim[:, 0], grid_radians_slim[:, 1]
+    weight = 1.0 / noise_map_real**2
+    w_tilde = np.zeros((len(y), len(y)))
+    for k in _chunks(len(weight), chunk_size, 32 * len(y)):
+        phase = 2.0 * np.pi * (
+            uv_wavelengths[k, 0, None] * x[None, :] + uv_wavelengths[k, 1, None] * y[None, :]
+        )
+        cos, sin = np.cos(phase), np.sin(phase)
+        w_tilde += (weight[k, None] * cos).T @ cos + (weight[k, None] * sin).T @ sin
+    return w_tilde
+
+
+def _lag_sum(weight, uv_wavelengths, y_lags, x_lags, chunk_size):
+    """Σ_k weight_k cos(2π (x_lag u_k + y_lag v_k)) on the (len(y_lags), len(x_lags)) box."""
+    out = np.zeros((len(y_lags), len(x_lags)))
+    for k in _chunks(len(weight), chunk_size, 16 * out.size):
+        u = uv_wavelengths[k, 0, None, None]
+        v = uv_wavelengths[k, 1, None, None]
+        phase = 2.0 * np.pi * (x_lags[None, None, :] * u + y_lags[None, :, None] * v)
+        out += np.einsum("k,kab->ab", weight[k], np.cos(phase))
+    return out
+
+
+@kernel("w_tilde_curvature_preload_interferometer_from")
+def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths,
+                                                  shape_masked_pixels_2d, grid_radians_2d,
+                                                  chunk_size):
+    ny, nx = shape_masked_pixels_2d
+    # Offsets (y_i - y_j, x_i - x_j) for the lag (row_j - row_i, col_j - col_i) = (p, q),
+    # read off the grid itself as the downstream library does.
+    y_offsets = grid_radians_2d[0, 0, 0] - grid_radians_2d[:ny, 0, 0]
+    x_offsets = grid_radians_2d[0, 0, 1] - grid_radians_2d[0, :nx, 1]
+    y_lags = np.concatenate([-y_offsets[:0:-1], y_offsets])
+    x_lags = np.concatenate([-x_offsets[:0:-1], x_offsets])
+    lags = _lag_sum(1.0 / noise_map_real**2, uv_wavelengths, y_lags, x_lags, chunk_size)
+    p = np.arange(-ny + 1, ny)
+    q = np.arange(-nx + 1, nx)
+    preload = np.zeros((2 * ny, 2 * nx))
+    preload[np.ix_(p % (2 * ny), q % (2 * nx))] = lags
+    return preload
+
+
+@kernel("w_compact_curvature_interferometer_from")
+def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
+                                            pixel_scale, chunk_size):
+    ny, nx = grid_size
+    d = pixel_scale * ARCSEC_TO_RADIANS
+    a = np.arange(ny)
+    b = np.arange(-nx + 1, nx)
+    # phase = 2π d (b u - a v) = 2π (x_lag u + y_lag v) with x_lag = d b, y_lag = -d a
+    return _lag_sum(1.0 / noise_map_real**2, uv_wavelengths, -d * a, d * b, chunk_size)
+
+
+@kernel("w_tilde_via_preload_from")
+def w_tilde_via_preload_from(w_tilde_preload, native_index_for_slim_index):
+    return w_tilde_preload[preload_index(w_tilde_preload.shape, native_index_for_slim_index,
+                                         native_index_for_slim_index)]
+
+
+@kernel("w_tilde_via_compact_from")
+def w_tilde_via_compact_from(w_compact, native_index_for_slim_index):
+    return w_compact[compact_index(w_compact.shape, native_index_for_slim_index,
+                                   native_index_for_slim_index)]
+
+
+@kernel("w_compact_from_preload")
+def w_compact_from_preload(w_tilde_preload):
+    ny, nx = w_tilde_preload.shape[0] // 2, w_tilde_preload.shape[1] // 2
+    b = np.arange(-nx + 1, nx)
+    return w_tilde_preload[np.ix_(np.arange(ny), b % (2 * nx))]
+
+
+@kernel("preload_from_w_compact")
+def preload_from_w_compact(w_compact):
+    ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
+    p, q = np.meshgrid(np.arange(-ny + 1, ny), np.arange(-nx + 1, nx), indexing="ij")
+    sign = np.where(p < 0, -1, 1)
+    preload = np.zeros((2 * ny, 2 * nx))
+    preload[p % (2 * ny), q % (2 * nx)] = w_compact[np.abs(p), sign * q + nx - 1]
+    return preload

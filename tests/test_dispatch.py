@@ -1,0 +1,74 @@
+"""The dispatcher: default from DEFAULT_JIT, unknown names, fallback, lazy imports."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import autokern
+from autokern import Kernels, get_backend, get_kernel, resolve_backend
+from autokern.errors import BackendError
+
+
+def _python(code: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k != "DEFAULT_JIT"} | env
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=environment, timeout=120)
+
+
+def test_import_autokern_imports_neither_numba_nor_jax():
+    run = _python("import autokern, sys; "
+                  "assert 'jax' not in sys.modules and 'numba' not in sys.modules")
+    assert run.returncode == 0, run.stderr
+
+
+@pytest.mark.parametrize("value, expected", [("numba", "numba"), ("original", "original"),
+                                             ("jax", "jax"), ("", "jax")])
+def test_default_backend_comes_from_the_environment(value, expected):
+    env = {"DEFAULT_JIT": value} if value else {}
+    run = _python("import autokern; print(autokern.DEFAULT_JIT, "
+                  "autokern.get_backend().__name__)", **env)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [expected, f"autokern.{expected}"]
+
+
+def test_unknown_default_backend_names_the_valid_ones():
+    run = _python("import autokern", DEFAULT_JIT="bogus")
+    assert run.returncode != 0
+    assert "'bogus'" in run.stderr and "original, numba, jax" in run.stderr
+
+
+def test_unknown_backend_and_kernel_are_errors():
+    with pytest.raises(BackendError, match="valid backends are original, numba, jax"):
+        get_backend("cupy")
+    with pytest.raises(BackendError, match="unknown kernel"):
+        get_kernel("no_such_kernel", backend="original")
+    with pytest.raises(AttributeError):
+        Kernels("original").no_such_kernel  # noqa: B018
+
+
+def test_backend_modules_from_the_lookup_table():
+    assert get_backend("original") is autokern.original
+    assert autokern.Kernels("original").mapping_matrix_from is \
+        autokern.original.mapping_matrix_from
+
+
+def test_bcoo_kernel_falls_back_from_the_reference_backend():
+    assert resolve_backend("mapping_matrix_from_BCOO", "original") == "jax"
+    fn = get_kernel("mapping_matrix_from_BCOO", backend="original")
+    assert fn is autokern.jax.mapping_matrix_from_BCOO
+    with pytest.raises(BackendError, match="fallback=True"):
+        get_kernel("mapping_matrix_from_BCOO", backend="original", fallback=False)
+
+
+def test_missing_kernel_falls_back_to_numba_first(monkeypatch):
+    from autokern.catalogue import KERNELS
+
+    name = "mapping_matrix_from"
+    numba_fn = object()
+    monkeypatch.setitem(KERNELS[name].implementations, "numba", numba_fn)
+    monkeypatch.delitem(KERNELS[name].implementations, "jax", raising=False)
+    monkeypatch.setattr(get_backend("numba"), name, numba_fn, raising=False)
+    assert resolve_backend(name, "jax") == "numba"
+    assert get_kernel(name, backend="jax") is numba_fn
