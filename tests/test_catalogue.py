@@ -67,3 +67,11 @@ def test_reductions_take_chunk_size_keyword_only():
 def test_implements_refuses_a_backend_the_catalogue_does_not_declare():
     with pytest.raises(ValueError, match="does not declare"):
         catalogue.implements("mapping_matrix_from_BCOO", backend="original")
+
+
+def test_readme_lists_every_kernel():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for name in KERNELS:
+        assert f"`{name}`" in readme, name

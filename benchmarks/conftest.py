@@ -1,0 +1,27 @@
+"""Benchmark options: the preset (``--preset`` or ``AUTOKERN_BENCH_PRESET``, default small)."""
+
+import os
+
+import pytest
+
+from autokern import datasets
+
+
+def pytest_addoption(parser):
+    parser.addoption("--preset", default=os.environ.get("AUTOKERN_BENCH_PRESET", "small"),
+                     choices=list(datasets.PRESETS), help="mock dataset size to time")
+
+
+@pytest.fixture(scope="session")
+def preset(request):
+    return request.config.getoption("--preset")
+
+
+_CASES: dict[str, datasets.Case] = {}
+
+
+@pytest.fixture(scope="session")
+def case(preset):
+    if preset not in _CASES:
+        _CASES[preset] = datasets.mock_case(preset, seed=0)
+    return _CASES[preset]

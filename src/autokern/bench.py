@@ -1,0 +1,188 @@
+"""``autokern bench``: the whole inversion on a mock dataset, on every backend, timed.
+
+For each task (precompute, curvature, likelihood) and backend it records the first-call time
+(which includes JIT compilation), then the median and best of steady-state repeats (JAX results
+are waited for with ``block_until_ready``), and the largest disagreement with ``original``
+(max |a - b| / max |b|).  The same helpers time the pytest-benchmark suite in ``benchmarks/``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from autokern import __version__, datasets
+from autokern._dispatch import get_backend, provides
+from autokern.catalogue import BACKEND_NAMES
+
+#: The inversion, step by step: task name → catalogue kernel.
+TASKS: dict[str, str] = {
+    "dirty_image": "w_tilde_data_interferometer_from",
+    "w_compact": "w_compact_curvature_interferometer_from",
+    "curvature_matrix": "curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
+    "curvature_matrix_direct": "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
+    "log_likelihood": "log_likelihood_function_via_w_compact_from",
+}
+
+
+def block(value: Any) -> Any:
+    """Wait for an asynchronous (JAX) result; anything else is returned as is."""
+    ready = getattr(value, "block_until_ready", None)
+    if ready is not None:
+        return ready()
+    if hasattr(value, "data") and hasattr(value.data, "block_until_ready"):  # BCOO
+        value.data.block_until_ready()
+    return value
+
+
+def as_array(value: Any) -> np.ndarray:
+    if hasattr(value, "todense"):
+        value = value.todense()
+    return np.asarray(value, dtype=float)
+
+
+def relative_difference(actual: Any, expected: Any) -> float:
+    """max |actual - expected| / max |expected| (SPEC §6)."""
+    a, b = as_array(actual), as_array(expected)
+    scale = float(np.max(np.abs(b))) or 1.0
+    return float(np.max(np.abs(a - b)) / scale)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = block(fn())
+    return time.perf_counter() - start, result
+
+
+def repeats_for(first_call_s: float, budget_s: float = 2.0, low: int = 3, high: int = 30) -> int:
+    """How many steady-state repeats fit in ``budget_s`` (bounded to [low, high])."""
+    return int(min(high, max(low, budget_s / max(first_call_s, 1e-6))))
+
+
+@dataclass
+class Row:
+    task: str
+    kernel: str
+    backend: str
+    first_call_s: float
+    median_s: float
+    best_s: float
+    repeats: int
+    max_rel_diff_vs_original: float | None
+    ratio_to_fastest: float = 1.0
+
+
+def run(preset: str = "small", backends: Iterable[str] = BACKEND_NAMES, seed: int = 0,
+        progress: Callable[[str], None] | None = None, budget_s: float = 2.0) -> dict[str, Any]:
+    """Time every task on every backend; return the JSON-ready report."""
+    case = datasets.mock_case(preset, seed=seed)
+    rows: list[Row] = []
+    backends = list(backends)
+    for task, kernel in TASKS.items():
+        arguments = case.arguments(kernel)
+        reference = None
+        for backend in backends:
+            if not provides(backend, kernel):
+                continue
+            if progress:
+                progress(f"{task} on {backend}")
+            call = partial(getattr(get_backend(backend), kernel), **arguments)
+            first, result = timed(call)
+            repeats = repeats_for(first, budget_s)
+            times = [timed(call)[0] for _ in range(repeats)]
+            if backend == "original":
+                reference = result
+            diff = None if reference is None else relative_difference(result, reference)
+            rows.append(Row(task, kernel, backend, first, statistics.median(times), min(times),
+                            repeats, diff))
+    for task in TASKS:
+        task_rows = [r for r in rows if r.task == task]
+        fastest = min((r.median_s for r in task_rows), default=1.0)
+        for r in task_rows:
+            r.ratio_to_fastest = r.median_s / fastest
+    return {
+        "autokern": __version__,
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
+        "python": platform.python_version(),
+        "preset": preset,
+        "sizes": _sizes(case),
+        "rows": [asdict(r) for r in rows],
+    }
+
+
+def _sizes(case: datasets.Case) -> dict[str, int]:
+    ny, nx = case.dataset.shape_masked_pixels_2d
+    return {"K": len(case.dataset.data), "M": len(case.dataset.native_index_for_slim_index),
+            "S": case.mesh.pixels, "Ny": ny, "Nx": nx}
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """The report as a fixed-width table."""
+    sizes = ", ".join(f"{k}={v}" for k, v in report["sizes"].items())
+    lines = [f"autokern {report['autokern']} bench, preset {report['preset']} ({sizes})",
+             f"{'task':<24}{'backend':<10}{'median':>11}{'best':>11}{'first call':>12}"
+             f"{'x fastest':>10}{'vs original':>13}"]
+    for r in report["rows"]:
+        diff = "-" if r["max_rel_diff_vs_original"] is None else \
+            f"{r['max_rel_diff_vs_original']:.1e}"
+        lines.append(f"{r['task']:<24}{r['backend']:<10}{_ms(r['median_s']):>11}"
+                     f"{_ms(r['best_s']):>11}{_ms(r['first_call_s']):>12}"
+                     f"{r['ratio_to_fastest']:>10.2f}{diff:>13}")
+    return "\n".join(lines)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def worst_disagreement(report: dict[str, Any]) -> float:
+    diffs = [r["max_rel_diff_vs_original"] for r in report["rows"]
+             if r["max_rel_diff_vs_original"] is not None]
+    return max(diffs, default=0.0)
+
+
+def plot(report: dict[str, Any], path: str) -> None:
+    """A bar chart of median time per task and backend (log scale), written as PNG."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        from autokern.errors import MissingDependencyError
+
+        raise MissingDependencyError(
+            "--plot needs matplotlib: pip install 'autokern[plot]'") from error
+    tasks = list(dict.fromkeys(r["task"] for r in report["rows"]))
+    backends = list(dict.fromkeys(r["backend"] for r in report["rows"]))
+    width = 0.8 / max(len(backends), 1)
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    for i, backend in enumerate(backends):
+        times = {r["task"]: r["median_s"] for r in report["rows"] if r["backend"] == backend}
+        xs = [t for t in range(len(tasks)) if tasks[t] in times]
+        ax.bar([x + i * width for x in xs], [times[tasks[x]] * 1e3 for x in xs], width,
+               label=backend)
+    ax.set_xticks([x + width * (len(backends) - 1) / 2 for x in range(len(tasks))], tasks,
+                  rotation=15)
+    ax.set_yscale("log")
+    ax.set_ylabel("median time per call (ms, log scale)")
+    sizes = ", ".join(f"{k}={v}" for k, v in report["sizes"].items())
+    ax.set_title(f"autokern bench — preset {report['preset']} ({sizes})")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_json(report: dict[str, Any], path: str) -> None:
+    with open(path, "w") as f:
+        json.dump(report, f, indent=2)
