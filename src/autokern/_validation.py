@@ -3,10 +3,16 @@
 :func:`check` reads a kernel's catalogue entry and, for each argument, converts it to its
 canonical form (float64 / complex128 / int64, C-contiguous; Python scalars and tuples), checks
 its rank, binds the shape symbols of the catalogue (``K``, ``M``, ``S``, …) so that every array
-agrees with the others, and refuses a dense result that would not fit the memory budget.
+agrees with the others, checks values (:data:`VALUE_RULES`: finite, positive noise and pixel
+scales, indices in [-1, S), lattice offsets that fit the w-compact or preload they index), and
+refuses a dense result that would not fit the memory budget before anything is allocated.
+
+Dense M × M and M × S inputs (``w_tilde``, ``mapping_matrix``, ``matrix``) are not scanned for
+non-finite values: the scan would cost as much as the kernel; everything else is.
 
 On the JAX backend, conversion keeps tracers as they are, so ``jit``, ``grad`` and ``vmap``
-work through the public functions; shapes and dtypes are checked under tracing too.
+work through the public functions.  Shapes and dtypes are checked under tracing too; values
+only where the argument is concrete (not a tracer).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ _DTYPES = {
     "matrix": np.dtype(np.float64),
 }
 #: dtype kinds accepted for each argument kind ("b" bool, "i"/"u" ints, "f" floats, "c" complex)
-_ACCEPTED_KINDS = {"float": "biuf", "matrix": "biuf", "complex": "biufc", "int": "biu", "bool": "b"}
+_ACCEPTED_KINDS = {"float": "iuf", "matrix": "iuf", "complex": "iufc", "int": "iu", "bool": "b"}
 _DERIVED_DIM = re.compile(r"^(?:(\d+))?([A-Za-z]\w*)(?:([+-])(\d+))?$")
 
 
@@ -89,7 +95,7 @@ class _Shapes:
             factor = int(factor or 1)
             offset = int(offset or 0) * (-1 if sign == "-" else 1)
             base, rem = divmod(n - offset, factor)
-            if rem or base < 0:
+            if rem or base < 1:
                 raise InputShapeError(
                     f"{self.kernel.name}: axis {dim} of {argname} must be {dim}, got {n}"
                 )
@@ -171,8 +177,135 @@ def check(kernel: Kernel, arguments: dict[str, Any], arrays: ArrayConverter) -> 
         elif arg.kind == "chunk" and value != "auto":
             value = _positive_int(kernel, arg.name, value)
         out[arg.name] = value
+    _check_values(kernel, out, shapes.sizes)
     if kernel.largest_array:
         dims = [shapes.sizes[d] for d in kernel.largest_array.split()]
         _memory.require(kernel.name, 8 * int(np.prod(dims)), kernel.largest_array,
                         kernel.alternative)
     return out
+
+
+# --- values ---------------------------------------------------------------------------------
+
+def _concrete(value: Any) -> np.ndarray | None:
+    """A NumPy view of ``value``, or None for a JAX tracer or a sparse matrix."""
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "todense"):
+        return None
+    if type(value).__module__.startswith("jax"):
+        from jax.core import Tracer
+
+        if isinstance(value, Tracer):
+            return None
+    return np.asarray(value)
+
+
+def _finite(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
+    bad = ~np.isfinite(value)
+    if bad.any():
+        where = np.unravel_index(np.argmax(bad), value.shape) if value.ndim else ()
+        return f"must be finite, found {value[where]} at index {tuple(map(int, where))}"
+    return None
+
+
+def _positive(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
+    for part, values in (("", value.real), ("imaginary part ", value.imag)) \
+            if np.iscomplexobj(value) else (("", value),):
+        if np.any(values <= 0):
+            where = np.unravel_index(np.argmin(values), values.shape) if values.ndim else ()
+            return (f"{part}must be strictly positive, found {values[where]} at index "
+                    f"{tuple(map(int, where))}")
+    return None
+
+
+def _in_range(low: int | str, high: str, inclusive: bool = False):
+    """Check that integer entries lie in [low, sizes[high]) (or ] when ``inclusive``)."""
+
+    def rule(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
+        if high not in sizes or value.size == 0:
+            return None
+        top = sizes[high] + (1 if inclusive else 0)
+        lo = low if isinstance(low, int) else sizes[low]
+        bad = (value < lo) | (value >= top)
+        if bad.any():
+            where = np.unravel_index(np.argmax(bad), value.shape)
+            bracket = "]" if inclusive else ")"
+            limit = f"{high}={sizes[high]}"
+            return (f"must lie in [{lo}, {limit}{bracket}, found {value[where]} at index "
+                    f"{tuple(map(int, where))}")
+        return None
+
+    return rule
+
+
+def _non_negative(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
+    if value.size and value.min() < 0:
+        return f"must be non-negative, found {value.min()}"
+    return None
+
+
+#: Value checks by argument name (names are the same in every kernel).
+VALUE_RULES: dict[str, tuple[Callable[..., str | None], ...]] = {
+    "data": (_finite,),
+    "noise_map": (_finite, _positive),
+    "noise_map_real": (_finite, _positive),
+    "uv_wavelengths": (_finite,),
+    "grid_radians_slim": (_finite,),
+    "grid_radians_2d": (_finite,),
+    "w_compact": (_finite,),
+    "w_tilde_preload": (_finite,),
+    "curvature_preload": (_finite,),
+    "pix_weights_for_sub_slim_index": (_finite,),
+    "dirty_image": (_finite,),
+    "data_vector": (_finite,),
+    "curvature_reg_matrix": (_finite,),
+    "pixel_scale": (_finite, _positive),
+    "pixel_scales": (_finite, _positive),
+    "radius": (_finite, _non_negative),
+    "centre": (_finite,),
+    "coefficient": (_finite,),
+    "native_index_for_slim_index": (_non_negative,),
+    "pix_indexes_for_sub_slim_index": (_in_range(-1, "S"),),
+    "neighbors": (_in_range(-1, "S"),),
+    "pix_size_for_sub_slim_index": (_in_range(0, "B", inclusive=True),),
+    "neighbors_sizes": (_in_range(0, "P", inclusive=True),),
+}
+
+
+def _check_values(kernel: Kernel, arguments: dict[str, Any], sizes: dict[str, int]) -> None:
+    concrete = {}
+    for name, rules in VALUE_RULES.items():
+        if name not in arguments:
+            continue
+        value = _concrete(arguments[name])
+        if value is None:
+            continue
+        concrete[name] = value
+        for rule in rules:
+            problem = rule(name, np.asarray(value), sizes)
+            if problem:
+                raise InputValueError(f"{kernel.name}: {name} {problem}")
+    extent = arguments.get("shape_masked_pixels_2d")
+    if extent is not None and "Gy" in sizes and (sizes["Gy"] < extent[0] or
+                                                 sizes["Gx"] < extent[1]):
+        raise InputShapeError(
+            f"{kernel.name}: grid_radians_2d covers ({sizes['Gy']}, {sizes['Gx']}) pixels, "
+            f"less than shape_masked_pixels_2d = {tuple(extent)}"
+        )
+    native = concrete.get("native_index_for_slim_index")
+    if native is not None and native.size:
+        _check_lattice_fits(kernel, native, sizes)
+
+
+def _check_lattice_fits(kernel: Kernel, native: np.ndarray, sizes: dict[str, int]) -> None:
+    """Every offset between two unmasked pixels must have an entry in the w-compact/preload."""
+    if "Ny" not in sizes:
+        return
+    span = native.max(axis=0) - native.min(axis=0) + 1
+    if span[0] > sizes["Ny"] or span[1] > sizes["Nx"]:
+        raise InputValueError(
+            f"{kernel.name}: native_index_for_slim_index spans ({span[0]}, {span[1]}) pixels, "
+            f"more than the (Ny, Nx) = ({sizes['Ny']}, {sizes['Nx']}) extent its "
+            "w-compact/preload covers"
+        )

@@ -28,7 +28,8 @@ def constant_regularization_matrix_from(coefficient, neighbors, neighbors_sizes)
 
 @kernel("reconstruction_positive_negative_from")
 def reconstruction_positive_negative_from(data_vector, curvature_reg_matrix):
-    factor = _evidence.cholesky(curvature_reg_matrix, "curvature_reg_matrix")
+    factor = _evidence.cholesky(
+        curvature_reg_matrix, "reconstruction_positive_negative_from: curvature_reg_matrix")
     return _evidence.solve_cholesky(factor, data_vector)
 
 
