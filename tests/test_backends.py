@@ -6,7 +6,7 @@ test code.
 
 import pytest
 
-from autokern import get_backend
+from autokern import get_kernel
 from conftest import CASE_NAMES
 from helpers import RTOL, backend_kernel_pairs, reference_name, relative_error
 
@@ -18,6 +18,6 @@ PAIRS = backend_kernel_pairs()
 def test_backend_matches_original(backend, kernel, case_name, get_case):
     case = get_case(case_name)
     arguments = case.arguments(kernel)
-    expected = getattr(get_backend("original"), reference_name(kernel))(**arguments)
-    result = getattr(get_backend(backend), kernel)(**arguments)
+    expected = get_kernel(reference_name(kernel), "original")(**arguments)
+    result = get_kernel(kernel, backend)(**arguments)
     assert relative_error(result, expected) <= RTOL

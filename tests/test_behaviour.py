@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from autokern import get_backend
+from autokern import get_backend, get_kernel
 from autokern._dispatch import provides
 from autokern.catalogue import BACKEND_NAMES, KERNELS
 from autokern.errors import InputShapeError, InputTypeError, InputValueError, MemoryBudgetError
@@ -30,7 +30,7 @@ def _cases(kernels):
 
 @pytest.mark.parametrize("backend, kernel", _cases(REDUCTIONS))
 def test_chunk_size_does_not_change_reductions(backend, kernel, get_case):
-    fn = getattr(get_backend(backend), kernel)
+    fn = get_kernel(kernel, backend)
     args = get_case("tiny").arguments(kernel)
     whole = fn(**args, chunk_size="auto")
     for chunk_size in (1, 7, 64, 10_000):
@@ -42,11 +42,11 @@ def test_padding_with_the_sentinel_changes_nothing(backend, kernel, get_case):
     """A column of -1 entries, even with non-zero weights, contributes nothing."""
     case = get_case("tiny")
     args = case.arguments(kernel)
-    expected = getattr(get_backend(backend), kernel)(**args)
+    expected = get_kernel(kernel, backend)(**args)
     idx, w = args["pix_indexes_for_sub_slim_index"], args["pix_weights_for_sub_slim_index"]
     args["pix_indexes_for_sub_slim_index"] = np.column_stack([idx, np.full(len(idx), -1)])
     args["pix_weights_for_sub_slim_index"] = np.column_stack([w, np.full(len(w), 7.0)])
-    result = getattr(get_backend(backend), kernel)(**args)
+    result = get_kernel(kernel, backend)(**args)
     assert relative_error(result, expected) <= 1e-12
 
 

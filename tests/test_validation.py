@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autokern import get_backend
+from autokern import get_kernel
 from autokern._dispatch import provides
 from autokern.catalogue import BACKEND_NAMES, KERNELS
 from autokern.errors import AutokernError, InputShapeError, InputTypeError, InputValueError
@@ -100,7 +100,7 @@ PARAMS = _ids()
 def test_bad_input_is_refused_by_name(backend, index, kernel, get_case):
     _kernel, arguments, error, message = _bad_inputs(get_case("tiny"))[index]
     with pytest.raises(error, match=message) as info:
-        getattr(get_backend(backend), kernel)(**arguments)
+        get_kernel(kernel, backend)(**arguments)
     assert isinstance(info.value, AutokernError)
     assert kernel in str(info.value)
 

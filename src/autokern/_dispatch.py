@@ -66,7 +66,8 @@ def resolve_backend(name: str, backend: str | None = None, *, fallback: bool = T
 
 def get_kernel(name: str, backend: str | None = None, *, fallback: bool = True) -> Callable:
     """The kernel ``name`` of ``backend``, or of the fallback backend where it lacks it."""
-    return getattr(get_backend(resolve_backend(name, backend, fallback=fallback)), name)
+    chosen = resolve_backend(name, backend, fallback=fallback)
+    return KERNELS[name].implementations[chosen]
 
 
 class Kernels:

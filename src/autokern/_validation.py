@@ -7,8 +7,8 @@ agrees with the others, checks values (:data:`VALUE_RULES`: finite, positive noi
 scales, indices in [-1, S), lattice offsets that fit the w-compact or preload they index), and
 refuses a dense result that would not fit the memory budget before anything is allocated.
 
-Dense M × M and M × S inputs (``w_tilde``, ``mapping_matrix``, ``matrix``) are not scanned for
-non-finite values: the scan would cost as much as the kernel; everything else is.
+Finiteness is checked with one summation pass (a NaN or inf anywhere makes the sum
+non-finite), and only a failing sum pays for locating the bad entry.
 
 On the JAX backend, conversion keeps tracers as they are, so ``jit``, ``grad`` and ``vmap``
 work through the public functions.  Shapes and dtypes are checked under tracing too; values
@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from autokern import _memory
-from autokern.errors import InputShapeError, InputTypeError, InputValueError
+from autokern.errors import AutokernError, InputShapeError, InputTypeError, InputValueError
 
 if TYPE_CHECKING:
-    from autokern.catalogue import Kernel
+    from autokern.catalogue import Arg, Kernel
 
 ArrayConverter = Callable[[Any, np.dtype], Any]
 
@@ -146,37 +146,49 @@ def _scalar(kernel: Kernel, name: str, value: Any, backend_arrays: ArrayConverte
         ) from None
 
 
+def _normalise(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter,
+               shapes: _Shapes) -> Any:
+    """One argument in canonical form, its shape symbols bound in ``shapes``."""
+    if arg.kind in _DTYPES:
+        dtype = _dtype_of(value)
+        if dtype.kind not in _ACCEPTED_KINDS[arg.kind]:
+            raise InputTypeError(
+                f"{kernel.name}: {arg.name} must be a {_DTYPES[arg.kind].name} array, "
+                f"got dtype {dtype}"
+            )
+        value = arrays(value, _DTYPES[arg.kind])
+        shapes.bind(arg.name, arg.dims, tuple(value.shape))
+        return value
+    if arg.kind == "count":
+        value = _positive_int(kernel, arg.name, value)
+        shapes.define("S", value, arg.name)
+        return value
+    if arg.kind in ("shape", "grid_size"):
+        return tuple(_positive_int(kernel, arg.name, v)
+                     for v in _pair(kernel, arg.name, value, operator.index))
+    if arg.kind == "pair":
+        return _pair(kernel, arg.name, value, float)
+    if arg.kind == "scalar":
+        return _scalar(kernel, arg.name, value, arrays)
+    if arg.kind == "chunk" and not (isinstance(value, str) and value == "auto"):
+        return _positive_int(kernel, arg.name, value)
+    return value
+
+
 def check(kernel: Kernel, arguments: dict[str, Any], arrays: ArrayConverter) -> dict[str, Any]:
     """Validate and normalise the bound ``arguments`` of ``kernel``; return them normalised."""
     shapes = _Shapes(kernel)
     out: dict[str, Any] = {}
     for arg in kernel.args:
-        value = arguments[arg.name]
-        if arg.kind in _DTYPES:
-            dtype = _dtype_of(value)
-            if dtype.kind not in _ACCEPTED_KINDS[arg.kind]:
-                raise InputTypeError(
-                    f"{kernel.name}: {arg.name} must be a {_DTYPES[arg.kind].name} array, "
-                    f"got dtype {dtype}"
-                )
-            value = arrays(value, _DTYPES[arg.kind])
-            shapes.bind(arg.name, arg.dims, tuple(value.shape))
-        elif arg.kind == "count":
-            value = _positive_int(kernel, arg.name, value)
-            shapes.define("S", value, arg.name)
-        elif arg.kind == "shape":
-            value = tuple(_positive_int(kernel, arg.name, v) for v in _pair(kernel, arg.name,
-                                                                          value, int))
-        elif arg.kind == "grid_size":
-            value = tuple(_positive_int(kernel, arg.name, v) for v in _pair(kernel, arg.name,
-                                                                          value, operator.index))
-        elif arg.kind == "pair":
-            value = _pair(kernel, arg.name, value, float)
-        elif arg.kind == "scalar":
-            value = _scalar(kernel, arg.name, value, arrays)
-        elif arg.kind == "chunk" and value != "auto":
-            value = _positive_int(kernel, arg.name, value)
-        out[arg.name] = value
+        try:
+            out[arg.name] = _normalise(kernel, arg, arguments[arg.name], arrays, shapes)
+        except AutokernError:
+            raise
+        except (TypeError, ValueError, OverflowError) as error:
+            raise InputTypeError(
+                f"{kernel.name}: {arg.name} could not be read as {arg.kind} "
+                f"({type(error).__name__}: {error})"
+            ) from error
     _check_values(kernel, out, shapes.sizes)
     if kernel.largest_array:
         dims = [shapes.sizes[d] for d in kernel.largest_array.split()]
@@ -202,6 +214,9 @@ def _concrete(value: Any) -> np.ndarray | None:
 
 
 def _finite(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(value)):
+            return None
     bad = ~np.isfinite(value)
     if bad.any():
         where = np.unravel_index(np.argmax(bad), value.shape) if value.ndim else ()
@@ -248,6 +263,9 @@ def _non_negative(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | 
 #: Value checks by argument name (names are the same in every kernel).
 VALUE_RULES: dict[str, tuple[Callable[..., str | None], ...]] = {
     "data": (_finite,),
+    "w_tilde": (_finite,),
+    "mapping_matrix": (_finite,),
+    "matrix": (_finite,),
     "noise_map": (_finite, _positive),
     "noise_map_real": (_finite, _positive),
     "uv_wavelengths": (_finite,),
