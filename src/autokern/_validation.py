@@ -254,6 +254,14 @@ def _in_range(low: int | str, high: str, inclusive: bool = False):
     return rule
 
 
+def _sky_angle(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
+    """Angles on the sky: |value| ≤ π radians (648 000 arcsec for pixel scales)."""
+    limit = 648000.0 if name.startswith("pixel_scale") else np.pi
+    if np.any(np.abs(value) > limit):
+        return f"must be an angle on the sky (|value| <= {limit:g}), found {np.max(np.abs(value))}"
+    return None
+
+
 def _non_negative(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
     if value.size and value.min() < 0:
         return f"must be non-negative, found {value.min()}"
@@ -269,8 +277,8 @@ VALUE_RULES: dict[str, tuple[Callable[..., str | None], ...]] = {
     "noise_map": (_finite, _positive),
     "noise_map_real": (_finite, _positive),
     "uv_wavelengths": (_finite,),
-    "grid_radians_slim": (_finite,),
-    "grid_radians_2d": (_finite,),
+    "grid_radians_slim": (_finite, _sky_angle),
+    "grid_radians_2d": (_finite, _sky_angle),
     "w_compact": (_finite,),
     "w_tilde_preload": (_finite,),
     "curvature_preload": (_finite,),
@@ -278,8 +286,8 @@ VALUE_RULES: dict[str, tuple[Callable[..., str | None], ...]] = {
     "dirty_image": (_finite,),
     "data_vector": (_finite,),
     "curvature_reg_matrix": (_finite,),
-    "pixel_scale": (_finite, _positive),
-    "pixel_scales": (_finite, _positive),
+    "pixel_scale": (_finite, _positive, _sky_angle),
+    "pixel_scales": (_finite, _positive, _sky_angle),
     "radius": (_finite, _non_negative),
     "centre": (_finite,),
     "coefficient": (_finite,),
