@@ -1,0 +1,51 @@
+"""Process-wide JAX settings: float64, the persistent compile cache, what is running.
+
+Imported first by :mod:`autokern.jax`, so ``jax_enable_x64`` is on before any kernel runs.
+"""
+
+import os
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+CACHE_DIR_VARIABLE = "AUTOKERN_JAX_CACHE_DIR"
+
+
+def enable_compilation_cache(path: str | os.PathLike | None = None) -> str:
+    """Keep every compiled kernel in JAX's persistent cache at ``path`` and return the path.
+
+    ``path`` defaults to ``$AUTOKERN_JAX_CACHE_DIR`` (which also turns the cache on when
+    :mod:`autokern.jax` is imported).  Every entry is cached, however small or quick to
+    compile: the kernels are many small programs whose compile times add up at start-up.
+    """
+    if path is None:
+        path = os.environ.get(CACHE_DIR_VARIABLE)
+        if not path:
+            raise ValueError(f"no cache path given and ${CACHE_DIR_VARIABLE} is not set")
+    path = os.fspath(path)
+    os.makedirs(path, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    return path
+
+
+def backend_info() -> dict:
+    """Versions, devices, precision and compile-cache settings of this JAX process."""
+    import jax.numpy as jnp
+    import jaxlib
+
+    return {
+        "jax": jax.__version__,
+        "jaxlib": jaxlib.__version__,
+        "default_backend": jax.default_backend(),
+        "devices": [str(d) for d in jax.devices()],
+        "x64": bool(jax.config.jax_enable_x64),
+        "default_float_dtype": str(jnp.zeros(()).dtype),
+        "compilation_cache_dir": jax.config.jax_compilation_cache_dir or None,
+    }
+
+
+if os.environ.get(CACHE_DIR_VARIABLE):
+    enable_compilation_cache()

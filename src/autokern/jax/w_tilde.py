@@ -1,0 +1,262 @@
+"""W̃ and its compact forms: chunked reductions over visibilities and exact re-indexings (JAX).
+
+Every lag table (w-compact, the preload, dense W̃ on a lattice) is Σ_k w_k cos(2π(x_q u_k +
+y_p v_k)) on a box of lags (p, q).  The cosine of a sum factorises,
+
+    cos(2π x_q u + 2π y_p v) = cos(2π x_q u) cos(2π y_p v) - sin(2π x_q u) sin(2π y_p v),
+
+so one chunk costs two small trig tables (chunk × lags in y, chunk × lags in x) and one matrix
+product, instead of a cosine per (visibility, output entry).  The dirty image factorises the
+same way over the distinct y and distinct x values of the grid; they are found with NumPy when
+the grid is concrete, and a direct (chunk × M) version runs when it is traced.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from autokern._lattice import compact_index, preload_index
+from autokern.catalogue import implements
+from autokern.jax import _chunks
+
+kernel = partial(implements, backend="jax")
+
+ARCSEC_TO_RADIANS = np.pi / 648000.0
+TWO_PI = 2.0 * np.pi
+
+
+def _concrete(x) -> np.ndarray | None:
+    """``x`` as a NumPy array, or None when it is a tracer (inside jit/grad/vmap)."""
+    if isinstance(x, jax.core.Tracer):
+        return None
+    return np.asarray(x)
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values (sorted) and, for each entry, the position of its value among them."""
+    distinct, inverse = np.unique(values, return_inverse=True)
+    return distinct, inverse.reshape(-1)
+
+
+def _lag_table_chunk(weight, u, v, y_lags, x_lags):
+    """Σ_k over one chunk of w_k cos(2π(x_q u_k + y_p v_k)), shape (len(y_lags), len(x_lags))."""
+    ty = TWO_PI * v[:, None] * y_lags[None, :]
+    tx = TWO_PI * u[:, None] * x_lags[None, :]
+    left = jnp.concatenate([weight[:, None] * jnp.cos(ty), -weight[:, None] * jnp.sin(ty)])
+    right = jnp.concatenate([jnp.cos(tx), jnp.sin(tx)])
+    return left.T @ right
+
+
+@partial(jax.jit, static_argnames="chunk")
+def _lag_table(noise_map_real, uv_wavelengths, y_lags, x_lags, chunk):
+    weight = 1.0 / noise_map_real**2
+    init = jnp.zeros((y_lags.shape[0], x_lags.shape[0]))
+    return _chunks.scan_sum(
+        lambda w, uv: _lag_table_chunk(w, uv[:, 0], uv[:, 1], y_lags, x_lags),
+        init, (weight, uv_wavelengths), chunk)
+
+
+def _lag_chunk(chunk_size, n_visibilities, n_y, n_x):
+    # Work space per visibility: cos and sin tables in y and x, the weighted copies, the phases.
+    return _chunks.resolve(chunk_size, n_visibilities, 4 * (n_y + n_x))
+
+
+@kernel("w_compact_curvature_interferometer_from")
+def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
+                                            pixel_scale, chunk_size):
+    ny, nx = grid_size
+    d = pixel_scale * ARCSEC_TO_RADIANS
+    # phase = 2π d (b u - a v) = 2π (x_lag u + y_lag v) with x_lag = d b, y_lag = -d a
+    y_lags = -d * jnp.arange(ny, dtype=jnp.float64)
+    x_lags = d * jnp.arange(-nx + 1, nx, dtype=jnp.float64)
+    chunk = _lag_chunk(chunk_size, noise_map_real.shape[0], ny, 2 * nx - 1)
+    return _lag_table(noise_map_real, uv_wavelengths, y_lags, x_lags, chunk=chunk)
+
+
+@partial(jax.jit, static_argnames=("shape", "chunk"))
+def _preload(noise_map_real, uv_wavelengths, grid_radians_2d, shape, chunk):
+    ny, nx = shape
+    # Offsets (y_i - y_j, x_i - x_j) for the lag (row_j - row_i, col_j - col_i) = (p, q), read
+    # off the grid itself.
+    y_offsets = grid_radians_2d[0, 0, 0] - grid_radians_2d[:ny, 0, 0]
+    x_offsets = grid_radians_2d[0, 0, 1] - grid_radians_2d[0, :nx, 1]
+    y_lags = jnp.concatenate([-y_offsets[:0:-1], y_offsets])
+    x_lags = jnp.concatenate([-x_offsets[:0:-1], x_offsets])
+    lags = _lag_table(noise_map_real, uv_wavelengths, y_lags, x_lags, chunk=chunk)
+    p = np.arange(-ny + 1, ny) % (2 * ny)
+    q = np.arange(-nx + 1, nx) % (2 * nx)
+    return jnp.zeros((2 * ny, 2 * nx)).at[np.ix_(p, q)].set(lags)
+
+
+@kernel("w_tilde_curvature_preload_interferometer_from")
+def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths,
+                                                  shape_masked_pixels_2d, grid_radians_2d,
+                                                  chunk_size):
+    ny, nx = shape_masked_pixels_2d
+    chunk = _lag_chunk(chunk_size, noise_map_real.shape[0], 2 * ny - 1, 2 * nx - 1)
+    return _preload(noise_map_real, uv_wavelengths, grid_radians_2d,
+                    shape=shape_masked_pixels_2d, chunk=chunk)
+
+
+# --- dirty image ---------------------------------------------------------------------------
+
+def _dirty_weights(data, noise_map):
+    return data.real / noise_map.real**2, data.imag / noise_map.imag**2
+
+
+@partial(jax.jit, static_argnames="chunk")
+def _dirty_factorised(data, noise_map, uv_wavelengths, y_values, x_values, y_of, x_of, chunk):
+    real_weight, imag_weight = _dirty_weights(data, noise_map)
+
+    # Σ_k wr cos(φx + φy) - wi sin(φx + φy) = Σ_k cos φx (wr cos φy - wi sin φy)
+    #                                         - sin φx (wr sin φy + wi cos φy)
+    def contribution(wr, wi, uv):
+        ty = TWO_PI * uv[:, 1, None] * y_values[None, :]
+        tx = TWO_PI * uv[:, 0, None] * x_values[None, :]
+        cy, sy = jnp.cos(ty), jnp.sin(ty)
+        left = jnp.concatenate([wr[:, None] * cy - wi[:, None] * sy,
+                                -(wr[:, None] * sy + wi[:, None] * cy)])
+        return left.T @ jnp.concatenate([jnp.cos(tx), jnp.sin(tx)])
+
+    init = jnp.zeros((y_values.shape[0], x_values.shape[0]))
+    box = _chunks.scan_sum(contribution, init, (real_weight, imag_weight, uv_wavelengths),
+                           chunk)
+    return box[y_of, x_of]
+
+
+@partial(jax.jit, static_argnames="chunk")
+def _dirty_direct(data, noise_map, uv_wavelengths, grid_radians_slim, chunk):
+    real_weight, imag_weight = _dirty_weights(data, noise_map)
+    y, x = grid_radians_slim[:, 0], grid_radians_slim[:, 1]
+
+    def contribution(wr, wi, uv):
+        phase = TWO_PI * (uv[:, 0, None] * x[None, :] + uv[:, 1, None] * y[None, :])
+        return wr @ jnp.cos(phase) - wi @ jnp.sin(phase)
+
+    return _chunks.scan_sum(contribution, jnp.zeros(y.shape[0]),
+                            (real_weight, imag_weight, uv_wavelengths), chunk)
+
+
+@kernel("w_tilde_data_interferometer_from")
+def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
+                                     chunk_size):
+    n_visibilities, n_pixels = data.shape[0], grid_radians_slim.shape[0]
+    grid = _concrete(grid_radians_slim)
+    if grid is not None:
+        y_values, y_of = _distinct(grid[:, 0])
+        x_values, x_of = _distinct(grid[:, 1])
+        # Worth it when the box of distinct (y, x) is not much bigger than the pixel list.
+        if y_values.size * x_values.size <= 4 * n_pixels:
+            chunk = _chunks.resolve(chunk_size, n_visibilities,
+                                    4 * (y_values.size + x_values.size))
+            return _dirty_factorised(data, noise_map, uv_wavelengths, y_values, x_values,
+                                     y_of, x_of, chunk=chunk)
+    chunk = _chunks.resolve(chunk_size, n_visibilities, 3 * n_pixels)
+    return _dirty_direct(data, noise_map, uv_wavelengths, grid_radians_slim, chunk=chunk)
+
+
+# --- dense W̃ -------------------------------------------------------------------------------
+
+def _lattice(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(lags, position of each value) when the distinct ``values`` are evenly spaced to
+    round-off, so that every difference of two values is one of ``lags``; else None."""
+    distinct, position = _distinct(values)
+    offsets = distinct - distinct[0]
+    if distinct.size > 1:
+        step = offsets[-1] / (distinct.size - 1)
+        residual = np.max(np.abs(offsets - step * np.arange(distinct.size)))
+        if residual > 64 * np.finfo(float).eps * np.max(np.abs(distinct)):
+            return None
+    return np.concatenate([-offsets[:0:-1], offsets]), position
+
+
+@partial(jax.jit, static_argnames="chunk")
+def _w_tilde_lattice(noise_map_real, uv_wavelengths, y_lags, x_lags, y_of, x_of, chunk):
+    lags = _lag_table(noise_map_real, uv_wavelengths, y_lags, x_lags, chunk=chunk)
+    ny, nx = (y_lags.shape[0] + 1) // 2, (x_lags.shape[0] + 1) // 2
+    return lags[y_of[:, None] - y_of[None, :] + ny - 1, x_of[:, None] - x_of[None, :] + nx - 1]
+
+
+@partial(jax.jit, static_argnames="chunk")
+def _w_tilde_direct(noise_map_real, uv_wavelengths, grid_radians_slim, chunk):
+    # cos(φ_i - φ_j) = cos φ_i cos φ_j + sin φ_i sin φ_j: W̃ = Cᵀ N⁻¹ C + Sᵀ N⁻¹ S per chunk.
+    weight = 1.0 / noise_map_real**2
+    y, x = grid_radians_slim[:, 0], grid_radians_slim[:, 1]
+
+    def contribution(w, uv):
+        phase = TWO_PI * (uv[:, 0, None] * x[None, :] + uv[:, 1, None] * y[None, :])
+        trig = jnp.concatenate([jnp.cos(phase), jnp.sin(phase)])
+        return (jnp.concatenate([w, w])[:, None] * trig).T @ trig
+
+    n = y.shape[0]
+    return _chunks.scan_sum(contribution, jnp.zeros((n, n)), (weight, uv_wavelengths), chunk)
+
+
+@kernel("w_tilde_curvature_interferometer_from")
+def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_radians_slim,
+                                          chunk_size):
+    n_visibilities, n_pixels = noise_map_real.shape[0], grid_radians_slim.shape[0]
+    grid = _concrete(grid_radians_slim)
+    if grid is not None:
+        y_lattice, x_lattice = _lattice(grid[:, 0]), _lattice(grid[:, 1])
+        if y_lattice is not None and x_lattice is not None:
+            (y_lags, y_of), (x_lags, x_of) = y_lattice, x_lattice
+            chunk = _lag_chunk(chunk_size, n_visibilities, y_lags.size, x_lags.size)
+            return _w_tilde_lattice(noise_map_real, uv_wavelengths, y_lags, x_lags, y_of,
+                                    x_of, chunk=chunk)
+    chunk = _chunks.resolve(chunk_size, n_visibilities, 4 * n_pixels)
+    return _w_tilde_direct(noise_map_real, uv_wavelengths, grid_radians_slim, chunk=chunk)
+
+
+# --- expansions and re-indexings -----------------------------------------------------------
+
+@kernel("w_tilde_via_preload_from")
+def w_tilde_via_preload_from(w_tilde_preload, native_index_for_slim_index):
+    return _expand_preload(w_tilde_preload, native_index_for_slim_index)
+
+
+@kernel("w_tilde_via_compact_from")
+def w_tilde_via_compact_from(w_compact, native_index_for_slim_index):
+    return _expand_compact(w_compact, native_index_for_slim_index)
+
+
+@jax.jit
+def _expand_preload(w_tilde_preload, native_index_for_slim_index):
+    return w_tilde_preload[preload_index(w_tilde_preload.shape, native_index_for_slim_index,
+                                         native_index_for_slim_index)]
+
+
+@jax.jit
+def _expand_compact(w_compact, native_index_for_slim_index):
+    return w_compact[compact_index(w_compact.shape, native_index_for_slim_index,
+                                   native_index_for_slim_index)]
+
+
+@jax.jit
+def _compact_from_preload(w_tilde_preload):
+    ny, nx = w_tilde_preload.shape[0] // 2, w_tilde_preload.shape[1] // 2
+    b = np.arange(-nx + 1, nx) % (2 * nx)
+    return w_tilde_preload[:ny][:, b]
+
+
+@kernel("w_compact_from_preload")
+def w_compact_from_preload(w_tilde_preload):
+    return _compact_from_preload(w_tilde_preload)
+
+
+@jax.jit
+def _preload_from_compact(w_compact):
+    ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
+    p, q = np.meshgrid(np.arange(-ny + 1, ny), np.arange(-nx + 1, nx), indexing="ij")
+    sign = np.where(p < 0, -1, 1)
+    return jnp.zeros((2 * ny, 2 * nx)).at[p % (2 * ny), q % (2 * nx)].set(
+        w_compact[np.abs(p), sign * q + nx - 1])
+
+
+@kernel("preload_from_w_compact")
+def preload_from_w_compact(w_compact):
+    return _preload_from_compact(w_compact)
