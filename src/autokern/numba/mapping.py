@@ -1,0 +1,100 @@
+"""The mapping matrix T and products with it (Numba).
+
+T arrives in its row form, (M, B) source indexes and weights padded with -1.  Products that
+reduce over image pixels use the column form of T (:func:`columns`): for each source pixel s
+the image pixels that map to it, in increasing order.  With it, ``Tᵀ X`` is a gather per
+output row, so threads own disjoint output rows and results do not depend on scheduling.
+"""
+
+from functools import partial
+
+import numba
+import numpy as np
+
+from autokern.catalogue import implements
+
+kernel = partial(implements, backend="numba")
+
+_JIT = {"cache": True, "nogil": True}
+
+
+@numba.njit(**_JIT)
+def _columns(indexes, weights, pixels):
+    counts = np.zeros(pixels + 1, dtype=np.int64)
+    for m in range(indexes.shape[0]):
+        for b in range(indexes.shape[1]):
+            if indexes[m, b] >= 0:
+                counts[indexes[m, b] + 1] += 1
+    pointers = np.cumsum(counts)
+    fill = pointers[:-1].copy()
+    rows = np.empty(pointers[-1], dtype=np.int64)
+    values = np.empty(pointers[-1])
+    for m in range(indexes.shape[0]):
+        for b in range(indexes.shape[1]):
+            s = indexes[m, b]
+            if s >= 0:
+                rows[fill[s]] = m
+                values[fill[s]] = weights[m, b]
+                fill[s] += 1
+    return pointers, rows, values
+
+
+def columns(pix_indexes_for_sub_slim_index: np.ndarray, pix_weights_for_sub_slim_index: np.ndarray,
+            pixels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """T in compressed-column form: (pointers (S+1,), image rows, weights); -1 entries dropped.
+
+    The entries of column s are ``rows[pointers[s]:pointers[s+1]]``, in increasing row order.
+    """
+    return _columns(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels)
+
+
+@numba.njit(**_JIT)
+def _mapping_matrix(indexes, weights, pixels):
+    out = np.zeros((indexes.shape[0], pixels))
+    for m in range(indexes.shape[0]):
+        for b in range(indexes.shape[1]):
+            if indexes[m, b] >= 0:
+                out[m, indexes[m, b]] += weights[m, b]
+    return out
+
+
+@numba.njit(parallel=True, **_JIT)
+def _transpose_matmul(pointers, rows, values, matrix):
+    # out[s] = Σ_{e in column s} w_e matrix[row_e]: one output row per iteration, no races.
+    pixels = pointers.shape[0] - 1
+    out = np.zeros((pixels, matrix.shape[1]))
+    for s in numba.prange(pixels):
+        for e in range(pointers[s], pointers[s + 1]):
+            weight = values[e]
+            source = matrix[rows[e]]
+            for j in range(matrix.shape[1]):
+                out[s, j] += weight * source[j]
+    return out
+
+
+def transpose_matmul(column_form: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     matrix: np.ndarray) -> np.ndarray:
+    """Tᵀ @ matrix for T in :func:`columns` form and any (M, ...) float64 ``matrix``."""
+    flat = np.ascontiguousarray(matrix.reshape(matrix.shape[0], -1))
+    out = _transpose_matmul(*column_form, flat)
+    return out.reshape(out.shape[0], *matrix.shape[1:])
+
+
+@kernel("mapping_matrix_from")
+def mapping_matrix_from(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels):
+    return _mapping_matrix(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                           pixels)
+
+
+@kernel("data_vector_from")
+def data_vector_from(mapping_matrix, dirty_image):
+    # A dense matrix-vector product: BLAS.
+    return mapping_matrix.T @ dirty_image
+
+
+@kernel("sparse_mapping_matrix_transpose_matmul")
+def sparse_mapping_matrix_transpose_matmul(matrix, pix_indexes_for_sub_slim_index,
+                                           pix_weights_for_sub_slim_index, pixels):
+    column_form = columns(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                          pixels)
+    return transpose_matmul(column_form, matrix)
