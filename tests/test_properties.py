@@ -15,7 +15,7 @@ from autokern._dispatch import provides
 from autokern.catalogue import BACKEND_NAMES, KERNELS
 from autokern.datasets import Preset, mock_case
 from autokern.errors import AutokernError
-from helpers import reference_name, relative_error
+from helpers import reference_name, relative_error, to_numpy
 
 # A few sizes only, so the jitted backends reuse their compilations across examples.
 SIZES = [Preset(3, 17, 6), Preset(4, 40, 10)]
@@ -94,8 +94,7 @@ def test_kernels_return_consistent_results_or_documented_errors(size, seed, kern
             assert expected is None, f"{backend} refused what original accepted"
             continue
         assert expected is not None, f"{backend} accepted what original refused"
-        values = np.asarray(result.todense() if hasattr(result, "todense") else result)
-        assert np.all(np.isfinite(values.astype(float)))
+        assert np.all(np.isfinite(to_numpy(result).astype(float)))
         assert relative_error(result, expected) <= 1e-10
 
 
@@ -108,6 +107,4 @@ def test_results_are_bitwise_deterministic(backend, get_case):
         arguments = case.arguments(kernel)
         first = get_kernel(kernel, backend)(**arguments)
         second = get_kernel(kernel, backend)(**arguments)
-        a = np.asarray(first.todense() if hasattr(first, "todense") else first)
-        b = np.asarray(second.todense() if hasattr(second, "todense") else second)
-        assert np.array_equal(a, b), kernel
+        assert np.array_equal(to_numpy(first), to_numpy(second)), kernel

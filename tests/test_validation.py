@@ -113,6 +113,7 @@ def test_errors_are_the_builtin_kinds():
 def test_every_kernel_argument_kind_is_known():
     from autokern._validation import _DTYPES
 
-    kinds = set(_DTYPES) | {"count", "shape", "grid_size", "pair", "scalar", "chunk"}
+    kinds = set(_DTYPES) | {"count", "shape", "grid_size", "pair", "scalar", "chunk", "choice",
+                            "tolerance", "terms"}
     for kernel in KERNELS.values():
         assert {a.kind for a in kernel.args} <= kinds

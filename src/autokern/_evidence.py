@@ -43,12 +43,20 @@ def noise_normalization(noise_map: np.ndarray) -> float:
 def log_evidence(curvature: np.ndarray, regularization: np.ndarray, data_vector: np.ndarray,
                  data: np.ndarray, noise_map: np.ndarray) -> float:
     """log L of SPEC §3 from F, H, D and the visibilities."""
+    return log_evidence_from_terms(curvature, regularization, data_vector,
+                                   data_term(data, noise_map), noise_normalization(noise_map))
+
+
+def log_evidence_from_terms(curvature: np.ndarray, regularization: np.ndarray,
+                            data_vector: np.ndarray, data_chi_squared: float,
+                            noise_normalization_term: float) -> float:
+    """log L of SPEC §3 from F, H, D, Σ (V/σ)² and the noise normalization."""
     curvature_reg = curvature + regularization
     factor = cholesky(curvature_reg, "F + H")
     reconstruction = solve_cholesky(factor, data_vector)
     chi_squared = (reconstruction @ curvature @ reconstruction
-                   - 2.0 * reconstruction @ data_vector + data_term(data, noise_map))
+                   - 2.0 * reconstruction @ data_vector + data_chi_squared)
     regularization_term = reconstruction @ regularization @ reconstruction
     log_det_regularization = log_det_cholesky(cholesky(regularization, "H"))
     return float(-0.5 * (chi_squared + regularization_term + log_det_cholesky(factor)
-                         - log_det_regularization + noise_normalization(noise_map)))
+                         - log_det_regularization + noise_normalization_term))

@@ -172,6 +172,29 @@ def _normalise(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter,
         return _scalar(kernel, arg.name, value, arrays)
     if arg.kind == "chunk" and not (isinstance(value, str) and value == "auto"):
         return _positive_int(kernel, arg.name, value)
+    if arg.kind == "choice":
+        if not isinstance(value, str) or value not in arg.choices:
+            raise InputValueError(
+                f"{kernel.name}: {arg.name} must be one of {', '.join(map(repr, arg.choices))}, "
+                f"got {value!r}"
+            )
+        return value
+    if arg.kind == "tolerance":
+        value = float(value)
+        if not 0.0 < value < 1.0:
+            raise InputValueError(f"{kernel.name}: {arg.name} must lie in (0, 1), got {value}")
+        return value
+    if arg.kind == "terms":
+        from autokern.terms import VisibilityTerms
+
+        if not isinstance(value, VisibilityTerms):
+            raise InputTypeError(
+                f"{kernel.name}: {arg.name} must be an autokern.terms.VisibilityTerms (from "
+                f"visibility_terms_from), got {type(value).__name__}"
+            )
+        shapes.bind(f"{arg.name}.w_compact", ("Ny", "2Nx-1"), tuple(value.w_compact.shape))
+        shapes.bind(f"{arg.name}.dirty_image", ("M",), tuple(value.dirty_image.shape))
+        return value
     return value
 
 

@@ -21,6 +21,8 @@ from typing import Any
 BACKEND_NAMES: tuple[str, ...] = ("original", "numba", "jax")
 
 _REQUIRED = inspect.Parameter.empty
+#: options that follow the data arguments and are always passed by keyword
+_KEYWORD_ONLY_KINDS = ("chunk", "choice", "tolerance")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,12 @@ class Arg:
     shape: str = ""
     doc: str = ""
     default: Any = _REQUIRED
+    #: the allowed values of a ``choice`` argument
+    choices: tuple[str, ...] = ()
+
+    @property
+    def keyword_only(self) -> bool:
+        return self.kind in _KEYWORD_ONLY_KINDS
 
     @property
     def dims(self) -> tuple[str, ...]:
@@ -53,6 +61,8 @@ class Arg:
             "bool": "bool array",
             "matrix": "float64 array",
         }.get(self.kind, self.kind)
+        if self.choices:
+            kind = " | ".join(f'"{c}"' for c in self.choices)
         head = f"{self.name} : {kind} {shape}".rstrip()
         if self.default is not _REQUIRED:
             head += f", default {self.default!r}"
@@ -138,6 +148,31 @@ GLOSSARY: dict[str, Arg] = {
             ),
             default="auto",
         ),
+        Arg(
+            "method",
+            "choice",
+            doc=(
+                '"direct": exact sums over visibilities; "nufft": a type-1 non-uniform FFT '
+                '(O(K + Ny·Nx·log), accurate to eps; needs the "nufft" extra); "auto": the NUFFT '
+                "when it is installed and the problem is large enough to gain from it."
+            ),
+            default="auto",
+            choices=("auto", "direct", "nufft"),
+        ),
+        Arg(
+            "eps",
+            "tolerance",
+            doc="Relative accuracy requested of the NUFFT (ignored by the direct sums).",
+            default=1e-12,
+        ),
+        Arg(
+            "visibility_terms",
+            "terms",
+            doc=(
+                "autokern.terms.VisibilityTerms: the sufficient statistics of the visibilities "
+                "(w-compact, dirty image, Σ (V/σ)², noise normalization, K)."
+            ),
+        ),
     ]
 }
 
@@ -171,7 +206,7 @@ class Kernel:
         for a in self.args:
             kind = (
                 inspect.Parameter.KEYWORD_ONLY
-                if a.kind == "chunk"
+                if a.keyword_only
                 else inspect.Parameter.POSITIONAL_OR_KEYWORD
             )
             params.append(inspect.Parameter(a.name, kind, default=a.default))
@@ -282,6 +317,17 @@ KERNELS: dict[str, Kernel] = {
             maths=_COMPACT_MATHS,
         ),
         _kernel(
+            "visibility_terms_from", "reductions", "w_tilde",
+            "data noise_map uv_wavelengths grid_radians_slim native_index_for_slim_index "
+            "pixel_scale chunk_size method eps",
+            "autokern.terms.VisibilityTerms",
+            "Sufficient statistics of a set of visibilities: w-compact, dirty image, "
+            "Σ (V/σ)², noise normalization and K.  Terms of disjoint chunks of visibilities "
+            "add (a + b), so data larger than memory streams through in pieces.",
+            notes="The w-compact extent (Ny, Nx) is that of native_index_for_slim_index.",
+            backends=("original",),
+        ),
+        _kernel(
             "w_tilde_via_preload_from", "expansions", "w_tilde",
             "w_tilde_preload native_index_for_slim_index",
             "(M, M) float64 W̃",
@@ -356,6 +402,25 @@ KERNELS: dict[str, Kernel] = {
             same_as="curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
         ),
         _kernel(
+            "curvature_matrix_via_w_compact_fft_from", "curvature", "curvature", _COMPACT_CURV,
+            "(S, S) float64 F",
+            "Curvature matrix with W̃ applied by FFT convolution: source columns zero-padded "
+            "onto the (2Ny, 2Nx) box, multiplied by rfft2 of the preload, then Tᵀ(·).",
+            maths=_CURVATURE_MATHS, backends=("original",),
+        ),
+        _kernel(
+            "curvature_matrix_via_w_compact_from", "curvature", "curvature",
+            _COMPACT_CURV + " method", "(S, S) float64 F",
+            "Curvature matrix from w-compact by the route a cost model of (M, S, B, Ny, Nx) "
+            "picks (see autokern.cost), or by the one named.",
+            maths=_CURVATURE_MATHS, backends=("original",),
+            arg_overrides={"method": {
+                "choices": ("auto", "sparse", "direct", "fft"),
+                "doc": '"sparse": two passes (Ω = W̃T, then TᵀΩ); "direct": no M × S '
+                       'intermediate; "fft": FFT convolution; "auto": the cheapest by the '
+                       "calibrated cost model (autokern.cost.curvature_method)."}},
+        ),
+        _kernel(
             "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from", "curvature",
             "curvature",
             "curvature_preload pix_indexes_for_sub_slim_index pix_size_for_sub_slim_index "
@@ -395,6 +460,13 @@ KERNELS: dict[str, Kernel] = {
             "dirty_image data noise_map w_tilde " + _LIKELIHOOD_TAIL, "float log evidence",
             "Log evidence of the linear inversion (SPEC §3) from dense W̃.",
             maths=_EVIDENCE_MATHS,
+        ),
+        _kernel(
+            "log_likelihood_function_via_visibility_terms_from", "evidence", "likelihood",
+            "visibility_terms native_index_for_slim_index " + _LIKELIHOOD_TAIL,
+            "float log evidence",
+            "Log evidence of the linear inversion (SPEC §3) from streamed visibility terms.",
+            maths=_EVIDENCE_MATHS, backends=("original",),
         ),
         _kernel(
             "log_likelihood_function_via_w_compact_from", "evidence", "likelihood",

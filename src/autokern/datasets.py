@@ -172,6 +172,9 @@ DEV_REFERENCE_KEYS: dict[str, str] = {
     "curvature_matrix_via_w_compact_sparse_mapping_matrix_from_BCOO": "curvature_matrix_wtilde",
     "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from":
         "curvature_matrix_wtilde",
+    "curvature_matrix_via_w_compact_fft_from": "curvature_matrix_wtilde",
+    "curvature_matrix_via_w_compact_from": "curvature_matrix_wtilde",
+    "log_likelihood_function_via_visibility_terms_from": "log_evidence_linear",
     "constant_regularization_matrix_from": "regularization_matrix",
     "reconstruction_positive_negative_from": "reconstruction_linear",
     "noise_normalization_complex_from": "noise_normalization_linear",
@@ -221,7 +224,7 @@ class Case:
         from autokern.catalogue import KERNELS
 
         entry = KERNELS[kernel] if isinstance(kernel, str) else kernel
-        out = {a.name: self.value(a.name) for a in entry.args if a.kind != "chunk"}
+        out = {a.name: self.value(a.name) for a in entry.args if not a.keyword_only}
         if entry.name == "constant_regularization_matrix_from":
             out["coefficient"] = self.coefficient
         return out
@@ -274,6 +277,9 @@ class Case:
             "matrix": lambda: v("dirty_image"),
             "data_vector": lambda: ref.data_vector_from(v("mapping_matrix"), v("dirty_image")),
             "curvature_reg_matrix": lambda: self._curvature_reg_matrix(),
+            "visibility_terms": lambda: ref.visibility_terms_from(
+                ds.data, ds.noise_map, ds.uv_wavelengths, ds.grid_radians_slim,
+                ds.native_index_for_slim_index, ds.pixel_scale, method="direct"),
         }
         if name not in derived:
             raise KeyError(f"case {self.name!r} has no value for argument {name!r}")

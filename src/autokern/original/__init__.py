@@ -6,6 +6,12 @@ tested against this one, and this one against the downstream library's own numbe
 """
 
 from autokern.original.curvature import (
+    curvature_matrix_via_w_compact_fft_from as curvature_matrix_via_w_compact_fft_from,
+)
+from autokern.original.curvature import (
+    curvature_matrix_via_w_compact_from as curvature_matrix_via_w_compact_from,
+)
+from autokern.original.curvature import (
     curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from as curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from,
 )
 from autokern.original.curvature import (
@@ -30,6 +36,9 @@ from autokern.original.likelihood import (
     constant_regularization_matrix_from as constant_regularization_matrix_from,
 )
 from autokern.original.likelihood import (
+    log_likelihood_function_via_visibility_terms_from as log_likelihood_function_via_visibility_terms_from,
+)
+from autokern.original.likelihood import (
     log_likelihood_function_via_w_compact_from as log_likelihood_function_via_w_compact_from,
 )
 from autokern.original.likelihood import (
@@ -52,6 +61,9 @@ from autokern.original.mapping import (
 )
 from autokern.original.w_tilde import (
     preload_from_w_compact as preload_from_w_compact,
+)
+from autokern.original.w_tilde import (
+    visibility_terms_from as visibility_terms_from,
 )
 from autokern.original.w_tilde import (
     w_compact_curvature_interferometer_from as w_compact_curvature_interferometer_from,

@@ -8,9 +8,11 @@ from functools import partial
 
 import numpy as np
 
+from autokern import _fft_curvature, cost
 from autokern._lattice import compact_index, preload_index
 from autokern.catalogue import implements
 from autokern.original.mapping import mapping_matrix_from
+from autokern.original.w_tilde import preload_from_w_compact
 
 kernel = partial(implements, backend="original")
 
@@ -79,3 +81,17 @@ def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
     omega = _omega(curvature_preload, preload_index, native_index_for_slim_index,
                    mapping_matrix)
     return mapping_matrix.T @ omega
+
+
+@kernel("curvature_matrix_via_w_compact_fft_from")
+def curvature_matrix_via_w_compact_fft_from(w_compact, native_index_for_slim_index,
+                                            pix_indexes_for_sub_slim_index,
+                                            pix_weights_for_sub_slim_index, pixels):
+    return _fft_curvature.curvature_matrix(
+        preload_from_w_compact(w_compact), native_index_for_slim_index,
+        pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels)
+
+
+@kernel("curvature_matrix_via_w_compact_from")
+def curvature_matrix_via_w_compact_from(**arguments):
+    return cost.curvature_by_method("original", **arguments)

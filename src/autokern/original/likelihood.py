@@ -38,14 +38,16 @@ def noise_normalization_complex_from(noise_map):
     return _evidence.noise_normalization(noise_map)
 
 
-def _log_evidence(curvature, dirty_image, data, noise_map, pix_indexes_for_sub_slim_index,
-                  pix_weights_for_sub_slim_index, neighbors, neighbors_sizes, coefficient):
+def _log_evidence(curvature, dirty_image, data_chi_squared, noise_normalization,
+                  pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, neighbors,
+                  neighbors_sizes, coefficient):
     pixels = len(neighbors)
     data_vector = sparse_mapping_matrix_transpose_matmul(
         dirty_image, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels)
     regularization = constant_regularization_matrix_from(coefficient, neighbors,
                                                          neighbors_sizes)
-    return _evidence.log_evidence(curvature, regularization, data_vector, data, noise_map)
+    return _evidence.log_evidence_from_terms(curvature, regularization, data_vector,
+                                             data_chi_squared, noise_normalization)
 
 
 @kernel("log_likelihood_function_via_w_tilde_from")
@@ -55,7 +57,8 @@ def log_likelihood_function_via_w_tilde_from(dirty_image, data, noise_map, w_til
                                              neighbors_sizes, coefficient):
     curvature = curvature_matrix_via_w_tilde_sparse_mapping_matrix_from(
         w_tilde, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, len(neighbors))
-    return _log_evidence(curvature, dirty_image, data, noise_map, pix_indexes_for_sub_slim_index,
+    return _log_evidence(curvature, dirty_image, _evidence.data_term(data, noise_map),
+                         _evidence.noise_normalization(noise_map), pix_indexes_for_sub_slim_index,
                          pix_weights_for_sub_slim_index, neighbors, neighbors_sizes, coefficient)
 
 
@@ -68,5 +71,21 @@ def log_likelihood_function_via_w_compact_from(dirty_image, data, noise_map, w_c
     curvature = curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
         w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, len(neighbors))
-    return _log_evidence(curvature, dirty_image, data, noise_map, pix_indexes_for_sub_slim_index,
+    return _log_evidence(curvature, dirty_image, _evidence.data_term(data, noise_map),
+                         _evidence.noise_normalization(noise_map), pix_indexes_for_sub_slim_index,
                          pix_weights_for_sub_slim_index, neighbors, neighbors_sizes, coefficient)
+
+
+@kernel("log_likelihood_function_via_visibility_terms_from")
+def log_likelihood_function_via_visibility_terms_from(visibility_terms,
+                                                      native_index_for_slim_index,
+                                                      pix_indexes_for_sub_slim_index,
+                                                      pix_weights_for_sub_slim_index, neighbors,
+                                                      neighbors_sizes, coefficient):
+    curvature = curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
+        visibility_terms.w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
+        pix_weights_for_sub_slim_index, len(neighbors))
+    return _log_evidence(curvature, visibility_terms.dirty_image,
+                         visibility_terms.data_chi_squared, visibility_terms.noise_normalization,
+                         pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                         neighbors, neighbors_sizes, coefficient)

@@ -8,9 +8,10 @@ from functools import partial
 
 import numpy as np
 
-from autokern import _memory
+from autokern import _evidence, _memory, _nufft, cost
 from autokern._lattice import compact_index, preload_index
 from autokern.catalogue import implements
+from autokern.terms import VisibilityTerms
 
 kernel = partial(implements, backend="original")
 
@@ -122,3 +123,25 @@ def preload_from_w_compact(w_compact):
     preload = np.zeros((2 * ny, 2 * nx))
     preload[p % (2 * ny), q % (2 * nx)] = w_compact[np.abs(p), sign * q + nx - 1]
     return preload
+
+
+@kernel("visibility_terms_from")
+def visibility_terms_from(data, noise_map, uv_wavelengths, grid_radians_slim,
+                          native_index_for_slim_index, pixel_scale, chunk_size, method, eps):
+    extent = tuple(int(n) for n in np.ptp(native_index_for_slim_index, axis=0) + 1)
+    nufft = cost.use_nufft("visibility_terms_from", method, eps, len(data), extent,
+                           min_eps=_nufft.MIN_EPS)
+    if nufft:
+        _nufft.check_eps("visibility_terms_from", eps)
+        w_compact = _nufft.w_compact(extent, noise_map.real, uv_wavelengths, pixel_scale, eps,
+                                     chunk_size)
+    else:
+        w_compact = w_compact_curvature_interferometer_from(
+            extent, noise_map.real, uv_wavelengths, pixel_scale, chunk_size=chunk_size)
+    dirty_image = _nufft.dirty_image(data, noise_map, uv_wavelengths, grid_radians_slim, eps,
+                                     chunk_size) if nufft else None
+    if dirty_image is None:  # direct, or a grid that is not a lattice
+        dirty_image = w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths,
+                                                       grid_radians_slim, chunk_size=chunk_size)
+    return VisibilityTerms(w_compact, dirty_image, _evidence.data_term(data, noise_map),
+                           _evidence.noise_normalization(noise_map), len(data))

@@ -1,0 +1,172 @@
+"""Reductions over visibilities as non-uniform FFTs, on the CPU (ducc0), shared by the CPU backends.
+
+Every reduction over K here is the real part of a 2-D type-1 NUFFT onto integer lattice lags:
+
+    H[a, b] = Re Σ_k c_k exp(i (a α_k + b β_k)),   a ∈ [0, Ny),  b ∈ (-Nx, Nx)
+
+- w-compact:  c_k = 1/(Re σ_k)², α_k = -2π d v_k, β_k = 2π d u_k (d the pixel scale in radians);
+- preload:    the same half-plane with the grid's own spacings, re-indexed to wrap-around order;
+- dirty image: c_k = Re V_k/(Re σ_k)² + i Im V_k/(Im σ_k)² on the bounding box of the unmasked
+  pixels, read back at each pixel (the grid must be a lattice).
+
+Rows a ≥ 0 only (cos is even, so the half-plane holds everything): the modes are shifted so
+that an Ny-point transform covers [0, Ny) instead of a (2Ny-1)-point one covering (-Ny, Ny).
+Points are wrapped into [-π, π), which changes nothing for integer modes.  Work runs in chunks
+of visibilities, so memory is O(chunk + Ny·Nx) whatever K is.
+
+ducc0 was chosen over finufft by measurement on the 2-core development machine (both agree
+with the direct sums to ~1e-14): w-compact at extent 60 / K = 8 192 took 1.6 ms (ducc0) vs
+4.7 ms (finufft), at extent 120 / K = 10⁵ 9.4 vs 17 ms, at extent 300 / K = 10⁷ 0.95 vs 1.5 s,
+single-threaded.  ducc0 needs ``eps >= 2e-13`` in double precision.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from autokern import _memory
+from autokern.errors import InputValueError, MissingDependencyError
+
+#: The smallest tolerance ducc0 reaches in double precision.
+MIN_EPS = 2e-13
+ARCSEC_TO_RADIANS = np.pi / 648000.0
+#: Work per visibility of one chunk: coordinates, strengths and their temporaries.
+_BYTES_PER_VISIBILITY = 96
+
+
+def available() -> bool:
+    """Whether the CPU NUFFT library (ducc0) can be imported."""
+    try:
+        import ducc0  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _ducc0() -> Any:
+    try:
+        import ducc0
+    except ImportError as error:
+        raise MissingDependencyError(
+            'method="nufft" needs ducc0: pip install "autokern[nufft]"') from error
+    return ducc0
+
+
+def threads() -> int:
+    """Threads for the CPU NUFFT and FFTs: ``AUTOKERN_NUM_THREADS`` or every core."""
+    return int(os.environ.get("AUTOKERN_NUM_THREADS", os.cpu_count() or 1))
+
+
+def check_eps(kernel: str, eps: float) -> None:
+    if not MIN_EPS <= eps < 1e-1:
+        raise InputValueError(
+            f"{kernel}: eps must lie in [{MIN_EPS:g}, 0.1) for the CPU NUFFT (ducc0 cannot "
+            f'reach below {MIN_EPS:g} in double precision), got {eps:g}; use method="direct" '
+            "for exact sums"
+        )
+
+
+def _wrap(phase: np.ndarray) -> np.ndarray:
+    return (phase + np.pi) % (2.0 * np.pi) - np.pi
+
+
+def _chunks(n_visibilities: int, chunk_size: int | str) -> Iterator[slice]:
+    step = _memory.resolve_chunk_size(chunk_size, n_visibilities, _BYTES_PER_VISIBILITY)
+    for start in range(0, n_visibilities, step):
+        yield slice(start, min(start + step, n_visibilities))
+
+
+def lattice_sum(strengths: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
+                shape: tuple[int, int], first: tuple[int, int], eps: float,
+                chunk_size: int | str = "auto") -> np.ndarray:
+    """Σ_k c_k exp(i (a α_k + b β_k)) for a ∈ [a0, a0 + rows), b ∈ [b0, b0 + cols), complex.
+
+    The centred modes k ∈ [-n//2, (n-1)//2] of an n-point transform are moved onto [a0, a0 + n)
+    by multiplying the strengths by exp(i (a0 + n//2) α) (likewise for b).
+    """
+    ducc0 = _ducc0()
+    (rows, cols), (a0, b0) = shape, first
+    shift_a, shift_b = a0 + rows // 2, b0 + cols // 2
+    out = np.zeros(shape, dtype=np.complex128)
+    work = np.empty(shape, dtype=np.complex128)
+    for k in _chunks(len(strengths), chunk_size):
+        a_phase, b_phase = _wrap(alpha[k]), _wrap(beta[k])
+        values = strengths[k] * np.exp(1j * (shift_a * a_phase + shift_b * b_phase))
+        coords = np.stack([a_phase, b_phase], axis=1)
+        ducc0.nufft.nu2u(points=values.astype(np.complex128), coord=coords, forward=False,
+                         epsilon=eps, nthreads=threads(), out=work)
+        out += work
+    return out
+
+
+def _half_plane(strengths: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
+                extent: tuple[int, int], eps: float, chunk_size: int | str) -> np.ndarray:
+    """Re of :func:`lattice_sum` on a ∈ [0, Ny), b ∈ (-Nx, Nx): the w-compact layout."""
+    ny, nx = extent
+    return lattice_sum(strengths, alpha, beta, (ny, 2 * nx - 1), (0, -nx + 1), eps,
+                       chunk_size).real.copy()
+
+
+def w_compact(grid_size: tuple[int, int], noise_map_real: np.ndarray,
+              uv_wavelengths: np.ndarray, pixel_scale: float, eps: float,
+              chunk_size: int | str = "auto") -> np.ndarray:
+    """w-compact (Ny, 2Nx-1) by NUFFT (see the module docstring)."""
+    ny, nx = grid_size
+    d = pixel_scale * ARCSEC_TO_RADIANS
+    return _half_plane(noise_map_real**-2.0, -2.0 * np.pi * d * uv_wavelengths[:, 1],
+                       2.0 * np.pi * d * uv_wavelengths[:, 0], (ny, nx), eps, chunk_size)
+
+
+def preload_half_plane(noise_map_real: np.ndarray, uv_wavelengths: np.ndarray,
+                       shape_masked_pixels_2d: tuple[int, int], grid_radians_2d: np.ndarray,
+                       eps: float, chunk_size: int | str = "auto") -> np.ndarray:
+    """The preload's lags (p ≥ 0 half) in w-compact layout, with the grid's own spacings.
+
+    preload[p, q] is the lag (row_j - row_i, col_j - col_i) = (p, q): phase
+    2π (p dy v - q dx u) with dy = y[0,0] - y[1,0] and dx = x[0,1] - x[0,0].
+    """
+    ny, nx = shape_masked_pixels_2d
+    dy = grid_radians_2d[0, 0, 0] - grid_radians_2d[1, 0, 0] if len(grid_radians_2d) > 1 else 0.0
+    dx = grid_radians_2d[0, 1, 1] - grid_radians_2d[0, 0, 1] \
+        if grid_radians_2d.shape[1] > 1 else 0.0
+    return _half_plane(noise_map_real**-2.0, 2.0 * np.pi * dy * uv_wavelengths[:, 1],
+                       -2.0 * np.pi * dx * uv_wavelengths[:, 0], (ny, nx), eps, chunk_size)
+
+
+def lattice_of(grid_radians_slim: np.ndarray) -> tuple | None:
+    """(y0, x0, dy, dx, rows, cols) when every pixel sits at y = y0 - r dy, x = x0 + c dx with
+    integer r, c ≥ 0 (to 1e-6 of a pixel), else None."""
+    origins, steps, indexes = [], [], []
+    for values, sign in ((grid_radians_slim[:, 0], -1.0), (grid_radians_slim[:, 1], 1.0)):
+        distinct = np.unique(values)
+        start = distinct[-1] if sign < 0 else distinct[0]
+        step = float(np.diff(distinct).min()) if len(distinct) > 1 else 1.0
+        position = sign * (values - start) / step
+        index = np.rint(position)
+        if np.max(np.abs(position - index)) > 1e-6:
+            return None
+        origins.append(start)
+        steps.append(step)
+        indexes.append(index.astype(np.int64))
+    return origins[0], origins[1], steps[0], steps[1], indexes[0], indexes[1]
+
+
+def dirty_image(data: np.ndarray, noise_map: np.ndarray, uv_wavelengths: np.ndarray,
+                grid_radians_slim: np.ndarray, eps: float,
+                chunk_size: int | str = "auto") -> np.ndarray | None:
+    """The dirty image (M,) by NUFFT onto the pixels' bounding box; None if not a lattice."""
+    lattice = lattice_of(grid_radians_slim)
+    if lattice is None:
+        return None
+    y0, x0, dy, dx, rows, cols = lattice
+    u, v = uv_wavelengths[:, 0], uv_wavelengths[:, 1]
+    weights = data.real / noise_map.real**2 + 1j * data.imag / noise_map.imag**2
+    # phase_ik = 2π (x_i u + y_i v) = 2π (x0 u + y0 v) + c_i (2π dx u) + r_i (-2π dy v)
+    strengths = weights * np.exp(2j * np.pi * (x0 * u + y0 * v))
+    box = lattice_sum(strengths, -2.0 * np.pi * dy * v, 2.0 * np.pi * dx * u,
+                      (int(rows.max()) + 1, int(cols.max()) + 1), (0, 0), eps, chunk_size)
+    return np.ascontiguousarray(box[rows, cols].real)

@@ -1,0 +1,87 @@
+"""Cost models that pick a route for ``method="auto"``: inspectable, and calibrated by measurement.
+
+``curvature_method(M, S, B, Ny, Nx)`` picks among the sparse two-pass, the direct and the FFT
+curvature kernels; ``use_nufft(...)`` decides between direct sums and a NUFFT for the
+reductions over visibilities.  Call them to see what "auto" will do.
+"""
+
+from __future__ import annotations
+
+import math
+
+from autokern.errors import MissingDependencyError
+
+#: method name → catalogue kernel, for curvature_matrix_via_w_compact_from
+CURVATURE_ROUTES: dict[str, str] = {
+    "sparse": "curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
+    "direct": "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
+    "fft": "curvature_matrix_via_w_compact_fft_from",
+}
+
+#: Seconds per unit of work of each route, fitted to Numba timings on the 2-core development
+#: machine over the mock presets (see benchmarks/test_methods.py):
+#: sparse ~ M²·B gathers + M·B·S; direct ~ M²·B² / 2 scatters; fft ~ S·(2Ny·2Nx)·log₂(4NyNx).
+CURVATURE_SECONDS_PER_UNIT = {"sparse": 1.0e-9, "direct": 1.0e-9, "fft": 2.0e-9}
+
+
+def curvature_costs(image_pixels: int, source_pixels: int, mappings_per_pixel: int,
+                    extent: tuple[int, int]) -> dict[str, float]:
+    """Predicted seconds of each curvature route."""
+    m, s, b = image_pixels, source_pixels, mappings_per_pixel
+    box = 4 * extent[0] * extent[1]
+    units = {
+        "sparse": m * m * b + m * b * s,
+        "direct": m * m * b * b / 2,
+        "fft": s * box * math.log2(max(box, 2)) + m * b * s,
+    }
+    return {k: units[k] * CURVATURE_SECONDS_PER_UNIT[k] for k in units}
+
+
+def curvature_method(image_pixels: int, source_pixels: int, mappings_per_pixel: int,
+                     extent: tuple[int, int]) -> str:
+    """The curvature route ``method="auto"`` takes: "sparse", "direct" or "fft"."""
+    costs = curvature_costs(image_pixels, source_pixels, mappings_per_pixel, extent)
+    return min(costs, key=costs.get)
+
+
+def curvature_by_method(backend: str, *, method: str, **arguments) -> object:
+    """Run ``backend``'s curvature route named by ``method`` ("auto": :func:`curvature_method`)."""
+    from autokern import get_kernel
+
+    if method == "auto":
+        index = arguments["native_index_for_slim_index"]
+        extent = (int(index[:, 0].max() - index[:, 0].min()) + 1,
+                  int(index[:, 1].max() - index[:, 1].min()) + 1)
+        method = curvature_method(len(index), arguments["pixels"],
+                                  arguments["pix_indexes_for_sub_slim_index"].shape[1], extent)
+    return get_kernel(CURVATURE_ROUTES[method], backend, fallback=False)(**arguments)
+
+
+#: K·Ny·Nx above which a NUFFT beats the direct lag sums (measured crossover, Numba backend).
+NUFFT_WORK_THRESHOLD = 2.0e6
+
+
+def nufft_available() -> bool:
+    """Whether the CPU NUFFT library (ducc0) is installed."""
+    from autokern import _nufft
+
+    return _nufft.available()
+
+
+def use_nufft(kernel: str, method: str, eps: float, n_visibilities: int,
+              extent: tuple[int, int], available: bool | None = None,
+              min_eps: float = 0.0) -> bool:
+    """Whether a reduction runs as a NUFFT: ``method`` "nufft" always (or an error naming the
+    missing extra), "direct" never, "auto" when the library is there, ``eps`` is reachable and
+    K·Ny·Nx is past :data:`NUFFT_WORK_THRESHOLD`."""
+    if available is None:
+        available = nufft_available()
+    if method == "direct":
+        return False
+    if method == "nufft":
+        if not available:
+            raise MissingDependencyError(
+                f'{kernel}: method="nufft" needs the NUFFT extra: pip install "autokern[nufft]"')
+        return True
+    work = n_visibilities * extent[0] * extent[1]
+    return available and eps >= min_eps and work >= NUFFT_WORK_THRESHOLD
