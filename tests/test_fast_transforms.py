@@ -1,5 +1,7 @@
 """NUFFT reductions, FFT-convolution curvature, method="auto" and streaming visibility terms."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -89,7 +91,7 @@ def test_auto_curvature_follows_the_cost_model():
 
 
 def _chunks(ds, bounds):
-    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+    for start, stop in itertools.pairwise(bounds):
         yield ds.data[start:stop], ds.noise_map[start:stop], ds.uv_wavelengths[start:stop]
 
 
@@ -128,7 +130,7 @@ def test_terms_of_different_images_do_not_add():
     a = VisibilityTerms(np.zeros((2, 3)), np.zeros(4), 1.0, 2.0, 3)
     b = VisibilityTerms(np.zeros((3, 5)), np.zeros(4), 1.0, 2.0, 3)
     with pytest.raises(ValueError, match="different images"):
-        a + b  # noqa: B018
+        a + b
     assert to_numpy(a + a)[-1] == 6
 
 
