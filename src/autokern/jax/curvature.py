@@ -1,38 +1,63 @@
 """Curvature matrix F = Tᵀ W̃ T from each representation of W̃ and T (JAX).
 
-The lattice routes (w-compact, preload) never hold the whole M × M W̃: a ``lax.scan`` over
-blocks of image pixels gathers W̃[block, :] (R × M) from the lag table, and T is applied from
-its sparse form by scatter-adds of contiguous rows:
+The lattice routes (w-compact, preload) never hold the whole M × M W̃.  The lag table is first
+re-indexed (exactly) into a box E of every lag (p, q), |p| < Ny, |q| < Nx, so that with
+L_i = row_i (2Nx - 1) + col_i each entry is one flat gather, W̃[i, j] = E.flat[L_i - L_j + c].
+A scan over blocks of R image pixels then gathers W̃[block, :]ᵀ (M × R) and applies Tᵀ:
 
     Ωᵀ[:, block] = Tᵀ W̃[block, :]ᵀ  (S × R: the rows of Ω = W̃ T for the block, transposed)
     F = Tᵀ Ω                          (two-pass route: Ω is kept, M × S)
     F += T[block]ᵀ Ω[block]           (direct route: only the S × S output is kept)
+
+Tᵀ is applied in the gather form of :mod:`autokern.jax.mapping` when the mapping is concrete
+(two-pass routes), else by scatter-adds (the direct route always).
 """
 
 from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
-from autokern._lattice import compact_index, preload_index
 from autokern.catalogue import implements
 from autokern.jax.mapping import (
     bcoo_mapping_matrix,
+    per_source_bucket,
+    products,
     scatter_target,
     transpose_matmul,
 )
 
 kernel = partial(implements, backend="jax")
 
-#: float64 entries of one gathered W̃ block (M × R): 8 MB
-BLOCK_ENTRIES = 1 << 20
+#: float64 entries of one gathered block of W̃ (M × R): 4 MB, cache-sized
+BLOCK_ENTRIES = 1 << 19
 
 
-def _blocks(native_index_for_slim_index, *per_pixel):
-    """Split the image pixels into blocks of R: (n_blocks, R, ...) arrays, padded with
-    pixel 0 for the lattice index and with ``fill`` for the others."""
-    n = native_index_for_slim_index.shape[0]
+def lag_box_from_compact(w_compact):
+    """E[p + Ny - 1, q + Nx - 1] = W̃ at lag (row_i - row_j, col_i - col_j) = (p, q)."""
+    # p < 0 reads w_compact[-p, -q + Nx - 1] (sign(p) = -1): the rows 1.. reversed both ways.
+    return jnp.concatenate([w_compact[1:][::-1, ::-1], w_compact])
+
+
+def lag_box_from_preload(preload):
+    """The same box from a preload, which stores lag (-p, -q) at [-p mod 2Ny, -q mod 2Nx]."""
+    ny, nx = preload.shape[0] // 2, preload.shape[1] // 2
+    p = -np.arange(-ny + 1, ny) % (2 * ny)
+    q = -np.arange(-nx + 1, nx) % (2 * nx)
+    return preload[np.ix_(p, q)]
+
+
+def _flat_lags(lag_box, native_index_for_slim_index):
+    """(E.ravel(), L, c) with W̃[i, j] = E.ravel()[L_i - L_j + c]."""
+    height, width = lag_box.shape
+    flat = native_index_for_slim_index[:, 0] * width + native_index_for_slim_index[:, 1]
+    return lag_box.ravel(), flat, (height // 2) * width + width // 2
+
+
+def _blocks(n, *per_pixel):
+    """Split image-pixel arrays into (n_blocks, R, ...) blocks, each padded with its fill."""
     size = max(1, min(n, BLOCK_ENTRIES // n))
     n_blocks = -(-n // size)
     pad = n_blocks * size - n
@@ -41,45 +66,58 @@ def _blocks(native_index_for_slim_index, *per_pixel):
         x = jnp.concatenate([x, jnp.full((pad, *x.shape[1:]), fill, x.dtype)]) if pad else x
         return x.reshape(n_blocks, size, *x.shape[1:])
 
-    native = split(native_index_for_slim_index, 0)
-    return native, tuple(split(x, fill) for x, fill in per_pixel)
+    return tuple(split(x, fill) for x, fill in per_pixel)
 
 
-def _omega_t_block(w_lags, index_of, native_index_for_slim_index, native_block, target,
-                   weights, pixels):
-    """Ωᵀ[:, block] = Tᵀ W̃[block, :]ᵀ, (S × R)."""
-    rows = w_lags[index_of(w_lags.shape, native_block, native_index_for_slim_index)]
-    return transpose_matmul(rows.T, target, weights, pixels)
+def _omega_t_blocks(lag_box, native_index_for_slim_index, t_matmul, *per_pixel):
+    """Scan-ready pieces: the blocks of ``per_pixel`` (lattice offsets first) and a function
+    block ↦ Ωᵀ[:, block] = Tᵀ W̃[block, :]ᵀ (S × R)."""
+    lags, flat, centre = _flat_lags(lag_box, native_index_for_slim_index)
+    blocks = _blocks(flat.shape[0], (flat, 0), *per_pixel)
+
+    def omega_t(flat_block):
+        return t_matmul(lags[flat_block[None, :] - flat[:, None] + centre])
+
+    return blocks, omega_t
 
 
-def _lattice_two_pass(w_lags, index_of, native_index_for_slim_index, target, weights, pixels):
-    native_blocks, _ = _blocks(native_index_for_slim_index)
-    omega_t = lax.map(
-        lambda block: _omega_t_block(w_lags, index_of, native_index_for_slim_index, block,
-                                     target, weights, pixels), native_blocks)
-    n = native_index_for_slim_index.shape[0]
-    omega = omega_t.transpose(0, 2, 1).reshape(-1, pixels)[:n]
-    return transpose_matmul(omega, target, weights, pixels)
+def _omega(omega_t, flat_blocks, n):
+    """Ω (M × S) from its transposed blocks."""
+    blocks = lax.map(omega_t, flat_blocks)
+    return blocks.transpose(0, 2, 1).reshape(-1, blocks.shape[1])[:n]
 
 
-def _lattice_direct(w_lags, index_of, native_index_for_slim_index, target, weights, pixels):
-    native_blocks, (target_blocks, weight_blocks) = _blocks(
-        native_index_for_slim_index, (target, pixels), (weights, 0.0))
+def _two_pass(lag_box, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
+              pix_weights_for_sub_slim_index, pixels, per_source):
+    t_matmul, _ = products(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                           pixels, per_source)
+    (flat_blocks,), omega_t = _omega_t_blocks(lag_box, native_index_for_slim_index, t_matmul)
+    return t_matmul(_omega(omega_t, flat_blocks, native_index_for_slim_index.shape[0]))
+
+
+def _direct(lag_box, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
+            pix_weights_for_sub_slim_index, pixels):
+    # Scatter form throughout: inside the scan body the gather form's layout can go wrong
+    # (see autokern.jax.mapping.products).
+    t_matmul, _ = products(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                           pixels, None)
+    target = scatter_target(pix_indexes_for_sub_slim_index, pixels)
+    # Padding pixels map to the dropped source pixel with weight 0.
+    blocks, omega_t = _omega_t_blocks(lag_box, native_index_for_slim_index, t_matmul,
+                                      (target, pixels), (pix_weights_for_sub_slim_index, 0.0))
 
     def step(curvature, block):
-        native_block, target_block, weight_block = block
-        omega_t = _omega_t_block(w_lags, index_of, native_index_for_slim_index, native_block,
-                                 target, weights, pixels)
-        return curvature + transpose_matmul(omega_t.T, target_block, weight_block, pixels), None
+        flat_block, target_block, weight_block = block
+        return curvature + transpose_matmul(omega_t(flat_block).T, target_block, weight_block,
+                                            pixels), None
 
-    curvature, _ = lax.scan(step, jnp.zeros((pixels, pixels), w_lags.dtype),
-                            (native_blocks, target_blocks, weight_blocks))
+    curvature, _ = lax.scan(step, jnp.zeros((pixels, pixels), lag_box.dtype), blocks)
     return curvature
 
 
 @jax.jit
 def _via_w_tilde(w_tilde, mapping_matrix):
-    # Tᵀ (W̃ T) = (Tᵀ W̃) T with W̃ symmetric; written with T on the left so a BCOO T works.
+    # Tᵀ (W̃ T) = (Tᵀ W̃) T, written with T on the left so that a BCOO T works too.
     left = mapping_matrix.T @ w_tilde
     return (mapping_matrix.T @ left.T).T
 
@@ -89,45 +127,47 @@ def curvature_matrix_via_w_tilde_from(w_tilde, mapping_matrix):
     return _via_w_tilde(w_tilde, mapping_matrix)
 
 
-@partial(jax.jit, static_argnames="pixels")
+@partial(jax.jit, static_argnames=("pixels", "per_source"))
 def curvature_via_w_tilde_sparse(w_tilde, pix_indexes_for_sub_slim_index,
-                                 pix_weights_for_sub_slim_index, pixels):
-    target = scatter_target(pix_indexes_for_sub_slim_index, pixels)
-    omega_t = transpose_matmul(w_tilde, target, pix_weights_for_sub_slim_index, pixels)
-    return transpose_matmul(omega_t.T, target, pix_weights_for_sub_slim_index, pixels).T
+                                 pix_weights_for_sub_slim_index, pixels, per_source):
+    t_matmul, matmul_t = products(pix_indexes_for_sub_slim_index,
+                                  pix_weights_for_sub_slim_index, pixels, per_source)
+    # F = (Tᵀ W̃) T: row gathers of W̃, and only the S × M product is transposed.
+    return matmul_t(t_matmul(w_tilde))
 
 
 @kernel("curvature_matrix_via_w_tilde_sparse_mapping_matrix_from")
 def curvature_matrix_via_w_tilde_sparse_mapping_matrix_from(
         w_tilde, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels):
-    return curvature_via_w_tilde_sparse(w_tilde, pix_indexes_for_sub_slim_index,
-                                        pix_weights_for_sub_slim_index, pixels=pixels)
+    return curvature_via_w_tilde_sparse(
+        w_tilde, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels=pixels,
+        per_source=per_source_bucket(pix_indexes_for_sub_slim_index, pixels))
 
 
-@partial(jax.jit, static_argnames="pixels")
+@partial(jax.jit, static_argnames=("pixels", "per_source"))
 def _via_compact_two_pass(w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
-                          pix_weights_for_sub_slim_index, pixels):
-    return _lattice_two_pass(w_compact, compact_index, native_index_for_slim_index,
-                             scatter_target(pix_indexes_for_sub_slim_index, pixels),
-                             pix_weights_for_sub_slim_index, pixels)
+                          pix_weights_for_sub_slim_index, pixels, per_source):
+    return _two_pass(lag_box_from_compact(w_compact), native_index_for_slim_index,
+                     pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels,
+                     per_source)
 
 
 @kernel("curvature_matrix_via_w_compact_sparse_mapping_matrix_from")
 def curvature_matrix_via_w_compact_sparse_mapping_matrix_from(
         w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, pixels):
-    return _via_compact_two_pass(w_compact, native_index_for_slim_index,
-                                 pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
-                                 pixels=pixels)
+    return _via_compact_two_pass(
+        w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
+        pix_weights_for_sub_slim_index, pixels=pixels,
+        per_source=per_source_bucket(pix_indexes_for_sub_slim_index, pixels))
 
 
 @partial(jax.jit, static_argnames="pixels")
 def curvature_via_compact_direct(w_compact, native_index_for_slim_index,
                                  pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
                                  pixels):
-    return _lattice_direct(w_compact, compact_index, native_index_for_slim_index,
-                           scatter_target(pix_indexes_for_sub_slim_index, pixels),
-                           pix_weights_for_sub_slim_index, pixels)
+    return _direct(lag_box_from_compact(w_compact), native_index_for_slim_index,
+                   pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels)
 
 
 @kernel("curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from")
@@ -144,13 +184,10 @@ def _via_compact_bcoo(w_compact, native_index_for_slim_index, pix_indexes_for_su
                       pix_weights_for_sub_slim_index, pixels):
     mapping = bcoo_mapping_matrix(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
                                   pixels=pixels)
-    native_blocks, _ = _blocks(native_index_for_slim_index)
-    omega_t = lax.map(
-        lambda block: mapping.T @ w_compact[compact_index(
-            w_compact.shape, block, native_index_for_slim_index)].T, native_blocks)
-    n = native_index_for_slim_index.shape[0]
-    omega = omega_t.transpose(0, 2, 1).reshape(-1, pixels)[:n]
-    return mapping.T @ omega
+    (flat_blocks,), omega_t = _omega_t_blocks(lag_box_from_compact(w_compact),
+                                              native_index_for_slim_index,
+                                              lambda columns: mapping.T @ columns)
+    return mapping.T @ _omega(omega_t, flat_blocks, native_index_for_slim_index.shape[0])
 
 
 @kernel("curvature_matrix_via_w_compact_sparse_mapping_matrix_from_BCOO")
@@ -162,21 +199,27 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_from_BCOO(
                              pixels=pixels)
 
 
-@partial(jax.jit, static_argnames="pixels")
-def _via_preload(curvature_preload, pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index,
-                 pix_weights_for_sub_slim_index, native_index_for_slim_index, pixels):
-    beyond_size = (jnp.arange(pix_indexes_for_sub_slim_index.shape[1])
+def _within_size(pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index):
+    """The indexes with every entry past pix_size_for_sub_slim_index set to -1."""
+    beyond_size = (np.arange(pix_indexes_for_sub_slim_index.shape[1])
                    >= pix_size_for_sub_slim_index[:, None])
-    indexes = jnp.where(beyond_size, -1, pix_indexes_for_sub_slim_index)
-    return _lattice_two_pass(curvature_preload, preload_index, native_index_for_slim_index,
-                             scatter_target(indexes, pixels), pix_weights_for_sub_slim_index,
-                             pixels)
+    return jnp.where(beyond_size, -1, pix_indexes_for_sub_slim_index)
+
+
+@partial(jax.jit, static_argnames=("pixels", "per_source"))
+def _via_preload(curvature_preload, pix_indexes_for_sub_slim_index,
+                 pix_weights_for_sub_slim_index, native_index_for_slim_index, pixels,
+                 per_source):
+    return _two_pass(lag_box_from_preload(curvature_preload), native_index_for_slim_index,
+                     pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels,
+                     per_source)
 
 
 @kernel("curvature_matrix_via_w_tilde_curvature_preload_interferometer_from")
 def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
         curvature_preload, pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index,
         pix_weights_for_sub_slim_index, native_index_for_slim_index, pix_pixels):
-    return _via_preload(curvature_preload, pix_indexes_for_sub_slim_index,
-                        pix_size_for_sub_slim_index, pix_weights_for_sub_slim_index,
-                        native_index_for_slim_index, pixels=pix_pixels)
+    indexes = _within_size(pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index)
+    return _via_preload(curvature_preload, indexes, pix_weights_for_sub_slim_index,
+                        native_index_for_slim_index, pixels=pix_pixels,
+                        per_source=per_source_bucket(indexes, pix_pixels))

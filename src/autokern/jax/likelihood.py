@@ -15,7 +15,7 @@ from jax.scipy.linalg import cho_factor, cho_solve
 from autokern.catalogue import implements
 from autokern.errors import InputValueError
 from autokern.jax.curvature import curvature_via_compact_direct, curvature_via_w_tilde_sparse
-from autokern.jax.mapping import scatter_target, transpose_matmul
+from autokern.jax.mapping import products
 
 kernel = partial(implements, backend="jax")
 
@@ -73,9 +73,10 @@ def noise_normalization_complex_from(noise_map):
 
 def _log_evidence(curvature, dirty_image, data, noise_map, pix_indexes_for_sub_slim_index,
                   pix_weights_for_sub_slim_index, neighbors, neighbors_sizes, coefficient):
-    pixels = neighbors.shape[0]
-    target = scatter_target(pix_indexes_for_sub_slim_index, pixels)
-    data_vector = transpose_matmul(dirty_image, target, pix_weights_for_sub_slim_index, pixels)
+    # Scatter form for D = Tᵀ d: see autokern.jax.mapping.products on the gather form.
+    t_matmul, _ = products(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                           neighbors.shape[0], None)
+    data_vector = t_matmul(dirty_image)
     regularization = _regularization(coefficient, neighbors, neighbors_sizes)
     factor = cho_factor(curvature + regularization, lower=True)
     reconstruction = cho_solve(factor, data_vector)
@@ -93,7 +94,7 @@ def _via_w_tilde(dirty_image, data, noise_map, w_tilde, pix_indexes_for_sub_slim
                  pix_weights_for_sub_slim_index, neighbors, neighbors_sizes, coefficient):
     curvature = curvature_via_w_tilde_sparse(w_tilde, pix_indexes_for_sub_slim_index,
                                              pix_weights_for_sub_slim_index,
-                                             pixels=neighbors.shape[0])
+                                             pixels=neighbors.shape[0], per_source=None)
     return _log_evidence(curvature, dirty_image, data, noise_map, pix_indexes_for_sub_slim_index,
                          pix_weights_for_sub_slim_index, neighbors, neighbors_sizes, coefficient)
 

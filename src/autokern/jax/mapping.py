@@ -1,14 +1,23 @@
 """The mapping matrix T and products with it (JAX).
 
-The sparse form (indexes, weights) is applied with scatter-adds: a -1 entry is sent to the
-out-of-range row/column ``pixels`` and dropped (``mode="drop"``), so it adds nothing and needs
-no mask on the weights.
+Tᵀ @ X with T in its sparse form has two implementations:
+
+- scatter: each row of X, scaled by the weights of its image pixel, is added to the rows of its
+  source pixels.  A -1 entry is sent to the out-of-range row ``pixels`` and dropped
+  (``mode="drop"``), so it needs no mask.  Works for any mapping, even a traced one.
+- gather: the entries are first regrouped by source pixel ("source-major": for each source
+  pixel, up to Q image pixels and their weights, zero-weight padded), then Tᵀ X is a sum of Q
+  row gathers, which XLA fuses into one loop.  On CPU this is several times faster than the
+  scatter, but Q is a shape: it is read from the concrete indexes and rounded up to a multiple
+  of 8, so a new mapping recompiles only when it lands in a new bucket of Q.
 """
 
 from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from jax import lax
 from jax.experimental import sparse
 
 from autokern.catalogue import implements
@@ -30,6 +39,81 @@ def transpose_matmul(matrix, target, weights, pixels):
         out = out.at[target[:, slot]].add(weights[:, slot].reshape(shape) * matrix,
                                           mode="drop")
     return out
+
+
+#: above this many entries per source pixel the unrolled gather form stops paying off
+MAX_PER_SOURCE = 64
+_PER_SOURCE_STEP = 8
+
+
+def per_source_bucket(pix_indexes_for_sub_slim_index, pixels) -> int | None:
+    """Q for the gather form: the most entries any source pixel has, rounded up to a multiple
+    of 8; None when the indexes are traced or Q exceeds :data:`MAX_PER_SOURCE`."""
+    if isinstance(pix_indexes_for_sub_slim_index, jax.core.Tracer):
+        return None
+    indexes = np.asarray(pix_indexes_for_sub_slim_index).ravel()
+    counts = np.bincount(indexes[(indexes >= 0) & (indexes < pixels)], minlength=pixels)
+    most = max(int(counts.max(initial=0)), 1)
+    bucket = -(-most // _PER_SOURCE_STEP) * _PER_SOURCE_STEP
+    return bucket if bucket <= MAX_PER_SOURCE else None
+
+
+def source_major(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels,
+                 per_source):
+    """(image pixels, weights), each (S, Q): the entries of T grouped by source pixel.
+
+    Unused slots point at image pixel 0 with weight 0.  Entries are stably sorted by source
+    pixel; an entry's slot is its rank within its source pixel's run.
+    """
+    per_pixel = pix_indexes_for_sub_slim_index.shape[1]
+    source = scatter_target(pix_indexes_for_sub_slim_index, pixels).ravel()
+    order = jnp.argsort(source, stable=True)
+    sorted_source = source[order]
+    run_start = jnp.searchsorted(sorted_source, jnp.arange(pixels + 1))
+    slot = jnp.arange(source.shape[0]) - run_start[sorted_source]
+    # Row ``pixels`` collects the -1 entries and is cut off.
+    rows = jnp.zeros((pixels + 1, per_source), source.dtype).at[sorted_source, slot].set(
+        order // per_pixel, mode="drop")
+    weights = jnp.zeros((pixels + 1, per_source), pix_weights_for_sub_slim_index.dtype)
+    weights = weights.at[sorted_source, slot].set(pix_weights_for_sub_slim_index.ravel()[order],
+                                                  mode="drop")
+    return lax.optimization_barrier((rows[:pixels], weights[:pixels]))
+
+
+def gather_transpose_matmul(matrix, rows, weights):
+    """Tᵀ @ matrix from the source-major form: Σ_q weights[:, q] matrix[rows[:, q]]."""
+    shape = (-1,) + (1,) * (matrix.ndim - 1)
+    out = jnp.zeros((rows.shape[0], *matrix.shape[1:]), matrix.dtype)
+    for slot in range(rows.shape[1]):
+        out = out + weights[:, slot].reshape(shape) * matrix[rows[:, slot]]
+    # Materialise the sum: fused into a consumer that reads it more than once, XLA would
+    # recompute all Q gathers per read.
+    return lax.optimization_barrier(out)
+
+
+def products(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels,
+             per_source):
+    """Functions X ↦ Tᵀ X and X ↦ X T = (Tᵀ Xᵀ)ᵀ (X two-dimensional for the latter): the
+    gather form when ``per_source`` (Q) is given, else scatter-adds.
+
+    Use the gather form only where its result leaves the jitted function or feeds a transpose
+    or a matmul: inside a larger program (a scan body, a reduction, the likelihood) XLA CPU
+    may assign its output a transposed layout, and the Q row gathers then read with a stride
+    per element and run tens of times slower than the scatter.
+    """
+    if per_source is None:
+        target = scatter_target(pix_indexes_for_sub_slim_index, pixels)
+
+        def t_matmul(matrix):
+            return transpose_matmul(matrix, target, pix_weights_for_sub_slim_index, pixels)
+    else:
+        rows, weights = source_major(pix_indexes_for_sub_slim_index,
+                                     pix_weights_for_sub_slim_index, pixels, per_source)
+
+        def t_matmul(matrix):
+            return gather_transpose_matmul(matrix, rows, weights)
+
+    return t_matmul, lambda matrix: t_matmul(matrix.T).T
 
 
 @partial(jax.jit, static_argnames="pixels")
@@ -79,15 +163,18 @@ def data_vector_from(mapping_matrix, dirty_image):
     return _data_vector(mapping_matrix, dirty_image)
 
 
-@partial(jax.jit, static_argnames="pixels")
+@partial(jax.jit, static_argnames=("pixels", "per_source"))
 def _transpose_matmul(matrix, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
-                      pixels):
-    return transpose_matmul(matrix, scatter_target(pix_indexes_for_sub_slim_index, pixels),
-                            pix_weights_for_sub_slim_index, pixels)
+                      pixels, per_source):
+    t_matmul, _ = products(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                           pixels, per_source)
+    return t_matmul(matrix)
 
 
 @kernel("sparse_mapping_matrix_transpose_matmul")
 def sparse_mapping_matrix_transpose_matmul(matrix, pix_indexes_for_sub_slim_index,
                                            pix_weights_for_sub_slim_index, pixels):
     return _transpose_matmul(matrix, pix_indexes_for_sub_slim_index,
-                             pix_weights_for_sub_slim_index, pixels=pixels)
+                             pix_weights_for_sub_slim_index, pixels=pixels,
+                             per_source=per_source_bucket(pix_indexes_for_sub_slim_index,
+                                                          pixels))
