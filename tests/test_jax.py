@@ -1,0 +1,251 @@
+"""The JAX backend beyond parity: BCOO, autodiff, vmap, compilation behaviour, chunking, x64."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+jax = pytest.importorskip("jax")
+
+import jax.numpy as jnp  # noqa: E402
+
+import autokern.jax as aj  # noqa: E402
+import autokern.original as ref  # noqa: E402
+from autokern.catalogue import kernels_for  # noqa: E402
+from autokern.jax import curvature, likelihood, mapping, w_tilde  # noqa: E402
+from helpers import relative_error  # noqa: E402
+
+LIKELIHOOD = "log_likelihood_function_via_w_compact_from"
+
+
+@pytest.fixture(scope="module")
+def tiny(get_case):
+    return get_case("tiny")
+
+
+def _arguments(case, kernel, **override):
+    return {**case.arguments(kernel), **override}
+
+
+def test_jax_provides_every_kernel_the_catalogue_declares():
+    for entry in kernels_for("jax"):
+        public = getattr(aj, entry.name)
+        assert entry.implementations["jax"] is public
+        assert public.__doc__ == entry.doc
+
+
+def test_x64_is_on_and_results_are_float64(tiny):
+    assert jax.config.jax_enable_x64
+    info = aj.backend_info()
+    assert info["x64"] and info["default_float_dtype"] == "float64"
+    assert {"jax", "jaxlib", "devices", "default_backend", "compilation_cache_dir"} <= set(info)
+    result = aj.w_compact_curvature_interferometer_from(
+        **tiny.arguments("w_compact_curvature_interferometer_from"))
+    assert result.dtype == jnp.float64
+
+
+def test_bcoo_kernels_equal_their_dense_counterparts(tiny):
+    arguments = tiny.arguments("mapping_matrix_from")
+    dense = aj.mapping_matrix_from(**arguments)
+    bcoo = aj.mapping_matrix_from_BCOO(**arguments)
+    np.testing.assert_array_equal(bcoo.todense(), dense)
+    compact = tiny.arguments("curvature_matrix_via_w_compact_sparse_mapping_matrix_from")
+    assert relative_error(
+        aj.curvature_matrix_via_w_compact_sparse_mapping_matrix_from_BCOO(**compact),
+        aj.curvature_matrix_via_w_compact_sparse_mapping_matrix_from(**compact)) <= 1e-14
+    w_tilde_dense = tiny.value("w_tilde")
+    assert relative_error(aj.curvature_matrix_via_w_tilde_from(w_tilde_dense, bcoo),
+                          aj.curvature_matrix_via_w_tilde_from(w_tilde_dense, dense)) <= 1e-14
+    dirty = tiny.value("dirty_image")
+    assert relative_error(aj.data_vector_from(bcoo, dirty),
+                          aj.data_vector_from(dense, dirty)) <= 1e-14
+
+
+def test_gather_and_scatter_forms_of_the_sparse_mapping_agree(tiny):
+    indexes = jnp.asarray(tiny.value("pix_indexes_for_sub_slim_index"))
+    weights = jnp.asarray(tiny.value("pix_weights_for_sub_slim_index"))
+    pixels = tiny.value("pixels")
+    bucket = mapping.per_source_bucket(indexes, pixels)
+    assert bucket is not None and bucket % 8 == 0
+    w_dense = jnp.asarray(tiny.value("w_tilde"))
+    gather = curvature.curvature_via_w_tilde_sparse(w_dense, indexes, weights, pixels=pixels,
+                                                    per_source=bucket)
+    scatter = curvature.curvature_via_w_tilde_sparse(w_dense, indexes, weights, pixels=pixels,
+                                                     per_source=None)
+    assert relative_error(gather, scatter) <= 1e-14
+
+
+@pytest.mark.parametrize("kernel", ["w_compact_curvature_interferometer_from",
+                                    "w_tilde_curvature_preload_interferometer_from",
+                                    "w_tilde_curvature_interferometer_from",
+                                    "w_tilde_data_interferometer_from"])
+def test_chunk_padding_never_changes_the_result(kernel, tiny):
+    arguments = tiny.arguments(kernel)
+    n_visibilities = len(tiny.value("uv_wavelengths"))
+    assert n_visibilities % 7 and n_visibilities % 50 == 0
+    results = [getattr(aj, kernel)(**arguments, chunk_size=size)
+               for size in (7, 50, n_visibilities, "auto")]
+    for result in results[1:]:
+        assert relative_error(result, results[0]) <= 1e-12
+
+
+def test_dirty_image_direct_and_factorised_paths_agree(tiny):
+    arguments = tiny.arguments("w_tilde_data_interferometer_from")
+    factorised = aj.w_tilde_data_interferometer_from(**arguments)
+    # Under jit the grid is traced, so the direct (chunk × M) path runs.
+    traced = jax.jit(lambda grid: aj.w_tilde_data_interferometer_from(
+        **{**arguments, "grid_radians_slim": grid}))(arguments["grid_radians_slim"])
+    assert relative_error(traced, factorised) <= 1e-12
+
+
+def test_dense_w_tilde_off_the_lattice_uses_the_direct_sum(tiny):
+    arguments = tiny.arguments("w_tilde_curvature_interferometer_from")
+    rng = np.random.default_rng(0)
+    grid = arguments["grid_radians_slim"]
+    arguments = {**arguments, "grid_radians_slim": grid + rng.normal(0, 1e-8, grid.shape)}
+    assert relative_error(aj.w_tilde_curvature_interferometer_from(**arguments),
+                          ref.w_tilde_curvature_interferometer_from(**arguments)) <= 1e-10
+
+
+def test_no_recompilation_when_only_values_change(tiny):
+    arguments = tiny.arguments(LIKELIHOOD)
+    aj.log_likelihood_function_via_w_compact_from(**arguments)
+    compiled = likelihood.log_likelihood_via_w_compact._cache_size()
+    rng = np.random.default_rng(1)
+    changed = {
+        **arguments,
+        "coefficient": 3.0,
+        "data": arguments["data"] * 1.5,
+        "dirty_image": arguments["dirty_image"] + rng.normal(size=arguments["dirty_image"].shape),
+        "pix_weights_for_sub_slim_index": arguments["pix_weights_for_sub_slim_index"][::-1],
+        "pix_indexes_for_sub_slim_index": arguments["pix_indexes_for_sub_slim_index"][::-1],
+    }
+    aj.log_likelihood_function_via_w_compact_from(**changed)
+    assert likelihood.log_likelihood_via_w_compact._cache_size() == compiled
+
+    compact = tiny.arguments("w_compact_curvature_interferometer_from")
+    aj.w_compact_curvature_interferometer_from(**compact)
+    compiled = w_tilde._lag_table._cache_size()
+    aj.w_compact_curvature_interferometer_from(
+        **{**compact, "noise_map_real": compact["noise_map_real"] * 2.0,
+           "uv_wavelengths": compact["uv_wavelengths"][::-1], "pixel_scale": 0.07})
+    assert w_tilde._lag_table._cache_size() == compiled
+
+
+def test_public_functions_work_under_a_user_jit(tiny):
+    arguments = tiny.arguments(LIKELIHOOD)
+    expected = aj.log_likelihood_function_via_w_compact_from(**arguments)
+
+    @jax.jit
+    def traced(weights, indexes, coefficient):
+        return aj.log_likelihood_function_via_w_compact_from(
+            **{**arguments, "pix_weights_for_sub_slim_index": weights,
+               "pix_indexes_for_sub_slim_index": indexes, "coefficient": coefficient})
+
+    result = traced(arguments["pix_weights_for_sub_slim_index"],
+                    arguments["pix_indexes_for_sub_slim_index"], arguments["coefficient"])
+    assert relative_error(result, expected) <= 1e-12
+    # A traced mapping takes the scatter form of Tᵀ.
+    name = "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from"
+    two_pass = tiny.arguments(name)
+    result = jax.jit(lambda indexes: getattr(aj, name)(
+        **{**two_pass, "pix_indexes_for_sub_slim_index": indexes}))(
+        two_pass["pix_indexes_for_sub_slim_index"])
+    assert relative_error(result, getattr(ref, name)(**two_pass)) <= 1e-10
+
+
+@pytest.fixture(scope="module")
+def dev_likelihood(dev_case):
+    arguments = {name: jnp.asarray(value) if isinstance(value, np.ndarray) else value
+                 for name, value in dev_case.arguments(LIKELIHOOD).items()}
+
+    def log_likelihood(coefficient, weights):
+        return aj.log_likelihood_function_via_w_compact_from(
+            **{**arguments, "coefficient": coefficient,
+               "pix_weights_for_sub_slim_index": weights})
+
+    return log_likelihood, arguments["pix_weights_for_sub_slim_index"]
+
+
+def _central_difference(f, step):
+    return (f(step) - f(-step)) / (2.0 * step)
+
+
+def test_gradient_wrt_coefficient_matches_finite_differences(dev_likelihood):
+    log_likelihood, weights = dev_likelihood
+    gradient = jax.grad(log_likelihood)(2.0, weights)
+    numeric = _central_difference(lambda h: log_likelihood(2.0 + h, weights), 1e-4)
+    assert abs(gradient - numeric) <= 1e-6 * abs(numeric)
+
+
+def test_gradient_wrt_mapping_weights_matches_finite_differences(dev_likelihood):
+    log_likelihood, weights = dev_likelihood
+    gradient = jax.grad(log_likelihood, argnums=1)(2.0, weights)
+    assert gradient.shape == weights.shape
+    rng = np.random.default_rng(2)
+    direction = jnp.asarray(rng.normal(size=weights.shape)) * (weights != 0)
+    numeric = _central_difference(
+        lambda h: log_likelihood(2.0, weights + h * direction), 1e-5)
+    assert abs(jnp.vdot(gradient, direction) - numeric) <= 1e-6 * abs(numeric)
+    # and entry by entry, where the gradient is largest
+    for flat in np.argsort(np.abs(np.asarray(gradient)).ravel())[-3:]:
+        unit = jnp.zeros(weights.size).at[flat].set(1.0).reshape(weights.shape)
+        numeric = _central_difference(lambda h, u=unit: log_likelihood(2.0, weights + h * u),
+                                      1e-5)
+        assert abs(gradient.ravel()[flat] - numeric) <= 1e-6 * abs(numeric)
+
+
+def test_vmap_over_coefficients_equals_a_loop(dev_likelihood):
+    log_likelihood, weights = dev_likelihood
+    coefficients = jnp.array([0.5, 1.0, 2.0, 4.0])
+    batched = jax.vmap(lambda c: log_likelihood(c, weights))(coefficients)
+    looped = jnp.array([log_likelihood(c, weights) for c in coefficients])
+    np.testing.assert_allclose(batched, looped, rtol=1e-12)
+
+
+def test_likelihood_matches_the_dev_reference(dev_case):
+    arguments = dev_case.arguments(LIKELIHOOD)
+    assert relative_error(aj.log_likelihood_function_via_w_compact_from(**arguments),
+                          ref.log_likelihood_function_via_w_compact_from(**arguments)) <= 1e-10
+
+
+_CACHE_PROBE = """
+import json, sys
+import jax
+hits = []
+jax.monitoring.register_event_listener(
+    lambda event, **kw: hits.append(event) if "cache_hits" in event else None)
+import autokern.jax as aj
+from autokern.datasets import mock_case
+case = mock_case("tiny", seed=1)
+aj.w_compact_curvature_interferometer_from(
+    **case.arguments("w_compact_curvature_interferometer_from")).block_until_ready()
+print(json.dumps({"info": aj.backend_info(), "hits": len(hits),
+                  "min_size": jax.config.jax_persistent_cache_min_entry_size_bytes,
+                  "min_time": jax.config.jax_persistent_cache_min_compile_time_secs}))
+"""
+
+
+def test_compilation_cache_is_written_then_read_by_a_second_process(tmp_path):
+    environment = {**os.environ, "AUTOKERN_JAX_CACHE_DIR": str(tmp_path)}
+
+    def probe():
+        run = subprocess.run([sys.executable, "-c", _CACHE_PROBE], capture_output=True,
+                             text=True, env=environment, timeout=120)
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout.strip().splitlines()[-1])
+
+    first = probe()
+    assert first["info"]["compilation_cache_dir"] == str(tmp_path)
+    assert first["min_size"] == -1 and first["min_time"] == 0
+    assert any(tmp_path.iterdir())
+    assert probe()["hits"] > 0
+
+
+def test_enable_compilation_cache_needs_a_path(monkeypatch):
+    monkeypatch.delenv("AUTOKERN_JAX_CACHE_DIR", raising=False)
+    with pytest.raises(ValueError, match="AUTOKERN_JAX_CACHE_DIR"):
+        aj.enable_compilation_cache()
