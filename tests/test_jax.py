@@ -128,11 +128,11 @@ def test_no_recompilation_when_only_values_change(tiny):
 
     compact = tiny.arguments("w_compact_curvature_interferometer_from")
     aj.w_compact_curvature_interferometer_from(**compact)
-    compiled = w_tilde._lag_table._cache_size()
+    compiled = w_tilde._half_plane._cache_size()
     aj.w_compact_curvature_interferometer_from(
         **{**compact, "noise_map_real": compact["noise_map_real"] * 2.0,
            "uv_wavelengths": compact["uv_wavelengths"][::-1], "pixel_scale": 0.07})
-    assert w_tilde._lag_table._cache_size() == compiled
+    assert w_tilde._half_plane._cache_size() == compiled
 
 
 def test_public_functions_work_under_a_user_jit(tiny):

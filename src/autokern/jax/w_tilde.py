@@ -5,10 +5,18 @@ y_p v_k)) on a box of lags (p, q).  The cosine of a sum factorises,
 
     cos(2π x_q u + 2π y_p v) = cos(2π x_q u) cos(2π y_p v) - sin(2π x_q u) sin(2π y_p v),
 
-so one chunk costs two small trig tables (chunk × lags in y, chunk × lags in x) and one matrix
-product, instead of a cosine per (visibility, output entry).  The dirty image factorises the
-same way over the distinct y and distinct x values of the grid; they are found with NumPy when
-the grid is concrete, and a direct (chunk × M) version runs when it is traced.
+so one chunk costs two small trig tables (chunk × lags in y, chunk × lags in x) and a matrix
+product, instead of a cosine per (visibility, output entry).  The lags are symmetric
+(x_{-q} = -x_q exactly), so only q >= 0 is tabulated: with P = Σ w cos·cos and Q = Σ w sin·sin,
+the column q holds P - Q and the column -q holds P + Q.  Tables over both signs of p follow from
+the half plane p >= 0 by the exact point symmetry (p, q) -> (-p, -q).
+
+The dirty image factorises the same way over the distinct y and distinct x values of the grid;
+they are found with NumPy when the grid is concrete, and a direct (chunk × M) version runs when
+it is traced.
+
+``chunk_size="auto"`` picks the largest chunk whose trig tables fit
+:func:`autokern._memory.chunk_budget_bytes`; any chunk gives the same result to round-off.
 """
 
 from __future__ import annotations
@@ -42,26 +50,31 @@ def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distinct, inverse.reshape(-1)
 
 
-def _lag_table_chunk(weight, u, v, y_lags, x_lags):
-    """Σ_k over one chunk of w_k cos(2π(x_q u_k + y_p v_k)), shape (len(y_lags), len(x_lags))."""
-    ty = TWO_PI * v[:, None] * y_lags[None, :]
-    tx = TWO_PI * u[:, None] * x_lags[None, :]
-    left = jnp.concatenate([weight[:, None] * jnp.cos(ty), -weight[:, None] * jnp.sin(ty)])
-    right = jnp.concatenate([jnp.cos(tx), jnp.sin(tx)])
-    return left.T @ right
-
-
 @partial(jax.jit, static_argnames="chunk")
-def _lag_table(noise_map_real, uv_wavelengths, y_lags, x_lags, chunk):
-    weight = 1.0 / noise_map_real**2
-    init = jnp.zeros((y_lags.shape[0], x_lags.shape[0]))
-    return _chunks.scan_sum(
-        lambda w, uv: _lag_table_chunk(w, uv[:, 0], uv[:, 1], y_lags, x_lags),
-        init, (weight, uv_wavelengths), chunk)
+def _half_plane(noise_map_real, uv_wavelengths, y_lags, x_lags, chunk):
+    """Σ_k w_k cos(2π(x_q u_k + y_p v_k)) for p = y_lags (p >= 0) and q = -x_lags[::-1] ∪
+    x_lags, i.e. shape (len(y_lags), 2 len(x_lags) - 1); x_lags[0] must be 0."""
+
+    def contribution(w, uv):
+        ty = TWO_PI * uv[:, 1, None] * y_lags[None, :]
+        tx = TWO_PI * uv[:, 0, None] * x_lags[None, :]
+        left = jnp.stack([w[:, None] * jnp.cos(ty), w[:, None] * jnp.sin(ty)])
+        right = jnp.stack([jnp.cos(tx), jnp.sin(tx)])
+        return jnp.einsum("kcp,kcq->kpq", left, right)
+
+    init = jnp.zeros((2, y_lags.shape[0], x_lags.shape[0]))
+    cos_cos, sin_sin = _chunks.scan_sum(contribution, init,
+                                        (1.0 / noise_map_real**2, uv_wavelengths), chunk)
+    return jnp.concatenate([(cos_cos + sin_sin)[:, :0:-1], cos_cos - sin_sin], axis=1)
+
+
+def _full_plane(half_plane):
+    """Both signs of p from the half plane p >= 0: lag (-p, -q) equals lag (p, q)."""
+    return jnp.concatenate([half_plane[1:][::-1, ::-1], half_plane])
 
 
 def _lag_chunk(chunk_size, n_visibilities, n_y, n_x):
-    # Work space per visibility: cos and sin tables in y and x, the weighted copies, the phases.
+    # Work space per visibility: cos and sin tables in y and x, their weighted copies.
     return _chunks.resolve(chunk_size, n_visibilities, 4 * (n_y + n_x))
 
 
@@ -72,21 +85,20 @@ def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavele
     d = pixel_scale * ARCSEC_TO_RADIANS
     # phase = 2π d (b u - a v) = 2π (x_lag u + y_lag v) with x_lag = d b, y_lag = -d a
     y_lags = -d * jnp.arange(ny, dtype=jnp.float64)
-    x_lags = d * jnp.arange(-nx + 1, nx, dtype=jnp.float64)
-    chunk = _lag_chunk(chunk_size, noise_map_real.shape[0], ny, 2 * nx - 1)
-    return _lag_table(noise_map_real, uv_wavelengths, y_lags, x_lags, chunk=chunk)
+    x_lags = d * jnp.arange(nx, dtype=jnp.float64)
+    chunk = _lag_chunk(chunk_size, noise_map_real.shape[0], ny, nx)
+    return _half_plane(noise_map_real, uv_wavelengths, y_lags, x_lags, chunk=chunk)
 
 
 @partial(jax.jit, static_argnames=("shape", "chunk"))
 def _preload(noise_map_real, uv_wavelengths, grid_radians_2d, shape, chunk):
     ny, nx = shape
-    # Offsets (y_i - y_j, x_i - x_j) for the lag (row_j - row_i, col_j - col_i) = (p, q), read
-    # off the grid itself.
+    # Offsets (y_i - y_j, x_i - x_j) for the lag (row_j - row_i, col_j - col_i) = (p, q),
+    # read off the grid itself.
     y_offsets = grid_radians_2d[0, 0, 0] - grid_radians_2d[:ny, 0, 0]
     x_offsets = grid_radians_2d[0, 0, 1] - grid_radians_2d[0, :nx, 1]
-    y_lags = jnp.concatenate([-y_offsets[:0:-1], y_offsets])
-    x_lags = jnp.concatenate([-x_offsets[:0:-1], x_offsets])
-    lags = _lag_table(noise_map_real, uv_wavelengths, y_lags, x_lags, chunk=chunk)
+    lags = _full_plane(_half_plane(noise_map_real, uv_wavelengths, y_offsets, x_offsets,
+                                   chunk=chunk))
     p = np.arange(-ny + 1, ny) % (2 * ny)
     q = np.arange(-nx + 1, nx) % (2 * nx)
     return jnp.zeros((2 * ny, 2 * nx)).at[np.ix_(p, q)].set(lags)
@@ -97,7 +109,7 @@ def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths
                                                   shape_masked_pixels_2d, grid_radians_2d,
                                                   chunk_size):
     ny, nx = shape_masked_pixels_2d
-    chunk = _lag_chunk(chunk_size, noise_map_real.shape[0], 2 * ny - 1, 2 * nx - 1)
+    chunk = _lag_chunk(chunk_size, noise_map_real.shape[0], ny, nx)
     return _preload(noise_map_real, uv_wavelengths, grid_radians_2d,
                     shape=shape_masked_pixels_2d, chunk=chunk)
 
@@ -162,8 +174,9 @@ def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radia
 # --- dense W̃ -------------------------------------------------------------------------------
 
 def _lattice(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(lags, position of each value) when the distinct ``values`` are evenly spaced to
-    round-off, so that every difference of two values is one of ``lags``; else None."""
+    """(offsets from the smallest value, position of each value among the distinct ones) when
+    the distinct ``values`` are evenly spaced to round-off, so that every difference of two
+    values is ± one of the offsets; else None."""
     distinct, position = _distinct(values)
     offsets = distinct - distinct[0]
     if distinct.size > 1:
@@ -171,13 +184,14 @@ def _lattice(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         residual = np.max(np.abs(offsets - step * np.arange(distinct.size)))
         if residual > 64 * np.finfo(float).eps * np.max(np.abs(distinct)):
             return None
-    return np.concatenate([-offsets[:0:-1], offsets]), position
+    return offsets, position
 
 
 @partial(jax.jit, static_argnames="chunk")
-def _w_tilde_lattice(noise_map_real, uv_wavelengths, y_lags, x_lags, y_of, x_of, chunk):
-    lags = _lag_table(noise_map_real, uv_wavelengths, y_lags, x_lags, chunk=chunk)
-    ny, nx = (y_lags.shape[0] + 1) // 2, (x_lags.shape[0] + 1) // 2
+def _w_tilde_lattice(noise_map_real, uv_wavelengths, y_offsets, x_offsets, y_of, x_of, chunk):
+    lags = _full_plane(_half_plane(noise_map_real, uv_wavelengths, y_offsets, x_offsets,
+                                   chunk=chunk))
+    ny, nx = y_offsets.shape[0], x_offsets.shape[0]
     return lags[y_of[:, None] - y_of[None, :] + ny - 1, x_of[:, None] - x_of[None, :] + nx - 1]
 
 
@@ -204,9 +218,9 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
     if grid is not None:
         y_lattice, x_lattice = _lattice(grid[:, 0]), _lattice(grid[:, 1])
         if y_lattice is not None and x_lattice is not None:
-            (y_lags, y_of), (x_lags, x_of) = y_lattice, x_lattice
-            chunk = _lag_chunk(chunk_size, n_visibilities, y_lags.size, x_lags.size)
-            return _w_tilde_lattice(noise_map_real, uv_wavelengths, y_lags, x_lags, y_of,
+            (y_offsets, y_of), (x_offsets, x_of) = y_lattice, x_lattice
+            chunk = _lag_chunk(chunk_size, n_visibilities, y_offsets.size, x_offsets.size)
+            return _w_tilde_lattice(noise_map_real, uv_wavelengths, y_offsets, x_offsets, y_of,
                                     x_of, chunk=chunk)
     chunk = _chunks.resolve(chunk_size, n_visibilities, 4 * n_pixels)
     return _w_tilde_direct(noise_map_real, uv_wavelengths, grid_radians_slim, chunk=chunk)
