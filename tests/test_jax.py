@@ -78,6 +78,15 @@ def test_gather_and_scatter_forms_of_the_sparse_mapping_agree(tiny):
     assert relative_error(gather, scatter) <= 1e-14
 
 
+def test_dense_mapping_matrix_routes_agree(tiny):
+    w_dense = tiny.value("w_tilde")
+    sparse_rows = tiny.value("mapping_matrix")
+    dense = np.random.default_rng(3).normal(size=sparse_rows.shape)
+    for matrix in (sparse_rows, dense):  # the sparse-row form, then the matrix products
+        assert relative_error(aj.curvature_matrix_via_w_tilde_from(w_dense, matrix),
+                              ref.curvature_matrix_via_w_tilde_from(w_dense, matrix)) <= 1e-12
+
+
 @pytest.mark.parametrize("kernel", ["w_compact_curvature_interferometer_from",
                                     "w_tilde_curvature_preload_interferometer_from",
                                     "w_tilde_curvature_interferometer_from",

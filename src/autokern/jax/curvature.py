@@ -33,6 +33,8 @@ kernel = partial(implements, backend="jax")
 
 #: float64 entries of one gathered block of W̃ (M × R): 4 MB, cache-sized
 BLOCK_ENTRIES = 1 << 19
+#: a dense T with at most this many entries per row (or S / 16) is applied in sparse form
+MAX_ROW_ENTRIES = 16
 
 
 def lag_box_from_compact(w_compact):
@@ -122,9 +124,36 @@ def _via_w_tilde(w_tilde, mapping_matrix):
     return (mapping_matrix.T @ left.T).T
 
 
+def _sparse_rows(mapping_matrix):
+    """(indexes, weights), -1 padded, of a concrete dense T with few entries per row; None
+    for a traced or BCOO T, or one dense enough that the matrix products win."""
+    if isinstance(mapping_matrix, jax.core.Tracer) or not isinstance(mapping_matrix, jax.Array):
+        return None
+    matrix = np.asarray(mapping_matrix)
+    rows, columns = np.nonzero(matrix)
+    counts = np.bincount(rows, minlength=matrix.shape[0])
+    width = max(int(counts.max(initial=0)), 1)
+    if width > max(MAX_ROW_ENTRIES, matrix.shape[1] // 16):
+        return None
+    slot = np.arange(rows.size) - (np.cumsum(counts) - counts)[rows]
+    indexes = np.full((matrix.shape[0], width), -1)
+    weights = np.zeros((matrix.shape[0], width))
+    indexes[rows, slot] = columns
+    weights[rows, slot] = matrix[rows, columns]
+    return indexes, weights
+
+
 @kernel("curvature_matrix_via_w_tilde_from")
 def curvature_matrix_via_w_tilde_from(w_tilde, mapping_matrix):
-    return _via_w_tilde(w_tilde, mapping_matrix)
+    # A mapping matrix is sparse in practice (B entries per row): its sparse form turns the
+    # two dense products (O(M² S)) into row gathers (O(M² B)).
+    sparse_rows = _sparse_rows(mapping_matrix)
+    if sparse_rows is None:
+        return _via_w_tilde(w_tilde, mapping_matrix)
+    indexes, weights = sparse_rows
+    pixels = mapping_matrix.shape[1]
+    return curvature_via_w_tilde_sparse(w_tilde, indexes, weights, pixels=pixels,
+                                        per_source=per_source_bucket(indexes, pixels))
 
 
 @partial(jax.jit, static_argnames=("pixels", "per_source"))
