@@ -15,7 +15,7 @@ from jax.scipy.linalg import cho_factor, cho_solve
 from autokern.catalogue import implements
 from autokern.errors import InputValueError
 from autokern.jax.curvature import curvature_via_compact_direct, curvature_via_w_tilde_sparse
-from autokern.jax.mapping import products
+from autokern.jax.mapping import per_source_bucket, products
 
 kernel = partial(implements, backend="jax")
 
@@ -99,13 +99,31 @@ def _via_w_tilde(dirty_image, data, noise_map, w_tilde, pix_indexes_for_sub_slim
                          pix_weights_for_sub_slim_index, neighbors, neighbors_sizes, coefficient)
 
 
+_log_evidence_jit = jax.jit(_log_evidence)
+
+
 @kernel("log_likelihood_function_via_w_tilde_from")
 def log_likelihood_function_via_w_tilde_from(dirty_image, data, noise_map, w_tilde,
                                              pix_indexes_for_sub_slim_index,
                                              pix_weights_for_sub_slim_index, neighbors,
                                              neighbors_sizes, coefficient):
-    return _via_w_tilde(dirty_image, data, noise_map, w_tilde, pix_indexes_for_sub_slim_index,
-                        pix_weights_for_sub_slim_index, neighbors, neighbors_sizes, coefficient)
+    pixels = neighbors.shape[0]
+    per_source = per_source_bucket(pix_indexes_for_sub_slim_index, pixels)
+    traced = any(isinstance(x, jax.core.Tracer)
+                 for x in (w_tilde, pix_weights_for_sub_slim_index))
+    if per_source is None or traced:
+        return _via_w_tilde(dirty_image, data, noise_map, w_tilde,
+                            pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                            neighbors, neighbors_sizes, coefficient)
+    # F does not depend on the coefficient: with a concrete W̃ and mapping it is computed once
+    # (also under grad/vmap in the coefficient), in the gather form, as a program of its own so
+    # that its output keeps a row-major layout (see autokern.jax.mapping.products).
+    curvature = curvature_via_w_tilde_sparse(w_tilde, pix_indexes_for_sub_slim_index,
+                                             pix_weights_for_sub_slim_index, pixels=pixels,
+                                             per_source=per_source)
+    return _log_evidence_jit(curvature, dirty_image, data, noise_map,
+                             pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                             neighbors, neighbors_sizes, coefficient)
 
 
 @jax.jit
