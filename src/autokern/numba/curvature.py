@@ -29,47 +29,83 @@ kernel = partial(implements, backend="numba")
 
 _JIT = {"cache": True, "nogil": True}
 _TILE = 64
+#: pixels per lane of the curvature core (the eight accumulators of _lane_sums)
+_LANES = 8
 #: below this fraction of non-zero entries a dense T is treated as sparse
 _SPARSE_DENSITY = 0.05
 
 
+@numba.njit(inline="always", **_JIT)
+def _lane_sums(table, lane_base, pointers, end, col_offset, col_weights, omega):
+    """omega[j, t] = Σ_{e in column t, e < end[t]} table[lane_base + j + col_offset[e]] w_e for
+    the _LANES pixels j of one lane: eight contiguous loads per entry into scalar accumulators.
+    Indexes are unsigned so that no negative-index wrap-around check sits on the loads."""
+    u1, u2, u3, u4 = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
+    u5, u6, u7 = np.uint64(5), np.uint64(6), np.uint64(7)
+    for t in range(pointers.shape[0] - 1):
+        c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = 0.0
+        for e in range(pointers[t], end[t]):
+            w = col_weights[e]
+            o = lane_base + col_offset[e]
+            c0 += table[o] * w
+            c1 += table[o + u1] * w
+            c2 += table[o + u2] * w
+            c3 += table[o + u3] * w
+            c4 += table[o + u4] * w
+            c5 += table[o + u5] * w
+            c6 += table[o + u6] * w
+            c7 += table[o + u7] * w
+        omega[0, t] = c0
+        omega[1, t] = c1
+        omega[2, t] = c2
+        omega[3, t] = c3
+        omega[4, t] = c4
+        omega[5, t] = c5
+        omega[6, t] = c6
+        omega[7, t] = c7
+
+
 @numba.njit(parallel=True, **_JIT)
 def _half_products(table, base, offset, pointers, col_offset, col_weights, col_rows, indexes,
-                   weights, bounds):
-    """Per block of rows [bounds[i], bounds[i+1]): Σ_m T[m]ᵀ ω_m with ω_m over n < m."""
+                   weights, lanes, bounds):
+    """Per block of lanes [bounds[i], bounds[i+1]): Σ_m T[m]ᵀ ω_m with ω_m over n < m plus
+    half of n = m.  A lane is ≤ _LANES consecutive pixels m with base[m] = base[first] + j."""
     pixels = pointers.shape[0] - 1
     n_blocks = bounds.shape[0] - 1
     acc = np.zeros((n_blocks, pixels, pixels))
     for block in numba.prange(n_blocks):
-        first, last = bounds[block], bounds[block + 1]
         out = acc[block]
+        first_row = lanes[bounds[block]]
         end = np.empty(pixels, dtype=np.int64)  # end[t]: first entry of column t with row ≥ m
         for t in range(pixels):
             e = pointers[t]
-            while e < pointers[t + 1] and col_rows[e] < first:
+            while e < pointers[t + 1] and col_rows[e] < first_row:
                 e += 1
             end[t] = e
-        omega = np.empty(pixels)
-        for m in range(first, last):
-            row_base = base[m]
-            for t in range(pixels):
-                total = 0.0
-                for e in range(pointers[t], end[t]):
-                    total += table[row_base + col_offset[e]] * col_weights[e]
-                omega[t] = total
-            half_diagonal = 0.5 * table[row_base + offset[m]]
-            for j in range(indexes.shape[1]):
-                if indexes[m, j] >= 0:
-                    omega[indexes[m, j]] += half_diagonal * weights[m, j]
-            for j in range(indexes.shape[1]):
-                s = indexes[m, j]
-                if s >= 0:
-                    w = weights[m, j]
-                    for t in range(pixels):
-                        out[s, t] += w * omega[t]
-            for j in range(indexes.shape[1]):
-                if indexes[m, j] >= 0:
-                    end[indexes[m, j]] += 1
+        omega = np.empty((_LANES, pixels))
+        for lane in range(bounds[block], bounds[block + 1]):
+            m0, m1 = lanes[lane], lanes[lane + 1]
+            _lane_sums(table, base[m0], pointers, end, col_offset, col_weights, omega)
+            # pairs inside the lane: n < m both in it, and half the n = m term
+            for n in range(m0, m1):
+                for j in range(indexes.shape[1]):
+                    t = indexes[n, j]
+                    if t >= 0:
+                        w = weights[n, j]
+                        omega[n - m0, t] += 0.5 * table[base[n] + offset[n]] * w
+                        for m in range(n + 1, m1):
+                            omega[m - m0, t] += table[base[m] + offset[n]] * w
+            for m in range(m0, m1):
+                for j in range(indexes.shape[1]):
+                    s = indexes[m, j]
+                    if s >= 0:
+                        w = weights[m, j]
+                        for t in range(pixels):
+                            out[s, t] += w * omega[m - m0, t]
+            for n in range(m0, m1):
+                for j in range(indexes.shape[1]):
+                    if indexes[n, j] >= 0:
+                        end[indexes[n, j]] += 1
     return acc
 
 
@@ -129,23 +165,42 @@ def _padded_rows(matrix):
     return indexes, weights
 
 
-def _balanced_bounds(indexes: np.ndarray, pixels: int, n_blocks: int) -> np.ndarray:
-    """Row boundaries giving each block about the same work (row m costs ~ entries before m
-    plus a few passes over S)."""
-    entries = np.count_nonzero(indexes >= 0, axis=1)
-    cost = np.cumsum(np.cumsum(entries) - entries + 2 * pixels)
-    targets = cost[-1] * np.arange(1, n_blocks) / n_blocks
-    inner = np.searchsorted(cost, targets)
-    return np.concatenate([[0], inner, [len(indexes)]]).astype(np.int64)
+def _lanes(base: np.ndarray) -> np.ndarray:
+    """Starts of lanes: ≤ _LANES consecutive pixels whose bases step by exactly 1 (runs of one
+    image row), plus len(base) at the end."""
+    breaks = np.flatnonzero(np.diff(base) != 1) + 1
+    run_starts = np.concatenate([[0], breaks])
+    run_ends = np.concatenate([breaks, [len(base)]])
+    starts = [np.arange(a, b, _LANES) for a, b in zip(run_starts, run_ends, strict=True)]
+    return np.concatenate([*starts, [len(base)]]).astype(np.int64)
+
+
+def _balanced_bounds(lanes: np.ndarray, indexes: np.ndarray, pixels: int,
+                     n_blocks: int) -> np.ndarray:
+    """Lane boundaries giving each thread's block about the same work (a lane costs the
+    column entries before it plus a few passes over S per pixel)."""
+    entries = np.concatenate([[0], np.cumsum(np.count_nonzero(indexes >= 0, axis=1))])
+    first, last = lanes[:-1], lanes[1:]
+    cost = np.cumsum(entries[first] + 4 * pixels * (last - first))
+    inner = np.searchsorted(cost, cost[-1] * np.arange(1, n_blocks) / n_blocks)
+    return np.concatenate([[0], inner, [len(first)]]).astype(np.int64)
 
 
 def symmetric_curvature(table: np.ndarray, base: np.ndarray, offset: np.ndarray,
                         indexes: np.ndarray, weights: np.ndarray, pixels: int) -> np.ndarray:
-    """F = Tᵀ W̃ T for a symmetric W̃[m, n] = table[base[m] + offset[n]] and T in (M, B) form."""
+    """F = Tᵀ W̃ T for a symmetric W̃[m, n] = table[base[m] + offset[n]] and T in (M, B) form.
+
+    The table is padded by _LANES zeros so that the fixed-width lane loads stay in bounds."""
     pointers, col_rows, col_weights = columns(indexes, weights, pixels)
-    bounds = _balanced_bounds(indexes, pixels, min(numba.get_num_threads(), len(indexes)))
-    acc = _half_products(table.ravel(), base, offset, pointers, offset[col_rows], col_weights,
-                         col_rows, indexes, weights, bounds)
+    lanes = _lanes(base)
+    bounds = _balanced_bounds(lanes, indexes, pixels,
+                              min(numba.get_num_threads(), len(lanes) - 1))
+    padded = np.concatenate([table.ravel(), np.zeros(_LANES)])
+    # shift so that both parts are non-negative (every base[m] + offset[n] is a valid index)
+    shift = offset.min()
+    base_u, offset_u = (base + shift).astype(np.uint64), (offset - shift).astype(np.uint64)
+    acc = _half_products(padded, base_u, offset_u, pointers, offset_u[col_rows], col_weights,
+                         col_rows, indexes, weights, lanes, bounds)
     return _symmetric_sum(acc)
 
 
@@ -166,8 +221,9 @@ def compact_curvature(w_compact: np.ndarray, native_index_for_slim_index: np.nda
 def dense_curvature(w_tilde: np.ndarray, indexes: np.ndarray, weights: np.ndarray,
                     pixels: int) -> np.ndarray:
     """F from dense (symmetric) W̃ and the sparse mapping."""
+    # Read W̃[m, n] as W̃[n, m] (symmetry) so that consecutive m are contiguous in memory.
     rows = np.arange(len(w_tilde), dtype=np.int64)
-    return symmetric_curvature(w_tilde, rows * len(w_tilde), rows, indexes, weights, pixels)
+    return symmetric_curvature(w_tilde, rows, rows * len(w_tilde), indexes, weights, pixels)
 
 
 @kernel("curvature_matrix_via_w_tilde_from")

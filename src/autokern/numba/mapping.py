@@ -72,9 +72,21 @@ def _transpose_matmul(pointers, rows, values, matrix):
     return out
 
 
+@numba.njit(**_JIT)
+def _transpose_matvec(pointers, rows, values, vector):
+    # Serial: a vector is too little work to repay waking the thread pool.
+    out = np.zeros(pointers.shape[0] - 1)
+    for s in range(out.shape[0]):
+        for e in range(pointers[s], pointers[s + 1]):
+            out[s] += values[e] * vector[rows[e]]
+    return out
+
+
 def transpose_matmul(column_form: tuple[np.ndarray, np.ndarray, np.ndarray],
                      matrix: np.ndarray) -> np.ndarray:
     """Tᵀ @ matrix for T in :func:`columns` form and any (M, ...) float64 ``matrix``."""
+    if matrix.ndim == 1:
+        return _transpose_matvec(*column_form, matrix)
     flat = np.ascontiguousarray(matrix.reshape(matrix.shape[0], -1))
     out = _transpose_matmul(*column_form, flat)
     return out.reshape(out.shape[0], *matrix.shape[1:])
