@@ -1,0 +1,167 @@
+"""The Numba backend: coverage of the catalogue, lazy compilation, determinism, chunking, the -1
+sentinel and the fallbacks of its fast paths.  Parity with ``original`` on every kernel is in
+test_backends.py; here are the properties specific to this backend.
+"""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from autokern import datasets, numba, original
+from autokern._dispatch import provides
+from autokern.catalogue import kernels_for
+from helpers import relative_error
+
+MAIN_KERNELS = [
+    "w_compact_curvature_interferometer_from",
+    "w_tilde_curvature_preload_interferometer_from",
+    "w_tilde_data_interferometer_from",
+    "w_tilde_curvature_interferometer_from",
+    "curvature_matrix_via_w_tilde_sparse_mapping_matrix_from",
+    "curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
+    "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
+    "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from",
+    "log_likelihood_function_via_w_compact_from",
+    "log_likelihood_function_via_w_tilde_from",
+]
+REDUCTIONS = MAIN_KERNELS[:4]
+
+
+def test_numba_provides_every_kernel_the_catalogue_declares():
+    missing = [k.name for k in kernels_for("numba") if not provides("numba", k.name)]
+    assert missing == []
+
+
+def test_import_is_fast_and_compiles_nothing():
+    script = """
+import sys, time
+start = time.perf_counter()
+import autokern.numba
+elapsed = time.perf_counter() - start
+from numba.core.registry import CPUDispatcher
+compiled = [f"{m}.{n}" for m, module in list(sys.modules.items()) if m.startswith("autokern.numba")
+            for n, f in vars(module).items() if isinstance(f, CPUDispatcher) and f.signatures]
+print(elapsed, len(compiled), compiled)
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)
+    elapsed, count, names = run.stdout.split(maxsplit=2)
+    assert float(elapsed) < 3.0
+    assert int(count) == 0, names
+
+
+@pytest.mark.parametrize("kernel", MAIN_KERNELS)
+def test_repeated_calls_are_bitwise_identical(kernel, get_case):
+    fn = getattr(numba, kernel)
+    args = get_case("small").arguments(kernel)
+    first = np.asarray(fn(**args))
+    for _ in range(2):
+        np.testing.assert_array_equal(np.asarray(fn(**args)), first)
+
+
+@pytest.mark.parametrize("kernel", REDUCTIONS)
+def test_chunk_size_changes_only_round_off(kernel, get_case):
+    fn = getattr(numba, kernel)
+    args = get_case("small").arguments(kernel)
+    whole = fn(**args, chunk_size="auto")
+    for chunk_size in (1, 7):
+        assert relative_error(fn(**args, chunk_size=chunk_size), whole) <= 1e-12
+
+
+SENTINEL_KERNELS = [
+    "mapping_matrix_from",
+    "sparse_mapping_matrix_transpose_matmul",
+    "curvature_matrix_via_w_tilde_sparse_mapping_matrix_from",
+    "curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
+    "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
+    "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from",
+    "log_likelihood_function_via_w_compact_from",
+]
+
+
+@pytest.mark.parametrize("kernel", SENTINEL_KERNELS)
+def test_rows_of_sentinels_contribute_nothing(kernel, get_case):
+    """Image pixels whose entries are all -1 (with non-zero weights) add nothing: the result
+    equals the reference with those pixels' weights set to zero."""
+    args = get_case("small").arguments(kernel)
+    indexes = args["pix_indexes_for_sub_slim_index"].copy()
+    weights = args["pix_weights_for_sub_slim_index"].copy()
+    empty = np.arange(0, len(indexes), 5)
+    indexes[empty] = -1
+    weights[empty] = 3.0
+    zeroed = args["pix_weights_for_sub_slim_index"].copy()
+    zeroed[empty] = 0.0
+    result = getattr(numba, kernel)(**{**args, "pix_indexes_for_sub_slim_index": indexes,
+                                       "pix_weights_for_sub_slim_index": weights})
+    expected = getattr(original, kernel)(**{**args, "pix_weights_for_sub_slim_index": zeroed})
+    assert relative_error(result, expected) <= 1e-12
+
+
+@pytest.mark.parametrize("kernel", [
+    "curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
+    "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
+    "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from",
+])
+def test_curvature_does_not_depend_on_the_pixel_order(kernel, get_case):
+    """F sums over image pixels: shuffling them (which breaks every run of contiguous pixels
+    the lattice kernels group into lanes) changes nothing."""
+    args = get_case("small").arguments(kernel)
+    expected = getattr(original, kernel)(**args)
+    order = np.random.default_rng(3).permutation(len(args["native_index_for_slim_index"]))
+    shuffled = {name: value[order] if name in (
+        "native_index_for_slim_index", "pix_indexes_for_sub_slim_index",
+        "pix_weights_for_sub_slim_index", "pix_size_for_sub_slim_index") else value
+        for name, value in args.items()}
+    assert relative_error(getattr(numba, kernel)(**shuffled), expected) <= 1e-12
+
+
+def test_dense_mapping_matrix_takes_both_paths(get_case):
+    """A sparse T goes through the gather core, a dense one through BLAS: both match."""
+    case = get_case("small")
+    w_tilde = case.value("w_tilde")
+    sparse = case.value("mapping_matrix")
+    dense = sparse + np.random.default_rng(0).random(sparse.shape)
+    for mapping in (sparse, dense):
+        expected = original.curvature_matrix_via_w_tilde_from(w_tilde, mapping)
+        result = numba.curvature_matrix_via_w_tilde_from(w_tilde, mapping)
+        assert relative_error(result, expected) <= 1e-12
+
+
+def test_grids_without_lattice_structure_fall_back_to_direct_sums(get_case):
+    """Scattered pixel positions: W̃ and the dirty image are summed pair by pair."""
+    case = get_case("tiny")
+    grid = case.value("grid_radians_slim")
+    scattered = grid + np.random.default_rng(1).normal(scale=1e-8, size=grid.shape)
+    for kernel in ("w_tilde_curvature_interferometer_from", "w_tilde_data_interferometer_from"):
+        args = {**case.arguments(kernel), "grid_radians_slim": scattered}
+        expected = getattr(original, kernel)(**args)
+        for chunk_size in ("auto", 7):
+            result = getattr(numba, kernel)(**args, chunk_size=chunk_size)
+            assert relative_error(result, expected) <= 1e-12
+
+
+def test_log_likelihood_matches_the_reference_run(dev_case):
+    args = dev_case.arguments("log_likelihood_function_via_w_compact_from")
+    expected = dev_case.expected("log_likelihood_function_via_w_compact_from")
+    result = numba.log_likelihood_function_via_w_compact_from(**args)
+    assert abs(result - expected) <= 1e-10 * abs(expected)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernel", MAIN_KERNELS[:3] + MAIN_KERNELS[5:])
+def test_medium_preset_matches_original(kernel):
+    case = _medium_case()
+    args = case.arguments(kernel)
+    assert relative_error(getattr(numba, kernel)(**args),
+                          getattr(original, kernel)(**args)) <= 1e-10
+
+
+_MEDIUM: list[datasets.Case] = []
+
+
+def _medium_case() -> datasets.Case:
+    if not _MEDIUM:
+        _MEDIUM.append(datasets.mock_case("medium", seed=2))
+    return _MEDIUM[0]
