@@ -102,6 +102,10 @@ def _via_w_tilde(dirty_image, data, noise_map, w_tilde, pix_indexes_for_sub_slim
 _log_evidence_jit = jax.jit(_log_evidence)
 
 
+def _traced(*arrays):
+    return any(isinstance(x, jax.core.Tracer) for x in arrays)
+
+
 @kernel("log_likelihood_function_via_w_tilde_from")
 def log_likelihood_function_via_w_tilde_from(dirty_image, data, noise_map, w_tilde,
                                              pix_indexes_for_sub_slim_index,
@@ -109,9 +113,7 @@ def log_likelihood_function_via_w_tilde_from(dirty_image, data, noise_map, w_til
                                              neighbors_sizes, coefficient):
     pixels = neighbors.shape[0]
     per_source = per_source_bucket(pix_indexes_for_sub_slim_index, pixels)
-    traced = any(isinstance(x, jax.core.Tracer)
-                 for x in (w_tilde, pix_weights_for_sub_slim_index))
-    if per_source is None or traced:
+    if per_source is None or _traced(w_tilde, pix_weights_for_sub_slim_index):
         return _via_w_tilde(dirty_image, data, noise_map, w_tilde,
                             pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
                             neighbors, neighbors_sizes, coefficient)
@@ -131,7 +133,8 @@ def log_likelihood_via_w_compact(dirty_image, data, noise_map, w_compact,
                                  native_index_for_slim_index, pix_indexes_for_sub_slim_index,
                                  pix_weights_for_sub_slim_index, neighbors, neighbors_sizes,
                                  coefficient):
-    """The jitted core of :func:`log_likelihood_function_via_w_compact_from` (no checks)."""
+    """:func:`log_likelihood_function_via_w_compact_from` as one program (no checks); the
+    public function runs it when the inputs of F are traced."""
     curvature = curvature_via_compact_direct(w_compact, native_index_for_slim_index,
                                              pix_indexes_for_sub_slim_index,
                                              pix_weights_for_sub_slim_index,
@@ -146,8 +149,19 @@ def log_likelihood_function_via_w_compact_from(dirty_image, data, noise_map, w_c
                                                pix_indexes_for_sub_slim_index,
                                                pix_weights_for_sub_slim_index, neighbors,
                                                neighbors_sizes, coefficient):
-    return log_likelihood_via_w_compact(dirty_image, data, noise_map, w_compact,
-                                        native_index_for_slim_index,
-                                        pix_indexes_for_sub_slim_index,
-                                        pix_weights_for_sub_slim_index, neighbors,
-                                        neighbors_sizes, coefficient)
+    if _traced(w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
+               pix_weights_for_sub_slim_index):
+        return log_likelihood_via_w_compact(dirty_image, data, noise_map, w_compact,
+                                            native_index_for_slim_index,
+                                            pix_indexes_for_sub_slim_index,
+                                            pix_weights_for_sub_slim_index, neighbors,
+                                            neighbors_sizes, coefficient)
+    # Concrete F inputs: F as a program of its own (XLA schedules the two halves better apart,
+    # and F is computed once under grad/vmap in the coefficient).
+    curvature = curvature_via_compact_direct(w_compact, native_index_for_slim_index,
+                                             pix_indexes_for_sub_slim_index,
+                                             pix_weights_for_sub_slim_index,
+                                             pixels=neighbors.shape[0])
+    return _log_evidence_jit(curvature, dirty_image, data, noise_map,
+                             pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                             neighbors, neighbors_sizes, coefficient)
