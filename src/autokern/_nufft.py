@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -70,8 +71,68 @@ def check_eps(kernel: str, eps: float) -> None:
         )
 
 
-def _wrap(phase: np.ndarray) -> np.ndarray:
-    return (phase + np.pi) % (2.0 * np.pi) - np.pi
+@dataclass(frozen=True)
+class LatticeSum:
+    """One reduction as a NUFFT problem: Σ_k c_k exp(i (a α_k + b β_k)) for a ∈ [a0, a0 + rows),
+    b ∈ [b0, b0 + cols).  Arrays may be NumPy or JAX; ``shape`` and ``first`` are static."""
+
+    strengths: Any
+    alpha: Any
+    beta: Any
+    shape: tuple[int, int]
+    first: tuple[int, int]
+
+    def points(self, xp: Any, k: slice = slice(None)) -> tuple[Any, Any, Any]:
+        """(shifted strengths, α, β) of visibilities ``k``, ready for a centred type-1 NUFFT.
+
+        The centred modes [-n//2, (n-1)//2] of an n-point transform land on [a0, a0 + n) once
+        the strengths are multiplied by exp(i (a0 + n//2) α) (likewise for b); phases are
+        wrapped into [-π, π), which changes nothing for integer modes.
+        """
+        (rows, cols), (a0, b0) = self.shape, self.first
+        a_phase = (self.alpha[k] + xp.pi) % (2.0 * xp.pi) - xp.pi
+        b_phase = (self.beta[k] + xp.pi) % (2.0 * xp.pi) - xp.pi
+        shift = (a0 + rows // 2) * a_phase + (b0 + cols // 2) * b_phase
+        return self.strengths[k] * xp.exp(1j * shift), a_phase, b_phase
+
+
+def w_compact_problem(xp: Any, grid_size: tuple[int, int], noise_map_real: Any,
+                      uv_wavelengths: Any, pixel_scale: Any) -> LatticeSum:
+    """w-compact: c_k = 1/(Re σ_k)², α = -2π d v, β = 2π d u on a ∈ [0, Ny), b ∈ (-Nx, Nx)."""
+    ny, nx = grid_size
+    d = pixel_scale * ARCSEC_TO_RADIANS
+    return LatticeSum(noise_map_real**-2.0 + 0j, -2.0 * xp.pi * d * uv_wavelengths[:, 1],
+                      2.0 * xp.pi * d * uv_wavelengths[:, 0], (ny, 2 * nx - 1), (0, -nx + 1))
+
+
+def preload_problem(xp: Any, noise_map_real: Any, uv_wavelengths: Any,
+                    shape_masked_pixels_2d: tuple[int, int], grid_radians_2d: Any) -> LatticeSum:
+    """The preload's lags p ≥ 0 in w-compact layout, with the grid's own spacings.
+
+    preload[p, q] is the lag (row_j - row_i, col_j - col_i) = (p, q): phase
+    2π (p dy v - q dx u) with dy = y[0,0] - y[1,0] and dx = x[0,1] - x[0,0].
+    """
+    ny, nx = shape_masked_pixels_2d
+    dy = grid_radians_2d[0, 0, 0] - grid_radians_2d[1, 0, 0] if grid_radians_2d.shape[0] > 1 \
+        else 0.0
+    dx = grid_radians_2d[0, 1, 1] - grid_radians_2d[0, 0, 1] if grid_radians_2d.shape[1] > 1 \
+        else 0.0
+    return LatticeSum(noise_map_real**-2.0 + 0j, 2.0 * xp.pi * dy * uv_wavelengths[:, 1],
+                      -2.0 * xp.pi * dx * uv_wavelengths[:, 0], (ny, 2 * nx - 1), (0, -nx + 1))
+
+
+def dirty_problem(xp: Any, data: Any, noise_map: Any, uv_wavelengths: Any,
+                  lattice: tuple) -> LatticeSum:
+    """The dirty image on the pixels' bounding box, for a grid :func:`lattice_of` recognised.
+
+    phase_ik = 2π (x_i u + y_i v) = 2π (x0 u + y0 v) + c_i (2π dx u) + r_i (-2π dy v).
+    """
+    y0, x0, dy, dx, rows, cols = lattice
+    u, v = uv_wavelengths[:, 0], uv_wavelengths[:, 1]
+    weights = data.real / noise_map.real**2 + 1j * (data.imag / noise_map.imag**2)
+    strengths = weights * xp.exp(2j * xp.pi * (x0 * u + y0 * v))
+    return LatticeSum(strengths, -2.0 * xp.pi * dy * v, 2.0 * xp.pi * dx * u,
+                      (int(rows.max()) + 1, int(cols.max()) + 1), (0, 0))
 
 
 def _chunks(n_visibilities: int, chunk_size: int | str) -> Iterator[slice]:
@@ -80,61 +141,34 @@ def _chunks(n_visibilities: int, chunk_size: int | str) -> Iterator[slice]:
         yield slice(start, min(start + step, n_visibilities))
 
 
-def lattice_sum(strengths: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
-                shape: tuple[int, int], first: tuple[int, int], eps: float,
-                chunk_size: int | str = "auto") -> np.ndarray:
-    """Σ_k c_k exp(i (a α_k + b β_k)) for a ∈ [a0, a0 + rows), b ∈ [b0, b0 + cols), complex.
-
-    The centred modes k ∈ [-n//2, (n-1)//2] of an n-point transform are moved onto [a0, a0 + n)
-    by multiplying the strengths by exp(i (a0 + n//2) α) (likewise for b).
-    """
+def lattice_sum(problem: LatticeSum, eps: float, chunk_size: int | str = "auto") -> np.ndarray:
+    """The complex (rows, cols) values of ``problem`` by ducc0, chunk by chunk."""
     ducc0 = _ducc0()
-    (rows, cols), (a0, b0) = shape, first
-    shift_a, shift_b = a0 + rows // 2, b0 + cols // 2
-    out = np.zeros(shape, dtype=np.complex128)
-    work = np.empty(shape, dtype=np.complex128)
-    for k in _chunks(len(strengths), chunk_size):
-        a_phase, b_phase = _wrap(alpha[k]), _wrap(beta[k])
-        values = strengths[k] * np.exp(1j * (shift_a * a_phase + shift_b * b_phase))
-        coords = np.stack([a_phase, b_phase], axis=1)
-        ducc0.nufft.nu2u(points=values.astype(np.complex128), coord=coords, forward=False,
-                         epsilon=eps, nthreads=threads(), out=work)
+    out = np.zeros(problem.shape, dtype=np.complex128)
+    work = np.empty(problem.shape, dtype=np.complex128)
+    for k in _chunks(len(problem.strengths), chunk_size):
+        values, a_phase, b_phase = problem.points(np, k)
+        ducc0.nufft.nu2u(points=values, coord=np.stack([a_phase, b_phase], axis=1),
+                         forward=False, epsilon=eps, nthreads=threads(), out=work)
         out += work
     return out
-
-
-def _half_plane(strengths: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
-                extent: tuple[int, int], eps: float, chunk_size: int | str) -> np.ndarray:
-    """Re of :func:`lattice_sum` on a ∈ [0, Ny), b ∈ (-Nx, Nx): the w-compact layout."""
-    ny, nx = extent
-    return lattice_sum(strengths, alpha, beta, (ny, 2 * nx - 1), (0, -nx + 1), eps,
-                       chunk_size).real.copy()
 
 
 def w_compact(grid_size: tuple[int, int], noise_map_real: np.ndarray,
               uv_wavelengths: np.ndarray, pixel_scale: float, eps: float,
               chunk_size: int | str = "auto") -> np.ndarray:
-    """w-compact (Ny, 2Nx-1) by NUFFT (see the module docstring)."""
-    ny, nx = grid_size
-    d = pixel_scale * ARCSEC_TO_RADIANS
-    return _half_plane(noise_map_real**-2.0, -2.0 * np.pi * d * uv_wavelengths[:, 1],
-                       2.0 * np.pi * d * uv_wavelengths[:, 0], (ny, nx), eps, chunk_size)
+    """w-compact (Ny, 2Nx-1) by NUFFT."""
+    problem = w_compact_problem(np, grid_size, noise_map_real, uv_wavelengths, pixel_scale)
+    return lattice_sum(problem, eps, chunk_size).real.copy()
 
 
 def preload_half_plane(noise_map_real: np.ndarray, uv_wavelengths: np.ndarray,
                        shape_masked_pixels_2d: tuple[int, int], grid_radians_2d: np.ndarray,
                        eps: float, chunk_size: int | str = "auto") -> np.ndarray:
-    """The preload's lags (p ≥ 0 half) in w-compact layout, with the grid's own spacings.
-
-    preload[p, q] is the lag (row_j - row_i, col_j - col_i) = (p, q): phase
-    2π (p dy v - q dx u) with dy = y[0,0] - y[1,0] and dx = x[0,1] - x[0,0].
-    """
-    ny, nx = shape_masked_pixels_2d
-    dy = grid_radians_2d[0, 0, 0] - grid_radians_2d[1, 0, 0] if len(grid_radians_2d) > 1 else 0.0
-    dx = grid_radians_2d[0, 1, 1] - grid_radians_2d[0, 0, 1] \
-        if grid_radians_2d.shape[1] > 1 else 0.0
-    return _half_plane(noise_map_real**-2.0, 2.0 * np.pi * dy * uv_wavelengths[:, 1],
-                       -2.0 * np.pi * dx * uv_wavelengths[:, 0], (ny, nx), eps, chunk_size)
+    """The preload's lags p ≥ 0 in w-compact layout (re-index with preload_from_w_compact)."""
+    problem = preload_problem(np, noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
+                              grid_radians_2d)
+    return lattice_sum(problem, eps, chunk_size).real.copy()
 
 
 def lattice_of(grid_radians_slim: np.ndarray) -> tuple | None:
@@ -162,11 +196,7 @@ def dirty_image(data: np.ndarray, noise_map: np.ndarray, uv_wavelengths: np.ndar
     lattice = lattice_of(grid_radians_slim)
     if lattice is None:
         return None
-    y0, x0, dy, dx, rows, cols = lattice
-    u, v = uv_wavelengths[:, 0], uv_wavelengths[:, 1]
-    weights = data.real / noise_map.real**2 + 1j * data.imag / noise_map.imag**2
-    # phase_ik = 2π (x_i u + y_i v) = 2π (x0 u + y0 v) + c_i (2π dx u) + r_i (-2π dy v)
-    strengths = weights * np.exp(2j * np.pi * (x0 * u + y0 * v))
-    box = lattice_sum(strengths, -2.0 * np.pi * dy * v, 2.0 * np.pi * dx * u,
-                      (int(rows.max()) + 1, int(cols.max()) + 1), (0, 0), eps, chunk_size)
+    box = lattice_sum(dirty_problem(np, data, noise_map, uv_wavelengths, lattice), eps,
+                      chunk_size)
+    rows, cols = lattice[4], lattice[5]
     return np.ascontiguousarray(box[rows, cols].real)
