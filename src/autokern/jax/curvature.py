@@ -75,7 +75,8 @@ def _omega_t_blocks(lag_box, native_index_for_slim_index, t_matmul, *per_pixel):
     """Scan-ready pieces: the blocks of ``per_pixel`` (lattice offsets first) and a function
     block ↦ Ωᵀ[:, block] = Tᵀ W̃[block, :]ᵀ (S × R)."""
     lags, flat, centre = _flat_lags(lag_box, native_index_for_slim_index)
-    blocks = _blocks(flat.shape[0], (flat, 0), *per_pixel)
+    # Padding repeats pixel 0, so that every gathered lag lies inside the box.
+    blocks = _blocks(flat.shape[0], (flat, flat[0]), *per_pixel)
 
     def omega_t(flat_block):
         return t_matmul(lags[flat_block[None, :] - flat[:, None] + centre])
