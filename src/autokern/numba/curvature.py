@@ -67,12 +67,11 @@ def _lane_sums(table, lane_base, pointers, end, col_offset, col_weights, omega):
 
 @numba.njit(parallel=True, **_JIT)
 def _half_products(table, base, offset, pointers, col_offset, col_weights, col_rows, indexes,
-                   weights, lanes, bounds):
+                   weights, lanes, bounds, acc):
     """Per block of lanes [bounds[i], bounds[i+1]): Σ_m T[m]ᵀ ω_m with ω_m over n < m plus
     half of n = m.  A lane is ≤ _LANES consecutive pixels m with base[m] = base[first] + j."""
     pixels = pointers.shape[0] - 1
     n_blocks = bounds.shape[0] - 1
-    acc = np.zeros((n_blocks, pixels, pixels))
     for block in numba.prange(n_blocks):
         out = acc[block]
         first_row = lanes[bounds[block]]
@@ -106,14 +105,12 @@ def _half_products(table, base, offset, pointers, col_offset, col_weights, col_r
                 for j in range(indexes.shape[1]):
                     if indexes[n, j] >= 0:
                         end[indexes[n, j]] += 1
-    return acc
 
 
 @numba.njit(parallel=True, **_JIT)
-def _symmetric_sum(acc):
-    """Σ_blocks (A + Aᵀ), tile by tile so that the transposed reads stay in cache."""
+def _symmetric_sum(acc, out):
+    """out = Σ_blocks (A + Aᵀ), tile by tile so that the transposed reads stay in cache."""
     pixels = acc.shape[1]
-    out = np.empty((pixels, pixels))
     n_tiles = (pixels + _TILE - 1) // _TILE
     for ti in numba.prange(n_tiles):
         i0, i1 = ti * _TILE, min((ti + 1) * _TILE, pixels)
@@ -126,22 +123,18 @@ def _symmetric_sum(acc):
                         total += acc[b, i, j] + acc[b, j, i]
                     out[i, j] = total
                     out[j, i] = total
-    return out
 
 
 @numba.njit(parallel=True, **_JIT)
-def _omega(table, base, pointers, col_offset, col_weights):
-    """Ω = W̃ T (M × S), one row per iteration."""
+def _omega(table, base, pointers, col_offset, col_weights, lanes, omega):
+    """Ω = W̃ T (M × S), lane by lane; each lane writes only its own rows."""
     pixels = pointers.shape[0] - 1
-    omega = np.empty((base.shape[0], pixels))
-    for m in numba.prange(base.shape[0]):
-        row_base = base[m]
-        for t in range(pixels):
-            total = 0.0
-            for e in range(pointers[t], pointers[t + 1]):
-                total += table[row_base + col_offset[e]] * col_weights[e]
-            omega[m, t] = total
-    return omega
+    end = pointers[1:]
+    for lane in numba.prange(lanes.shape[0] - 1):
+        m0, m1 = lanes[lane], lanes[lane + 1]
+        block = np.empty((_LANES, pixels))
+        _lane_sums(table, base[m0], pointers, end, col_offset, col_weights, block)
+        omega[m0:m1] = block[: m1 - m0]
 
 
 @numba.njit(**_JIT)
@@ -186,22 +179,31 @@ def _balanced_bounds(lanes: np.ndarray, indexes: np.ndarray, pixels: int,
     return np.concatenate([[0], inner, [len(first)]]).astype(np.int64)
 
 
+def _unsigned_gather(table: np.ndarray, base: np.ndarray,
+                     offset: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The table padded by _LANES zeros (fixed-width lane loads stay in bounds) and base/offset
+    shifted to be non-negative and unsigned (every base[m] + offset[n] is a valid index)."""
+    shift = offset.min()
+    return (np.concatenate([table.ravel(), np.zeros(_LANES)]),
+            (base + shift).astype(np.uint64), (offset - shift).astype(np.uint64))
+
+
 def symmetric_curvature(table: np.ndarray, base: np.ndarray, offset: np.ndarray,
                         indexes: np.ndarray, weights: np.ndarray, pixels: int) -> np.ndarray:
-    """F = Tᵀ W̃ T for a symmetric W̃[m, n] = table[base[m] + offset[n]] and T in (M, B) form.
-
-    The table is padded by _LANES zeros so that the fixed-width lane loads stay in bounds."""
+    """F = Tᵀ W̃ T for a symmetric W̃[m, n] = table[base[m] + offset[n]] and T in (M, B) form."""
     pointers, col_rows, col_weights = columns(indexes, weights, pixels)
+    padded, base_u, offset_u = _unsigned_gather(table, base, offset)
     lanes = _lanes(base)
     bounds = _balanced_bounds(lanes, indexes, pixels,
                               min(numba.get_num_threads(), len(lanes) - 1))
-    padded = np.concatenate([table.ravel(), np.zeros(_LANES)])
-    # shift so that both parts are non-negative (every base[m] + offset[n] is a valid index)
-    shift = offset.min()
-    base_u, offset_u = (base + shift).astype(np.uint64), (offset - shift).astype(np.uint64)
-    acc = _half_products(padded, base_u, offset_u, pointers, offset_u[col_rows], col_weights,
-                         col_rows, indexes, weights, lanes, bounds)
-    return _symmetric_sum(acc)
+    # Work space and output come from NumPy, which requests transparent huge pages for big
+    # arrays: 4 kB first-touch page faults would otherwise cost as much as the gathers.
+    acc = np.zeros((len(bounds) - 1, pixels, pixels))
+    _half_products(padded, base_u, offset_u, pointers, offset_u[col_rows], col_weights,
+                   col_rows, indexes, weights, lanes, bounds, acc)
+    out = np.empty((pixels, pixels))
+    _symmetric_sum(acc, out)
+    return out
 
 
 def _lattice_curvature(lag_table: np.ndarray, native_index_for_slim_index: np.ndarray,
@@ -254,7 +256,9 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_from(
     column_form = columns(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
                           pixels)
     pointers, col_rows, col_weights = column_form
-    omega = _omega(lag_table.ravel(), base, pointers, offset[col_rows], col_weights)
+    padded, base_u, offset_u = _unsigned_gather(lag_table, base, offset)
+    omega = np.empty((len(base), pixels))
+    _omega(padded, base_u, pointers, offset_u[col_rows], col_weights, _lanes(base), omega)
     return transpose_matmul(column_form, omega)
 
 

@@ -19,14 +19,18 @@ kernel = partial(implements, backend="numba")
 
 
 @numba.njit(cache=True, nogil=True)
-def _regularization(strength, neighbors, neighbors_sizes):
-    pixels = neighbors_sizes.shape[0]
-    out = np.zeros((pixels, pixels))
-    for i in range(pixels):
+def _fill_regularization(strength, neighbors, neighbors_sizes, out):
+    for i in range(out.shape[0]):
         out[i, i] += 1e-8 + strength * neighbors_sizes[i]
         for j in range(neighbors_sizes[i]):
             if neighbors[i, j] >= 0:
                 out[i, neighbors[i, j]] -= strength
+
+
+def _regularization(strength: float, neighbors: np.ndarray,
+                    neighbors_sizes: np.ndarray) -> np.ndarray:
+    out = np.zeros((len(neighbors_sizes), len(neighbors_sizes)))  # NumPy: huge pages
+    _fill_regularization(strength, neighbors, neighbors_sizes, out)
     return out
 
 

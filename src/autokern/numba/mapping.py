@@ -49,27 +49,23 @@ def columns(pix_indexes_for_sub_slim_index: np.ndarray, pix_weights_for_sub_slim
 
 
 @numba.njit(**_JIT)
-def _mapping_matrix(indexes, weights, pixels):
-    out = np.zeros((indexes.shape[0], pixels))
+def _mapping_matrix(indexes, weights, out):
     for m in range(indexes.shape[0]):
         for b in range(indexes.shape[1]):
             if indexes[m, b] >= 0:
                 out[m, indexes[m, b]] += weights[m, b]
-    return out
 
 
 @numba.njit(parallel=True, **_JIT)
-def _transpose_matmul(pointers, rows, values, matrix):
+def _transpose_matmul(pointers, rows, values, matrix, out):
     # out[s] = Σ_{e in column s} w_e matrix[row_e]: one output row per iteration, no races.
     pixels = pointers.shape[0] - 1
-    out = np.zeros((pixels, matrix.shape[1]))
     for s in numba.prange(pixels):
         for e in range(pointers[s], pointers[s + 1]):
             weight = values[e]
             source = matrix[rows[e]]
             for j in range(matrix.shape[1]):
                 out[s, j] += weight * source[j]
-    return out
 
 
 @numba.njit(**_JIT)
@@ -88,14 +84,17 @@ def transpose_matmul(column_form: tuple[np.ndarray, np.ndarray, np.ndarray],
     if matrix.ndim == 1:
         return _transpose_matvec(*column_form, matrix)
     flat = np.ascontiguousarray(matrix.reshape(matrix.shape[0], -1))
-    out = _transpose_matmul(*column_form, flat)
+    # outputs are allocated by NumPy (huge pages for big arrays) and filled by the jitted cores
+    out = np.zeros((len(column_form[0]) - 1, flat.shape[1]))
+    _transpose_matmul(*column_form, flat, out)
     return out.reshape(out.shape[0], *matrix.shape[1:])
 
 
 @kernel("mapping_matrix_from")
 def mapping_matrix_from(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels):
-    return _mapping_matrix(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
-                           pixels)
+    out = np.zeros((len(pix_indexes_for_sub_slim_index), pixels))
+    _mapping_matrix(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, out)
+    return out
 
 
 @kernel("data_vector_from")

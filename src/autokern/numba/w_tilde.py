@@ -30,61 +30,103 @@ kernel = partial(implements, backend="numba")
 
 _JIT = {"cache": True, "nogil": True}
 ARCSEC_TO_RADIANS = np.pi / 648000.0
-#: reseed the angle-addition recurrence of the trig tables from cos/sin this often (round-off
-#: grows by ~1 ulp per step, so 16 steps keep tables within ~1e-15)
-_RESEED = 16
+#: reseed the rotation recurrence of the trig tables from cos/sin this often (round-off grows
+#: by ~1 ulp per step, so tables stay within ~1e-14)
+_RESEED = 32
+#: visibilities per block of the trig tables (the rotation state of a block stays in L1)
+_K_BLOCK = 256
+#: the largest chunk of visibilities the reductions use, whatever chunk_size allows
+_FAST_CHUNK = 4096
 #: the bound on |phase error| accepted when W̃ is read from a fitted lattice instead of pairs
 _LATTICE_PHASE_TOLERANCE = 1e-12
 
 
-@numba.njit(parallel=True, **_JIT)
-def _trig_tables(frequency, lags, weight, progression):
-    """(weight_k cos(f_k lag_j), weight_k sin(f_k lag_j)); ``progression``: lag_j = j lag_1."""
-    n = lags.shape[0]
-    cos_table = np.empty((frequency.shape[0], n))
-    sin_table = np.empty((frequency.shape[0], n))
-    for k in numba.prange(frequency.shape[0]):
-        f = frequency[k]
-        w = weight[k]
-        if progression and n > 1:
-            rotate_c = math.cos(f * lags[1])
-            rotate_s = math.sin(f * lags[1])
-            c = 1.0
-            s = 0.0
-            for j in range(n):
-                if j % _RESEED == 0:
-                    c = math.cos(f * lags[j])
-                    s = math.sin(f * lags[j])
-                else:
-                    c, s = c * rotate_c - s * rotate_s, s * rotate_c + c * rotate_s
-                cos_table[k, j] = w * c
-                sin_table[k, j] = w * s
-        else:
-            for j in range(n):
-                cos_table[k, j] = w * math.cos(f * lags[j])
-                sin_table[k, j] = w * math.sin(f * lags[j])
-    return cos_table, sin_table
+@numba.njit(**_JIT)
+def _trig_tables(frequency, lags, weight, step, cos_table, sin_table):
+    """Fill (n, K) tables weight_k cos(f_k lag_j) and weight_k sin(f_k lag_j).
+
+    With ``step`` ≠ 0 (lags an arithmetic progression of that step) rows between reseeds come
+    from the previous row by one complex rotation, vectorised over k; otherwise every entry is
+    a cos/sin call.  Lag-major layout: contiguous rows for the rotation and for the GEMMs.
+    Serial on purpose: it runs between BLAS calls, whose thread pool it would contend with."""
+    n, count = lags.shape[0], frequency.shape[0]
+    for k0 in range(0, count, _K_BLOCK):
+        f = frequency[k0:k0 + _K_BLOCK]
+        w = weight[k0:k0 + _K_BLOCK]
+        size = f.shape[0]
+        c = np.empty(size)
+        s = np.empty(size)
+        rotate_c = np.cos(f * step)
+        rotate_s = np.sin(f * step)
+        for j in range(n):
+            out_c = cos_table[j, k0:k0 + size]
+            out_s = sin_table[j, k0:k0 + size]
+            if step == 0.0 or j % _RESEED == 0:
+                for i in range(size):
+                    c[i] = math.cos(f[i] * lags[j])
+                    s[i] = math.sin(f[i] * lags[j])
+                    out_c[i] = w[i] * c[i]
+                    out_s[i] = w[i] * s[i]
+            else:
+                for i in range(size):
+                    c_next = c[i] * rotate_c[i] - s[i] * rotate_s[i]
+                    s_next = s[i] * rotate_c[i] + c[i] * rotate_s[i]
+                    c[i] = c_next
+                    s[i] = s_next
+                    out_c[i] = w[i] * c_next
+                    out_s[i] = w[i] * s_next
+
+
+def _progression_step(lags: np.ndarray, max_frequency: float) -> float:
+    """The step of ``lags`` as an arithmetic progression when the rotation recurrence built on
+    it stays within _LATTICE_PHASE_TOLERANCE of the true phases, else 0.0 (direct trig)."""
+    if len(lags) < 2:
+        return 0.0
+    step = (lags[-1] - lags[0]) / (len(lags) - 1)
+    deviation = np.max(np.abs(lags - (lags[0] + step * np.arange(len(lags)))))
+    # a row is < _RESEED rotations from a direct one: phase error ≤ 2 f δ (the fit) plus a few
+    # ulp per rotation
+    bound = max_frequency * (2.0 * deviation + _RESEED * 4e-16 * abs(step)) + _RESEED * 4e-16
+    return float(step) if step != 0.0 and bound <= _LATTICE_PHASE_TOLERANCE else 0.0
 
 
 def _chunks(n_visibilities: int, chunk_size: int | str, bytes_per_visibility: int):
-    step = _memory.resolve_chunk_size(chunk_size, n_visibilities, bytes_per_visibility)
+    """Slices of at most ``chunk_size`` visibilities, and at most _FAST_CHUNK: small tables are
+    cache-resident and recycled by malloc, where big ones cost fresh pages on every call."""
+    step = min(_memory.resolve_chunk_size(chunk_size, n_visibilities, bytes_per_visibility),
+               _FAST_CHUNK)
     for start in range(0, n_visibilities, step):
         yield slice(start, min(start + step, n_visibilities))
 
 
+def _work_space(rows: int, chunks: list[slice]) -> np.ndarray:
+    """One (rows, largest chunk) buffer reused by every chunk.  Allocated by NumPy, which asks
+    for transparent huge pages on big arrays: first-touch page faults otherwise cost more than
+    the trig tables themselves."""
+    return np.empty((rows, max(k.stop - k.start for k in chunks)))
+
+
 def _lag_products(weight: np.ndarray, uv_wavelengths: np.ndarray, y_lags: np.ndarray,
-                  x_lags: np.ndarray, chunk_size: int | str,
-                  progression: bool) -> tuple[np.ndarray, np.ndarray]:
+                  x_lags: np.ndarray, chunk_size: int | str) -> tuple[np.ndarray, np.ndarray]:
     """(X, Y) of the module docstring, (len(y_lags), len(x_lags)) each."""
     frequency = 2.0 * np.pi * uv_wavelengths
+    u = np.ascontiguousarray(frequency[:, 0])
+    v = np.ascontiguousarray(frequency[:, 1])
+    y_step = _progression_step(y_lags, np.abs(v).max(initial=0.0))
+    x_step = _progression_step(x_lags, np.abs(u).max(initial=0.0))
     ones = np.ones(len(weight))
-    x_sum = np.zeros((len(y_lags), len(x_lags)))
+    ny, nx = len(y_lags), len(x_lags)
+    x_sum = np.zeros((ny, nx))
     y_sum = np.zeros_like(x_sum)
-    for k in _chunks(len(weight), chunk_size, 16 * (len(y_lags) + len(x_lags))):
-        cos_y, sin_y = _trig_tables(frequency[k, 1], y_lags, weight[k], progression)
-        cos_x, sin_x = _trig_tables(frequency[k, 0], x_lags, ones[k], progression)
-        x_sum += cos_y.T @ cos_x
-        y_sum += sin_y.T @ sin_x
+    chunks = list(_chunks(len(weight), chunk_size, 24 * (ny + nx)))
+    tables = _work_space(2 * (ny + nx), chunks)
+    for k in chunks:
+        cos_y, sin_y, cos_x, sin_x = np.split(tables[:, : k.stop - k.start],
+                                              [ny, 2 * ny, 2 * ny + nx])
+        _trig_tables(v[k], y_lags, weight[k], y_step, cos_y, sin_y)
+        _trig_tables(u[k], x_lags, ones[k], x_step, cos_x, sin_x)
+        x_sum += cos_y @ cos_x.T
+        y_sum += sin_y @ sin_x.T
     return x_sum, y_sum
 
 
@@ -124,17 +166,17 @@ def lag_gather(lag_shape: tuple[int, int], rows: np.ndarray,
 
 
 @numba.njit(parallel=True, **_JIT)
-def _expand(table, base, offset):
-    out = np.empty((base.shape[0], offset.shape[0]))
+def _expand(table, base, offset, out):
     for i in numba.prange(base.shape[0]):
         for j in range(offset.shape[0]):
             out[i, j] = table[base[i] + offset[j]]
-    return out
 
 
 def _expand_lattice(lag_table: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     base, offset = lag_gather(lag_table.shape, rows, cols)
-    return _expand(lag_table.ravel(), base, offset)
+    out = np.empty((len(base), len(base)))  # NumPy allocation: huge pages for big outputs
+    _expand(lag_table.ravel(), base, offset, out)
+    return out
 
 
 # --- W̃ for arbitrary pixel positions -----------------------------------------------------
@@ -167,6 +209,16 @@ def _dirty_direct(real_weight, imag_weight, frequency, y, x):
     return out
 
 
+@numba.njit(**_JIT)
+def _dirty_left(cos_y, sin_y, real_weight, imag_weight):
+    """In place: (cos β, sin β) → (Re P, -Im P) with P = (a + ib) e^{iβ}."""
+    for r in range(cos_y.shape[0]):
+        for k in range(cos_y.shape[1]):
+            a, b, c, s = real_weight[k], imag_weight[k], cos_y[r, k], sin_y[r, k]
+            cos_y[r, k] = a * c - b * s
+            sin_y[r, k] = -(a * s + b * c)
+
+
 @kernel("w_tilde_data_interferometer_from")
 def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
                                      chunk_size):
@@ -177,20 +229,29 @@ def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radia
     y, x = grid_radians_slim[:, 0], grid_radians_slim[:, 1]
     real_weight = data.real / noise_map.real**2
     imag_weight = data.imag / noise_map.imag**2
+    frequency = 2.0 * np.pi * uv_wavelengths
     y_unique, y_index = np.unique(y, return_inverse=True)
     x_unique, x_index = np.unique(x, return_inverse=True)
     if len(y_unique) * len(x_unique) > 8 * len(y):
-        return _dirty_direct(real_weight, imag_weight, 2.0 * np.pi * uv_wavelengths, y, x)
-    frequency = 2.0 * np.pi * uv_wavelengths
+        return _dirty_direct(real_weight, imag_weight, frequency, y, x)
+    u = np.ascontiguousarray(frequency[:, 0])
+    v = np.ascontiguousarray(frequency[:, 1])
+    y_step = _progression_step(y_unique, np.abs(v).max(initial=0.0))
+    x_step = _progression_step(x_unique, np.abs(u).max(initial=0.0))
     ones = np.ones(len(data))
-    image = np.zeros((len(y_unique), len(x_unique)))
-    for k in _chunks(len(data), chunk_size, 64 * (len(y_unique) + len(x_unique))):
-        cos_y, sin_y = _trig_tables(frequency[k, 1], y_unique, ones[k], False)
-        cos_x, sin_x = _trig_tables(frequency[k, 0], x_unique, ones[k], False)
-        a, b = real_weight[k, None], imag_weight[k, None]
-        # P = (a + ib) e^{iβ}, Q = e^{iα}: Re(P Q) = Re P Re Q - Im P Im Q
-        left = np.concatenate([a * cos_y - b * sin_y, -(a * sin_y + b * cos_y)])
-        image += left.T @ np.concatenate([cos_x, sin_x])
+    ny, nx = len(y_unique), len(x_unique)
+    image = np.zeros((ny, nx))
+    chunks = list(_chunks(len(data), chunk_size, 24 * (ny + nx)))
+    left, right = np.split(_work_space(ny + nx, [slice(0, 2 * k.stop - 2 * k.start)
+                                                 for k in chunks]), [ny])
+    for k in chunks:
+        count = k.stop - k.start
+        # Re(P Q) = Re P Re Q - Im P Im Q with Q = e^{iα}: [Re P | -Im P] · [Re Q | Im Q]ᵀ
+        _trig_tables(v[k], y_unique, ones[k], y_step, left[:, :count], left[:, count:2 * count])
+        _dirty_left(left[:, :count], left[:, count:2 * count], real_weight[k], imag_weight[k])
+        _trig_tables(u[k], x_unique, ones[k], x_step, right[:, :count],
+                     right[:, count:2 * count])
+        image += left[:, : 2 * count] @ right[:, : 2 * count].T
     return image[y_index, x_index]
 
 
@@ -209,7 +270,7 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
         max_u, max_v = np.abs(uv_wavelengths).max(axis=0)
         if 4.0 * np.pi * (x_dev * max_u + y_dev * max_v) <= _LATTICE_PHASE_TOLERANCE:
             x_sum, y_sum = _lag_products(weight, uv_wavelengths, dy * np.arange(ny),
-                                         dx * np.arange(nx), chunk_size, True)
+                                         dx * np.arange(nx), chunk_size)
             return _expand_lattice(_full_lags(x_sum, y_sum), rows, cols)
     root_weight = np.sqrt(weight)
     w_tilde = np.zeros((len(y), len(y)))
@@ -225,12 +286,13 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
 def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
                                                   chunk_size):
-    # Lags read off the grid itself (as the reference does), so the trig tables are direct.
+    # Lags read off the grid itself (as the reference does); rotation-built trig tables only
+    # where those lags fit an arithmetic progression to the phase tolerance.
     ny, nx = shape_masked_pixels_2d
     y_lags = grid_radians_2d[0, 0, 0] - grid_radians_2d[:ny, 0, 0]
     x_lags = grid_radians_2d[0, 0, 1] - grid_radians_2d[0, :nx, 1]
     x_sum, y_sum = _lag_products(1.0 / noise_map_real**2, uv_wavelengths, y_lags, x_lags,
-                                 chunk_size, False)
+                                 chunk_size)
     lags = _full_lags(x_sum, y_sum)
     p = np.arange(-ny + 1, ny) % (2 * ny)
     q = np.arange(-nx + 1, nx) % (2 * nx)
@@ -243,11 +305,11 @@ def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths
 def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
                                             pixel_scale, chunk_size):
     # w_compact[a, b + Nx - 1] = Σ w cos(2π(d b u - d a v)) = X[a, |b|] + sign(b) Y[a, |b|]
-    # with lags j·d (angle-addition trig tables); only the half-plane is computed.
+    # with lags j·d (rotation-built trig tables); only the half-plane is computed.
     ny, nx = grid_size
     d = pixel_scale * ARCSEC_TO_RADIANS
     x_sum, y_sum = _lag_products(1.0 / noise_map_real**2, uv_wavelengths, d * np.arange(ny),
-                                 d * np.arange(nx), chunk_size, True)
+                                 d * np.arange(nx), chunk_size)
     w_compact = np.empty((ny, 2 * nx - 1))
     w_compact[:, nx - 1:] = x_sum + y_sum
     w_compact[:, : nx - 1] = (x_sum - y_sum)[:, :0:-1]
