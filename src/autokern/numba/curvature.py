@@ -9,6 +9,10 @@ preload (:func:`autokern.numba.w_tilde.lag_gather`), and T is used in column for
 is a gather-and-dot per (m, t) with sequential writes: M · nnz(T) multiply-adds, never the
 M² · S of a dense product.
 
+Consecutive pixels of one image row read consecutive table entries, so rows are processed in
+lanes of eight such pixels: each column entry feeds eight contiguous loads (and the index
+arithmetic is unsigned, so no negative-index check sits on the loads).
+
 The direct kernels also exploit the symmetry of W̃: with ω_m restricted to n < m (plus half the
 n = m term), A = Σ_m T[m]ᵀ ω_m satisfies F = A + Aᵀ, halving the gathers.  Rows m are split
 into one block per thread, balanced by work; each block accumulates its own S × S A and the
@@ -109,20 +113,21 @@ def _half_products(table, base, offset, pointers, col_offset, col_weights, col_r
 
 @numba.njit(parallel=True, **_JIT)
 def _symmetric_sum(acc, out):
-    """out = Σ_blocks (A + Aᵀ), tile by tile so that the transposed reads stay in cache."""
+    """out = Σ_blocks (A + Aᵀ), tile by tile so that the transposed reads stay in cache.
+    Every tile row is the same work, so the threads stay balanced; out[i, j] and out[j, i]
+    add the same terms in the same order (x + y = y + x exactly), so F is exactly symmetric."""
     pixels = acc.shape[1]
     n_tiles = (pixels + _TILE - 1) // _TILE
     for ti in numba.prange(n_tiles):
         i0, i1 = ti * _TILE, min((ti + 1) * _TILE, pixels)
-        for tj in range(ti, n_tiles):
+        for tj in range(n_tiles):
             j0, j1 = tj * _TILE, min((tj + 1) * _TILE, pixels)
             for i in range(i0, i1):
-                for j in range(max(j0, i), j1):
+                for j in range(j0, j1):
                     total = 0.0
                     for b in range(acc.shape[0]):
                         total += acc[b, i, j] + acc[b, j, i]
                     out[i, j] = total
-                    out[j, i] = total
 
 
 @numba.njit(parallel=True, **_JIT)

@@ -6,10 +6,11 @@ Every lag sum factorises over the two image axes, cos(α + β) = cos α cos β -
     X[p, q] = Σ_k w_k cos(2π y_p v_k) cos(2π x_q u_k),   Y[p, q] = Σ_k w_k sin(·) sin(·)
 
 are two GEMMs per chunk of visibilities (BLAS, through NumPy) over trig tables of only
-K × (Ny + Nx) entries (built by jitted loops, parallel over visibilities), and the value at the
-lag (±y_p, ±x_q) is X - (±)(±) Y.  This turns K·Ny·(2Nx-1) cosines into K·(Ny + Nx) and puts
-the remaining O(K·Ny·Nx) work on BLAS.  Chunks of ``chunk_size`` visibilities bound the work
-space; the result depends on the chunking only through float64 round-off.
+K × (Ny + Nx) entries (jitted loops, mostly complex rotations instead of cos/sin calls), and
+the value at the lag (±y_p, ±x_q) is X - (±)(±) Y.  This turns K·Ny·(2Nx-1) cosines into
+K·(Ny + Nx) and puts the remaining O(K·Ny·Nx) work on BLAS.  Chunks of at most ``chunk_size``
+visibilities (and at most _FAST_CHUNK, to stay in cache) bound the work space; the result
+depends on the chunking only through float64 round-off.
 
 W̃ for a pair of lattice pixels is read from the full lag table ``L`` of shape
 (2Ny - 1, 2Nx - 1), L[a + Ny - 1, b + Nx - 1] = W̃ for the offset (a, b) = (row_i - row_j,
@@ -37,7 +38,8 @@ _RESEED = 32
 _K_BLOCK = 256
 #: the largest chunk of visibilities the reductions use, whatever chunk_size allows
 _FAST_CHUNK = 4096
-#: the bound on |phase error| accepted when W̃ is read from a fitted lattice instead of pairs
+#: the |phase error| accepted from a fitted lattice or a rotation-built trig table (it bounds
+#: the error of a lag sum by this times Σ w)
 _LATTICE_PHASE_TOLERANCE = 1e-12
 
 
@@ -268,7 +270,8 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
     if y_fit is not None and x_fit is not None:
         (rows, dy, y_dev, ny), (cols, dx, x_dev, nx) = y_fit, x_fit
         max_u, max_v = np.abs(uv_wavelengths).max(axis=0)
-        if 4.0 * np.pi * (x_dev * max_u + y_dev * max_v) <= _LATTICE_PHASE_TOLERANCE:
+        phase_error = 4.0 * np.pi * (x_dev * max_u + y_dev * max_v)
+        if phase_error <= _LATTICE_PHASE_TOLERANCE and ny * nx <= 4 * len(y):
             x_sum, y_sum = _lag_products(weight, uv_wavelengths, dy * np.arange(ny),
                                          dx * np.arange(nx), chunk_size)
             return _expand_lattice(_full_lags(x_sum, y_sum), rows, cols)
