@@ -62,13 +62,30 @@ def threads() -> int:
     return int(os.environ.get("AUTOKERN_NUM_THREADS", os.cpu_count() or 1))
 
 
+def eps_error(kernel: str, eps: float, min_eps: float, library: str) -> InputValueError:
+    return InputValueError(
+        f"{kernel}: eps must lie in [{min_eps:g}, 0.1) for the NUFFT ({library} cannot reach "
+        f'below {min_eps:g} in double precision), got {eps:g}; use method="direct" for exact '
+        "sums"
+    )
+
+
 def check_eps(kernel: str, eps: float) -> None:
     if not MIN_EPS <= eps < 1e-1:
-        raise InputValueError(
-            f"{kernel}: eps must lie in [{MIN_EPS:g}, 0.1) for the CPU NUFFT (ducc0 cannot "
-            f'reach below {MIN_EPS:g} in double precision), got {eps:g}; use method="direct" '
-            "for exact sums"
-        )
+        raise eps_error(kernel, eps, MIN_EPS, "ducc0")
+
+
+def chosen(kernel: str, method: str, eps: float, n_visibilities: int,
+           extent: tuple[int, int]) -> bool:
+    """Whether a CPU reduction runs as a NUFFT (see :func:`autokern.cost.use_nufft`); refuses
+    an ``eps`` ducc0 cannot reach when the NUFFT was asked for by name."""
+    from autokern import cost
+
+    use = cost.use_nufft(kernel, method, eps, n_visibilities, extent, available=available(),
+                         min_eps=MIN_EPS)
+    if use:
+        check_eps(kernel, eps)
+    return use
 
 
 @dataclass(frozen=True)
@@ -169,6 +186,12 @@ def preload_half_plane(noise_map_real: np.ndarray, uv_wavelengths: np.ndarray,
     problem = preload_problem(np, noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
                               grid_radians_2d)
     return lattice_sum(problem, eps, chunk_size).real.copy()
+
+
+def extent_of(grid_radians_slim: Any) -> tuple[int, int]:
+    """A cheap stand-in for (Ny, Nx) of a slim grid: √M each way (for cost decisions only)."""
+    side = max(1, round(np.sqrt(grid_radians_slim.shape[0])))
+    return side, side
 
 
 def lattice_of(grid_radians_slim: np.ndarray) -> tuple | None:

@@ -286,7 +286,7 @@ KERNELS: dict[str, Kernel] = {
         ),
         _kernel(
             "w_tilde_data_interferometer_from", "reductions", "w_tilde",
-            "data noise_map uv_wavelengths grid_radians_slim chunk_size",
+            "data noise_map uv_wavelengths grid_radians_slim chunk_size method eps",
             "(M,) float64 dirty image",
             "Noise-weighted dirty image (adjoint DFT of the data), SPEC §3.",
             maths="""
@@ -304,14 +304,15 @@ KERNELS: dict[str, Kernel] = {
         ),
         _kernel(
             "w_tilde_curvature_preload_interferometer_from", "reductions", "w_tilde",
-            "noise_map_real uv_wavelengths shape_masked_pixels_2d grid_radians_2d chunk_size",
+            "noise_map_real uv_wavelengths shape_masked_pixels_2d grid_radians_2d chunk_size "
+            "method eps",
             "(2Ny, 2Nx) float64 preload",
             "W̃ for every lattice lag, in the downstream library's preload layout.",
             maths=_W_TILDE_MATHS + _PRELOAD_LAYOUT,
         ),
         _kernel(
             "w_compact_curvature_interferometer_from", "reductions", "w_tilde",
-            "grid_size noise_map_real uv_wavelengths pixel_scale chunk_size",
+            "grid_size noise_map_real uv_wavelengths pixel_scale chunk_size method eps",
             "(Ny, 2Nx - 1) float64 w-compact",
             "W̃ on the half-plane of lattice offsets (cos is even, so half holds all of it).",
             maths=_COMPACT_MATHS,

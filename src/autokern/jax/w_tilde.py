@@ -27,9 +27,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from autokern import _nufft
 from autokern._lattice import compact_index, preload_index
 from autokern.catalogue import implements
-from autokern.jax import _chunks
+from autokern.jax import _chunks, nufft
 
 kernel = partial(implements, backend="jax")
 
@@ -80,7 +81,12 @@ def _lag_chunk(chunk_size, n_visibilities, n_y, n_x):
 
 @kernel("w_compact_curvature_interferometer_from")
 def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
-                                            pixel_scale, chunk_size):
+                                            pixel_scale, chunk_size, method, eps):
+    if nufft.chosen("w_compact_curvature_interferometer_from", method, eps,
+                    noise_map_real.shape[0], grid_size):
+        problem = _nufft.w_compact_problem(jnp, grid_size, noise_map_real, uv_wavelengths,
+                                           pixel_scale)
+        return nufft.lattice_sum(problem, eps, chunk_size).real
     ny, nx = grid_size
     d = pixel_scale * ARCSEC_TO_RADIANS
     # phase = 2π d (b u - a v) = 2π (x_lag u + y_lag v) with x_lag = d b, y_lag = -d a
@@ -107,7 +113,12 @@ def _preload(noise_map_real, uv_wavelengths, grid_radians_2d, shape, chunk):
 @kernel("w_tilde_curvature_preload_interferometer_from")
 def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
-                                                  chunk_size):
+                                                  chunk_size, method, eps):
+    if nufft.chosen("w_tilde_curvature_preload_interferometer_from", method, eps,
+                    noise_map_real.shape[0], shape_masked_pixels_2d):
+        problem = _nufft.preload_problem(jnp, noise_map_real, uv_wavelengths,
+                                         shape_masked_pixels_2d, grid_radians_2d)
+        return _preload_from_compact(nufft.lattice_sum(problem, eps, chunk_size).real)
     ny, nx = shape_masked_pixels_2d
     chunk = _lag_chunk(chunk_size, noise_map_real.shape[0], ny, nx)
     return _preload(noise_map_real, uv_wavelengths, grid_radians_2d,
@@ -155,9 +166,14 @@ def _dirty_direct(data, noise_map, uv_wavelengths, grid_radians_slim, chunk):
 
 @kernel("w_tilde_data_interferometer_from")
 def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
-                                     chunk_size):
+                                     chunk_size, method, eps):
     n_visibilities, n_pixels = data.shape[0], grid_radians_slim.shape[0]
     grid = _concrete(grid_radians_slim)
+    lattice = _nufft.lattice_of(grid) if grid is not None else None
+    if lattice is not None and nufft.chosen("w_tilde_data_interferometer_from", method, eps,
+                                            n_visibilities, _nufft.extent_of(grid)):
+        problem = _nufft.dirty_problem(jnp, data, noise_map, uv_wavelengths, lattice)
+        return nufft.lattice_sum(problem, eps, chunk_size)[lattice[4], lattice[5]].real
     if grid is not None:
         y_values, y_of = _distinct(grid[:, 0])
         x_values, x_of = _distinct(grid[:, 1])

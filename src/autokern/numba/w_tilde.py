@@ -24,7 +24,7 @@ from functools import partial
 import numba
 import numpy as np
 
-from autokern import _memory
+from autokern import _memory, _nufft
 from autokern.catalogue import implements
 
 kernel = partial(implements, backend="numba")
@@ -223,7 +223,13 @@ def _dirty_left(cos_y, sin_y, real_weight, imag_weight):
 
 @kernel("w_tilde_data_interferometer_from")
 def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
-                                     chunk_size):
+                                     chunk_size, method, eps):
+    if _nufft.chosen("w_tilde_data_interferometer_from", method, eps, len(data),
+                     _nufft.extent_of(grid_radians_slim)):
+        dirty = _nufft.dirty_image(data, noise_map, uv_wavelengths, grid_radians_slim, eps,
+                                   chunk_size)
+        if dirty is not None:
+            return dirty
     # e^{i(α+β)} = e^{iβ} e^{iα}: over the distinct y and distinct x of the grid the sum is a
     # (Ny' × K)·(K × Nx') complex GEMM, done as one real GEMM on stacked (Re, -Im | Re, Im)
     # tables, then gathered at each pixel.  Grids without such structure are summed directly
@@ -288,7 +294,12 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
 @kernel("w_tilde_curvature_preload_interferometer_from")
 def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
-                                                  chunk_size):
+                                                  chunk_size, method, eps):
+    if _nufft.chosen("w_tilde_curvature_preload_interferometer_from", method, eps,
+                     len(noise_map_real), shape_masked_pixels_2d):
+        return preload_from_w_compact(_nufft.preload_half_plane(
+            noise_map_real, uv_wavelengths, shape_masked_pixels_2d, grid_radians_2d, eps,
+            chunk_size))
     # Lags read off the grid itself (as the reference does); rotation-built trig tables only
     # where those lags fit an arithmetic progression to the phase tolerance.
     ny, nx = shape_masked_pixels_2d
@@ -306,7 +317,11 @@ def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths
 
 @kernel("w_compact_curvature_interferometer_from")
 def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
-                                            pixel_scale, chunk_size):
+                                            pixel_scale, chunk_size, method, eps):
+    if _nufft.chosen("w_compact_curvature_interferometer_from", method, eps,
+                     len(noise_map_real), grid_size):
+        return _nufft.w_compact(grid_size, noise_map_real, uv_wavelengths, pixel_scale, eps,
+                                chunk_size)
     # w_compact[a, b + Nx - 1] = Σ w cos(2π(d b u - d a v)) = X[a, |b|] + sign(b) Y[a, |b|]
     # with lags j·d (rotation-built trig tables); only the half-plane is computed.
     ny, nx = grid_size

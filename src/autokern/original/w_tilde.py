@@ -8,7 +8,7 @@ from functools import partial
 
 import numpy as np
 
-from autokern import _evidence, _memory, _nufft, cost
+from autokern import _evidence, _memory, _nufft
 from autokern._lattice import compact_index, preload_index
 from autokern.catalogue import implements
 from autokern.terms import VisibilityTerms
@@ -26,7 +26,13 @@ def _chunks(n_visibilities: int, chunk_size, bytes_per_visibility: int):
 
 @kernel("w_tilde_data_interferometer_from")
 def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
-                                     chunk_size):
+                                     chunk_size, method, eps):
+    if _nufft.chosen("w_tilde_data_interferometer_from", method, eps, len(data),
+                     _nufft.extent_of(grid_radians_slim)):
+        dirty = _nufft.dirty_image(data, noise_map, uv_wavelengths, grid_radians_slim, eps,
+                                   chunk_size)
+        if dirty is not None:
+            return dirty
     y, x = grid_radians_slim[:, 0], grid_radians_slim[:, 1]
     real_weight = data.real / noise_map.real**2
     imag_weight = data.imag / noise_map.imag**2
@@ -69,7 +75,12 @@ def _lag_sum(weight, uv_wavelengths, y_lags, x_lags, chunk_size):
 @kernel("w_tilde_curvature_preload_interferometer_from")
 def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
-                                                  chunk_size):
+                                                  chunk_size, method, eps):
+    if _nufft.chosen("w_tilde_curvature_preload_interferometer_from", method, eps,
+                     len(noise_map_real), shape_masked_pixels_2d):
+        return preload_from_w_compact(_nufft.preload_half_plane(
+            noise_map_real, uv_wavelengths, shape_masked_pixels_2d, grid_radians_2d, eps,
+            chunk_size))
     ny, nx = shape_masked_pixels_2d
     # Offsets (y_i - y_j, x_i - x_j) for the lag (row_j - row_i, col_j - col_i) = (p, q),
     # read off the grid itself as the downstream library does.
@@ -87,7 +98,11 @@ def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths
 
 @kernel("w_compact_curvature_interferometer_from")
 def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
-                                            pixel_scale, chunk_size):
+                                            pixel_scale, chunk_size, method, eps):
+    if _nufft.chosen("w_compact_curvature_interferometer_from", method, eps,
+                     len(noise_map_real), grid_size):
+        return _nufft.w_compact(grid_size, noise_map_real, uv_wavelengths, pixel_scale, eps,
+                                chunk_size)
     ny, nx = grid_size
     d = pixel_scale * ARCSEC_TO_RADIANS
     a = np.arange(ny)
@@ -128,20 +143,11 @@ def preload_from_w_compact(w_compact):
 @kernel("visibility_terms_from")
 def visibility_terms_from(data, noise_map, uv_wavelengths, grid_radians_slim,
                           native_index_for_slim_index, pixel_scale, chunk_size, method, eps):
+    options = {"chunk_size": chunk_size, "method": method, "eps": eps}
     extent = tuple(int(n) for n in np.ptp(native_index_for_slim_index, axis=0) + 1)
-    nufft = cost.use_nufft("visibility_terms_from", method, eps, len(data), extent,
-                           min_eps=_nufft.MIN_EPS)
-    if nufft:
-        _nufft.check_eps("visibility_terms_from", eps)
-        w_compact = _nufft.w_compact(extent, noise_map.real, uv_wavelengths, pixel_scale, eps,
-                                     chunk_size)
-    else:
-        w_compact = w_compact_curvature_interferometer_from(
-            extent, noise_map.real, uv_wavelengths, pixel_scale, chunk_size=chunk_size)
-    dirty_image = _nufft.dirty_image(data, noise_map, uv_wavelengths, grid_radians_slim, eps,
-                                     chunk_size) if nufft else None
-    if dirty_image is None:  # direct, or a grid that is not a lattice
-        dirty_image = w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths,
-                                                       grid_radians_slim, chunk_size=chunk_size)
+    w_compact = w_compact_curvature_interferometer_from(
+        extent, noise_map.real, uv_wavelengths, pixel_scale, **options)
+    dirty_image = w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths,
+                                                   grid_radians_slim, **options)
     return VisibilityTerms(w_compact, dirty_image, _evidence.data_term(data, noise_map),
                            _evidence.noise_normalization(noise_map), len(data))
