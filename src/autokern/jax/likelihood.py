@@ -66,9 +66,12 @@ def _noise_normalization(noise_map):
                    + jnp.log(2.0 * jnp.pi * noise_map.imag**2))
 
 
+_noise_normalization_jit = jax.jit(_noise_normalization)
+
+
 @kernel("noise_normalization_complex_from")
 def noise_normalization_complex_from(noise_map):
-    return jax.jit(_noise_normalization)(noise_map)
+    return _noise_normalization_jit(noise_map)
 
 
 def _log_evidence(curvature, dirty_image, data, noise_map, pix_indexes_for_sub_slim_index,
