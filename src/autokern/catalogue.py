@@ -326,7 +326,6 @@ KERNELS: dict[str, Kernel] = {
             "Σ (V/σ)², noise normalization and K.  Terms of disjoint chunks of visibilities "
             "add (a + b), so data larger than memory streams through in pieces.",
             notes="The w-compact extent (Ny, Nx) is that of native_index_for_slim_index.",
-            backends=("original",),
         ),
         _kernel(
             "w_tilde_via_preload_from", "expansions", "w_tilde",
@@ -407,14 +406,14 @@ KERNELS: dict[str, Kernel] = {
             "(S, S) float64 F",
             "Curvature matrix with W̃ applied by FFT convolution: source columns zero-padded "
             "onto the (2Ny, 2Nx) box, multiplied by rfft2 of the preload, then Tᵀ(·).",
-            maths=_CURVATURE_MATHS, backends=("original",),
+            maths=_CURVATURE_MATHS,
         ),
         _kernel(
             "curvature_matrix_via_w_compact_from", "curvature", "curvature",
             _COMPACT_CURV + " method", "(S, S) float64 F",
             "Curvature matrix from w-compact by the route a cost model of (M, S, B, Ny, Nx) "
             "picks (see autokern.cost), or by the one named.",
-            maths=_CURVATURE_MATHS, backends=("original",),
+            maths=_CURVATURE_MATHS,
             arg_overrides={"method": {
                 "choices": ("auto", "sparse", "direct", "fft"),
                 "doc": '"sparse": two passes (Ω = W̃T, then TᵀΩ); "direct": no M × S '
@@ -467,7 +466,9 @@ KERNELS: dict[str, Kernel] = {
             "visibility_terms native_index_for_slim_index " + _LIKELIHOOD_TAIL,
             "float log evidence",
             "Log evidence of the linear inversion (SPEC §3) from streamed visibility terms.",
-            maths=_EVIDENCE_MATHS, backends=("original",),
+            maths=_EVIDENCE_MATHS,
+            notes="On JAX this route is not differentiable (the solve runs in NumPy); use "
+                  "log_likelihood_function_via_w_compact_from for gradients.",
         ),
         _kernel(
             "log_likelihood_function_via_w_compact_from", "evidence", "likelihood",

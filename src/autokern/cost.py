@@ -48,12 +48,12 @@ def curvature_by_method(backend: str, *, method: str, **arguments) -> object:
     """Run ``backend``'s curvature route named by ``method`` ("auto": :func:`curvature_method`)."""
     from autokern import get_kernel
 
-    if method == "auto":
-        index = arguments["native_index_for_slim_index"]
-        extent = (int(index[:, 0].max() - index[:, 0].min()) + 1,
-                  int(index[:, 1].max() - index[:, 1].min()) + 1)
-        method = curvature_method(len(index), arguments["pixels"],
-                                  arguments["pix_indexes_for_sub_slim_index"].shape[1], extent)
+    if method == "auto":  # shapes only, so this also works on traced JAX arrays
+        ny, width = arguments["w_compact"].shape
+        method = curvature_method(arguments["native_index_for_slim_index"].shape[0],
+                                  arguments["pixels"],
+                                  arguments["pix_indexes_for_sub_slim_index"].shape[1],
+                                  (ny, (width + 1) // 2))
     return get_kernel(CURVATURE_ROUTES[method], backend, fallback=False)(**arguments)
 
 

@@ -52,6 +52,51 @@ class VisibilityTerms:
         )
 
 
+def terms_with(backend: str, *, data: Any, noise_map: Any, uv_wavelengths: Any,
+               grid_radians_slim: Any, native_index_for_slim_index: Any, pixel_scale: Any,
+               **options: Any) -> VisibilityTerms:
+    """``visibility_terms_from`` composed from ``backend``'s own reductions (every backend)."""
+    import numpy as np
+
+    from autokern import _evidence, get_kernel
+
+    index = np.asarray(native_index_for_slim_index)
+    extent = tuple(int(n) for n in np.ptp(index, axis=0) + 1)
+    w_compact = get_kernel("w_compact_curvature_interferometer_from", backend, fallback=False)(
+        extent, noise_map.real, uv_wavelengths, pixel_scale, **options)
+    dirty_image = get_kernel("w_tilde_data_interferometer_from", backend, fallback=False)(
+        data, noise_map, uv_wavelengths, grid_radians_slim, **options)
+    data, noise_map = np.asarray(data), np.asarray(noise_map)
+    return VisibilityTerms(w_compact, dirty_image, _evidence.data_term(data, noise_map),
+                           _evidence.noise_normalization(noise_map), len(data))
+
+
+def log_likelihood_with(backend: str, *, visibility_terms: VisibilityTerms,
+                        native_index_for_slim_index: Any, pix_indexes_for_sub_slim_index: Any,
+                        pix_weights_for_sub_slim_index: Any, neighbors: Any,
+                        neighbors_sizes: Any, coefficient: Any) -> float:
+    """The log evidence from terms, composed from ``backend``'s curvature, mapping and
+    regularization kernels and one Cholesky (NumPy/SciPy; not differentiable on JAX)."""
+    import numpy as np
+
+    from autokern import _evidence, get_kernel
+
+    def run(name: str, *args: Any) -> np.ndarray:
+        return np.asarray(get_kernel(name, backend, fallback=False)(*args))
+
+    pixels = len(neighbors)
+    curvature = run("curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
+                    visibility_terms.w_compact, native_index_for_slim_index,
+                    pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels)
+    data_vector = run("sparse_mapping_matrix_transpose_matmul", visibility_terms.dirty_image,
+                      pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels)
+    regularization = run("constant_regularization_matrix_from", coefficient, neighbors,
+                         neighbors_sizes)
+    return _evidence.log_evidence_from_terms(curvature, regularization, data_vector,
+                                             float(visibility_terms.data_chi_squared),
+                                             float(visibility_terms.noise_normalization))
+
+
 def visibility_terms_from_chunks(chunks: Iterable[tuple[Any, Any, Any]], grid_radians_slim: Any,
                                  native_index_for_slim_index: Any, pixel_scale: float, *,
                                  backend: str | None = None, progress: bool = True,

@@ -14,6 +14,12 @@ so new values of the same shapes never recompile.  Set ``AUTOKERN_JAX_CACHE_DIR`
 from autokern.jax._runtime import backend_info as backend_info
 from autokern.jax._runtime import enable_compilation_cache as enable_compilation_cache
 from autokern.jax.curvature import (
+    curvature_matrix_via_w_compact_fft_from as curvature_matrix_via_w_compact_fft_from,
+)
+from autokern.jax.curvature import (
+    curvature_matrix_via_w_compact_from as curvature_matrix_via_w_compact_from,
+)
+from autokern.jax.curvature import (
     curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from as curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from,
 )
 from autokern.jax.curvature import (
@@ -37,6 +43,9 @@ from autokern.jax.likelihood import (
     constant_regularization_matrix_from as constant_regularization_matrix_from,
 )
 from autokern.jax.likelihood import (
+    log_likelihood_function_via_visibility_terms_from as log_likelihood_function_via_visibility_terms_from,
+)
+from autokern.jax.likelihood import (
     log_likelihood_function_via_w_compact_from as log_likelihood_function_via_w_compact_from,
 )
 from autokern.jax.likelihood import (
@@ -55,6 +64,7 @@ from autokern.jax.mapping import (
     sparse_mapping_matrix_transpose_matmul as sparse_mapping_matrix_transpose_matmul,
 )
 from autokern.jax.w_tilde import preload_from_w_compact as preload_from_w_compact
+from autokern.jax.w_tilde import visibility_terms_from as visibility_terms_from
 from autokern.jax.w_tilde import (
     w_compact_curvature_interferometer_from as w_compact_curvature_interferometer_from,
 )

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from autokern import _memory, cost
 from autokern.catalogue import implements
 from autokern.jax.mapping import (
     bcoo_mapping_matrix,
@@ -28,6 +29,7 @@ from autokern.jax.mapping import (
     scatter_target,
     transpose_matmul,
 )
+from autokern.jax.w_tilde import preload_from_w_compact
 
 kernel = partial(implements, backend="jax")
 
@@ -253,3 +255,47 @@ def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
     return _via_preload(curvature_preload, indexes, pix_weights_for_sub_slim_index,
                         native_index_for_slim_index, pixels=pix_pixels,
                         per_source=per_source_bucket(indexes, pix_pixels))
+
+
+@partial(jax.jit, static_argnames=("pixels", "batch"))
+def _fft_curvature(preload, rows, cols, pix_indexes_for_sub_slim_index,
+                   pix_weights_for_sub_slim_index, pixels, batch):
+    """F by FFT convolution with the preload, ``batch`` source columns per step of lax.map."""
+    box = preload.shape
+    kernel_ft = jnp.fft.rfft2(preload)
+    indexes, weights = pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index
+    entry_rows = jnp.broadcast_to(rows[:, None], indexes.shape).ravel()
+    entry_cols = jnp.broadcast_to(cols[:, None], indexes.shape).ravel()
+    # F[:, batch] gathers Tᵀ by source; -1 and out-of-batch entries go to a dropped slot.
+    sources = jnp.where(indexes >= 0, indexes, pixels).ravel()
+
+    def columns_of(start):
+        local = jnp.where((indexes >= start) & (indexes < start + batch), indexes - start,
+                          batch).ravel()
+        padded = jnp.zeros((batch, *box)).at[local, entry_rows, entry_cols].add(
+            weights.ravel(), mode="drop")
+        convolved = jnp.fft.irfft2(jnp.fft.rfft2(padded) * kernel_ft, s=box)
+        omega = convolved[:, rows, cols].T  # (M, batch) = W̃ T[:, start:start + batch]
+        contributions = (weights[:, :, None] * omega[:, None, :]).reshape(-1, batch)
+        return jnp.zeros((pixels, batch)).at[sources].add(contributions, mode="drop")
+
+    blocks = lax.map(columns_of, jnp.arange(0, pixels, batch))
+    return jnp.moveaxis(blocks, 0, 1).reshape(pixels, -1)[:, :pixels]
+
+
+@kernel("curvature_matrix_via_w_compact_fft_from")
+def curvature_matrix_via_w_compact_fft_from(w_compact, native_index_for_slim_index,
+                                            pix_indexes_for_sub_slim_index,
+                                            pix_weights_for_sub_slim_index, pixels):
+    ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
+    batch = _memory.resolve_chunk_size("auto", pixels, 48 * 4 * ny * nx)
+    rows = native_index_for_slim_index[:, 0] - native_index_for_slim_index[:, 0].min()
+    cols = native_index_for_slim_index[:, 1] - native_index_for_slim_index[:, 1].min()
+    return _fft_curvature(preload_from_w_compact(w_compact), rows, cols,
+                          pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                          pixels, batch)
+
+
+@kernel("curvature_matrix_via_w_compact_from")
+def curvature_matrix_via_w_compact_from(**arguments):
+    return cost.curvature_by_method("jax", **arguments)

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from autokern import _nufft
+from autokern import _nufft, terms
 from autokern._lattice import compact_index, preload_index
 from autokern.catalogue import implements
 from autokern.jax import _chunks, nufft
@@ -290,3 +290,8 @@ def _preload_from_compact(w_compact):
 @kernel("preload_from_w_compact")
 def preload_from_w_compact(w_compact):
     return _preload_from_compact(w_compact)
+
+
+@kernel("visibility_terms_from")
+def visibility_terms_from(**arguments):
+    return terms.terms_with("jax", **arguments)

@@ -7,6 +7,12 @@ machine code on disk for later processes).  Reductions over visibilities run in 
 """
 
 from autokern.numba.curvature import (
+    curvature_matrix_via_w_compact_fft_from as curvature_matrix_via_w_compact_fft_from,
+)
+from autokern.numba.curvature import (
+    curvature_matrix_via_w_compact_from as curvature_matrix_via_w_compact_from,
+)
+from autokern.numba.curvature import (
     curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from as curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from,
 )
 from autokern.numba.curvature import (
@@ -31,6 +37,9 @@ from autokern.numba.likelihood import (
     constant_regularization_matrix_from as constant_regularization_matrix_from,
 )
 from autokern.numba.likelihood import (
+    log_likelihood_function_via_visibility_terms_from as log_likelihood_function_via_visibility_terms_from,
+)
+from autokern.numba.likelihood import (
     log_likelihood_function_via_w_compact_from as log_likelihood_function_via_w_compact_from,
 )
 from autokern.numba.likelihood import (
@@ -53,6 +62,9 @@ from autokern.numba.mapping import (
 )
 from autokern.numba.w_tilde import (
     preload_from_w_compact as preload_from_w_compact,
+)
+from autokern.numba.w_tilde import (
+    visibility_terms_from as visibility_terms_from,
 )
 from autokern.numba.w_tilde import (
     w_compact_curvature_interferometer_from as w_compact_curvature_interferometer_from,

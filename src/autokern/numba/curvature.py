@@ -25,9 +25,15 @@ from functools import partial
 import numba
 import numpy as np
 
+from autokern import _fft_curvature, cost
 from autokern.catalogue import implements
 from autokern.numba.mapping import columns, transpose_matmul
-from autokern.numba.w_tilde import lag_gather, lag_table_from_compact, lag_table_from_preload
+from autokern.numba.w_tilde import (
+    lag_gather,
+    lag_table_from_compact,
+    lag_table_from_preload,
+    preload_from_w_compact,
+)
 
 kernel = partial(implements, backend="numba")
 
@@ -287,3 +293,18 @@ def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
     return _lattice_curvature(lag_table_from_preload(curvature_preload),
                               native_index_for_slim_index, indexes,
                               pix_weights_for_sub_slim_index, pix_pixels)
+
+
+@kernel("curvature_matrix_via_w_compact_fft_from")
+def curvature_matrix_via_w_compact_fft_from(w_compact, native_index_for_slim_index,
+                                            pix_indexes_for_sub_slim_index,
+                                            pix_weights_for_sub_slim_index, pixels):
+    # scipy.fft with threads does the work; shared with the reference backend
+    return _fft_curvature.curvature_matrix(
+        preload_from_w_compact(w_compact), native_index_for_slim_index,
+        pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels)
+
+
+@kernel("curvature_matrix_via_w_compact_from")
+def curvature_matrix_via_w_compact_from(**arguments):
+    return cost.curvature_by_method("numba", **arguments)

@@ -10,7 +10,7 @@ from functools import partial
 import numba
 import numpy as np
 
-from autokern import _evidence
+from autokern import _evidence, terms
 from autokern.catalogue import implements
 from autokern.numba.curvature import compact_curvature, dense_curvature
 from autokern.numba.mapping import columns, transpose_matmul
@@ -82,3 +82,8 @@ def log_likelihood_function_via_w_compact_from(dirty_image, data, noise_map, w_c
                                   len(neighbors))
     return _log_evidence(curvature, dirty_image, data, noise_map, pix_indexes_for_sub_slim_index,
                          pix_weights_for_sub_slim_index, neighbors, neighbors_sizes, coefficient)
+
+
+@kernel("log_likelihood_function_via_visibility_terms_from")
+def log_likelihood_function_via_visibility_terms_from(**arguments):
+    return terms.log_likelihood_with("numba", **arguments)

@@ -24,7 +24,7 @@ from functools import partial
 import numba
 import numpy as np
 
-from autokern import _memory, _nufft
+from autokern import _memory, _nufft, terms
 from autokern.catalogue import implements
 
 kernel = partial(implements, backend="numba")
@@ -363,3 +363,8 @@ def preload_from_w_compact(w_compact):
     preload = np.zeros((2 * ny, 2 * nx))
     preload[np.ix_(p, q)] = lag_table_from_compact(w_compact)
     return preload
+
+
+@kernel("visibility_terms_from")
+def visibility_terms_from(**arguments):
+    return terms.terms_with("numba", **arguments)

@@ -4,7 +4,7 @@ from functools import partial
 
 import numpy as np
 
-from autokern import _evidence
+from autokern import _evidence, terms
 from autokern.catalogue import implements
 from autokern.original.curvature import (
     curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from,
@@ -77,15 +77,5 @@ def log_likelihood_function_via_w_compact_from(dirty_image, data, noise_map, w_c
 
 
 @kernel("log_likelihood_function_via_visibility_terms_from")
-def log_likelihood_function_via_visibility_terms_from(visibility_terms,
-                                                      native_index_for_slim_index,
-                                                      pix_indexes_for_sub_slim_index,
-                                                      pix_weights_for_sub_slim_index, neighbors,
-                                                      neighbors_sizes, coefficient):
-    curvature = curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
-        visibility_terms.w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
-        pix_weights_for_sub_slim_index, len(neighbors))
-    return _log_evidence(curvature, visibility_terms.dirty_image,
-                         visibility_terms.data_chi_squared, visibility_terms.noise_normalization,
-                         pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
-                         neighbors, neighbors_sizes, coefficient)
+def log_likelihood_function_via_visibility_terms_from(**arguments):
+    return terms.log_likelihood_with("original", **arguments)

@@ -8,10 +8,9 @@ from functools import partial
 
 import numpy as np
 
-from autokern import _evidence, _memory, _nufft
+from autokern import _memory, _nufft, terms
 from autokern._lattice import compact_index, preload_index
 from autokern.catalogue import implements
-from autokern.terms import VisibilityTerms
 
 kernel = partial(implements, backend="original")
 
@@ -141,13 +140,5 @@ def preload_from_w_compact(w_compact):
 
 
 @kernel("visibility_terms_from")
-def visibility_terms_from(data, noise_map, uv_wavelengths, grid_radians_slim,
-                          native_index_for_slim_index, pixel_scale, chunk_size, method, eps):
-    options = {"chunk_size": chunk_size, "method": method, "eps": eps}
-    extent = tuple(int(n) for n in np.ptp(native_index_for_slim_index, axis=0) + 1)
-    w_compact = w_compact_curvature_interferometer_from(
-        extent, noise_map.real, uv_wavelengths, pixel_scale, **options)
-    dirty_image = w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths,
-                                                   grid_radians_slim, **options)
-    return VisibilityTerms(w_compact, dirty_image, _evidence.data_term(data, noise_map),
-                           _evidence.noise_normalization(noise_map), len(data))
+def visibility_terms_from(**arguments):
+    return terms.terms_with("original", **arguments)
