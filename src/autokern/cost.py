@@ -18,10 +18,12 @@ CURVATURE_ROUTES: dict[str, str] = {
     "fft": "curvature_matrix_via_w_compact_fft_from",
 }
 
-#: Seconds per unit of work of each route, fitted to Numba timings on the 2-core development
-#: machine over the mock presets (see benchmarks/test_methods.py):
-#: sparse ~ M²·B gathers + M·B·S; direct ~ M²·B² / 2 scatters; fft ~ S·(2Ny·2Nx)·log₂(4NyNx).
-CURVATURE_SECONDS_PER_UNIT = {"sparse": 1.0e-9, "direct": 1.0e-9, "fft": 2.0e-9}
+#: Seconds per unit of work of each route, fitted to Numba medians on the 2-core development
+#: machine (benchmarks/test_methods.py; 2026-11-23): sparse ~ M²·B gathers + M·B·S; direct
+#: ~ M²·B²/2 (symmetric half); fft ~ S·(4NyNx)·log₂(4NyNx) + M·B·S.  Measured (sparse, direct,
+#: fft): small 0.6, 0.5, 8.8 ms; medium 5.6, 5.5, 142 ms; large 67, 42, 900 ms.  With B = 3 the
+#: FFT route never wins on this CPU; it does once B² grows (B ≳ 8 at M = 70 000, S = 1 500).
+CURVATURE_SECONDS_PER_UNIT = {"sparse": 1.6e-10, "direct": 1.0e-10, "fft": 6.8e-10}
 
 
 def curvature_costs(image_pixels: int, source_pixels: int, mappings_per_pixel: int,
@@ -57,8 +59,13 @@ def curvature_by_method(backend: str, *, method: str, **arguments) -> object:
     return get_kernel(CURVATURE_ROUTES[method], backend, fallback=False)(**arguments)
 
 
-#: K·Ny·Nx above which a NUFFT beats the direct lag sums (measured crossover, Numba backend).
-NUFFT_WORK_THRESHOLD = 2.0e6
+#: The NUFFT costs ~1e-7 s per visibility (spreading) plus its FFT; Numba's direct lag sums
+#: ~1.2e-9 s per visibility and lag (two GEMMs).  Measured crossovers (w-compact, Numba): at
+#: extent 12 the direct sums win at every K, at extent 30 the NUFFT wins from K = 10⁴, at 60
+#: and 120 from K = 10³ (extent 120, K = 10⁵: 16 ms vs 114 ms).  So "auto" takes the NUFFT when
+#: Ny·Nx ≥ NUFFT_MIN_LAGS and K·Ny·Nx ≥ NUFFT_WORK_THRESHOLD.
+NUFFT_MIN_LAGS = 400
+NUFFT_WORK_THRESHOLD = 3.0e6
 
 
 def nufft_available() -> bool:
@@ -83,5 +90,6 @@ def use_nufft(kernel: str, method: str, eps: float, n_visibilities: int,
             raise MissingDependencyError(
                 f'{kernel}: method="nufft" needs the NUFFT extra: pip install "autokern[nufft]"')
         return True
-    work = n_visibilities * extent[0] * extent[1]
-    return available and eps >= min_eps and work >= NUFFT_WORK_THRESHOLD
+    lags = extent[0] * extent[1]
+    return (available and eps >= min_eps and lags >= NUFFT_MIN_LAGS
+            and n_visibilities * lags >= NUFFT_WORK_THRESHOLD)
