@@ -108,7 +108,10 @@ def run(preset: str = "small", backends: Iterable[str] = BACKEND_NAMES, seed: in
         fastest = min((r.median_s for r in task_rows), default=1.0)
         for r in task_rows:
             r.ratio_to_fastest = r.median_s / fastest
+    scaling_backend = next((b for b in ("numba", "jax", "original") if b in backends), None)
     return {
+        "precompute_scaling": precompute_scaling(case, scaling_backend, progress)
+        if scaling_backend else [],
         "autokern": __version__,
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
@@ -119,6 +122,31 @@ def run(preset: str = "small", backends: Iterable[str] = BACKEND_NAMES, seed: in
     }
 
 
+def precompute_scaling(case: datasets.Case, backend: str,
+                       progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """w-compact time against K, direct sums vs NUFFT, at the case's extent (K up to the
+    case's own K, visibilities repeated from the case)."""
+    from autokern import cost
+
+    ds = case.dataset
+    fn = get_backend(backend).w_compact_curvature_interferometer_from
+    methods = ["direct", "nufft"] if cost.nufft_available() else ["direct"]
+    rows = []
+    for n in sorted({min(k, len(ds.data)) for k in (100, 1_000, 10_000, 100_000)}):
+        uv = np.resize(ds.uv_wavelengths, (n, 2))
+        noise = np.resize(ds.noise_map_real, n)
+        for method in methods:
+            if progress:
+                progress(f"w_compact K={n} {method} on {backend}")
+            call = partial(fn, ds.shape_masked_pixels_2d, noise, uv, ds.pixel_scale,
+                           method=method)
+            first, _ = timed(call)
+            times = [timed(call)[0] for _ in range(repeats_for(first, 0.5, high=10))]
+            rows.append({"backend": backend, "method": method, "K": n,
+                         "median_s": statistics.median(times)})
+    return rows
+
+
 def _sizes(case: datasets.Case) -> dict[str, int]:
     ny, nx = case.dataset.shape_masked_pixels_2d
     return {"K": len(case.dataset.data), "M": len(case.dataset.native_index_for_slim_index),
@@ -126,7 +154,7 @@ def _sizes(case: datasets.Case) -> dict[str, int]:
 
 
 def format_table(report: dict[str, Any]) -> str:
-    """The report as a fixed-width table."""
+    """The report as fixed-width tables (tasks, then precompute against K)."""
     sizes = ", ".join(f"{k}={v}" for k, v in report["sizes"].items())
     lines = [f"autokern {report['autokern']} bench, preset {report['preset']} ({sizes})",
              f"{'task':<24}{'backend':<10}{'median':>11}{'best':>11}{'first call':>12}"
@@ -137,6 +165,12 @@ def format_table(report: dict[str, Any]) -> str:
         lines.append(f"{r['task']:<24}{r['backend']:<10}{_ms(r['median_s']):>11}"
                      f"{_ms(r['best_s']):>11}{_ms(r['first_call_s']):>12}"
                      f"{r['ratio_to_fastest']:>10.2f}{diff:>13}")
+    scaling = report.get("precompute_scaling", [])
+    if scaling:
+        lines.append("")
+        lines.append(f"w-compact against K ({scaling[0]['backend']}):")
+        for r in scaling:
+            lines.append(f"  K={r['K']:<8d} {r['method']:<7}{_ms(r['median_s']):>11}")
     return "\n".join(lines)
 
 
@@ -165,7 +199,8 @@ def plot(report: dict[str, Any], path: str) -> None:
     tasks = list(dict.fromkeys(r["task"] for r in report["rows"]))
     backends = list(dict.fromkeys(r["backend"] for r in report["rows"]))
     width = 0.8 / max(len(backends), 1)
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig, (ax, ax_k) = plt.subplots(1, 2, figsize=(14, 4.8),
+                                   gridspec_kw={"width_ratios": [2, 1]})
     for i, backend in enumerate(backends):
         times = {r["task"]: r["median_s"] for r in report["rows"] if r["backend"] == backend}
         xs = [t for t in range(len(tasks)) if tasks[t] in times]
@@ -177,7 +212,16 @@ def plot(report: dict[str, Any], path: str) -> None:
     ax.set_ylabel("median time per call (ms, log scale)")
     sizes = ", ".join(f"{k}={v}" for k, v in report["sizes"].items())
     ax.set_title(f"autokern bench — preset {report['preset']} ({sizes})")
-    ax.legend()
+    ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+    for method in ("direct", "nufft"):
+        points = [r for r in report.get("precompute_scaling", []) if r["method"] == method]
+        if points:
+            ax_k.loglog([r["K"] for r in points], [r["median_s"] * 1e3 for r in points],
+                        "o-", label=f"{points[0]['backend']} {method}")
+    ax_k.set_xlabel("visibilities K")
+    ax_k.set_ylabel("w-compact median time (ms)")
+    ax_k.set_title(f"precompute vs K (extent {report['sizes']['Ny']}×{report['sizes']['Nx']})")
+    ax_k.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
