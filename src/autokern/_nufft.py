@@ -98,18 +98,25 @@ class LatticeSum:
     beta: Any
     shape: tuple[int, int]
     first: tuple[int, int]
+    #: an extra phase per visibility, folded into the one complex exponential of :meth:`points`
+    phase: Any = None
 
-    def points(self, xp: Any, k: slice = slice(None)) -> tuple[Any, Any, Any]:
+    def points(self, xp: Any, k: slice = slice(None), wrap: bool = True) -> tuple[Any, Any, Any]:
         """(shifted strengths, α, β) of visibilities ``k``, ready for a centred type-1 NUFFT.
 
         The centred modes [-n//2, (n-1)//2] of an n-point transform land on [a0, a0 + n) once
-        the strengths are multiplied by exp(i (a0 + n//2) α) (likewise for b); phases are
-        wrapped into [-π, π), which changes nothing for integer modes.
+        the strengths are multiplied by exp(i (a0 + n//2) α) (likewise for b).  ``wrap`` moves
+        the phases into [-π, π) (finufft needs it; ducc0 wraps periodic coordinates itself),
+        which changes nothing for integer modes.
         """
         (rows, cols), (a0, b0) = self.shape, self.first
-        a_phase = (self.alpha[k] + xp.pi) % (2.0 * xp.pi) - xp.pi
-        b_phase = (self.beta[k] + xp.pi) % (2.0 * xp.pi) - xp.pi
+        a_phase, b_phase = self.alpha[k], self.beta[k]
+        if wrap:
+            a_phase = (a_phase + xp.pi) % (2.0 * xp.pi) - xp.pi
+            b_phase = (b_phase + xp.pi) % (2.0 * xp.pi) - xp.pi
         shift = (a0 + rows // 2) * a_phase + (b0 + cols // 2) * b_phase
+        if self.phase is not None:
+            shift = shift + self.phase[k]
         return self.strengths[k] * xp.exp(1j * shift), a_phase, b_phase
 
 
@@ -147,9 +154,9 @@ def dirty_problem(xp: Any, data: Any, noise_map: Any, uv_wavelengths: Any,
     y0, x0, dy, dx, rows, cols = lattice
     u, v = uv_wavelengths[:, 0], uv_wavelengths[:, 1]
     weights = data.real / noise_map.real**2 + 1j * (data.imag / noise_map.imag**2)
-    strengths = weights * xp.exp(2j * xp.pi * (x0 * u + y0 * v))
-    return LatticeSum(strengths, -2.0 * xp.pi * dy * v, 2.0 * xp.pi * dx * u,
-                      (int(rows.max()) + 1, int(cols.max()) + 1), (0, 0))
+    return LatticeSum(weights, -2.0 * xp.pi * dy * v, 2.0 * xp.pi * dx * u,
+                      (int(rows.max()) + 1, int(cols.max()) + 1), (0, 0),
+                      phase=2.0 * xp.pi * (x0 * u + y0 * v))
 
 
 def _chunks(n_visibilities: int, chunk_size: int | str) -> Iterator[slice]:
@@ -164,7 +171,7 @@ def lattice_sum(problem: LatticeSum, eps: float, chunk_size: int | str = "auto")
     out = np.zeros(problem.shape, dtype=np.complex128)
     work = np.empty(problem.shape, dtype=np.complex128)
     for k in _chunks(len(problem.strengths), chunk_size):
-        values, a_phase, b_phase = problem.points(np, k)
+        values, a_phase, b_phase = problem.points(np, k, wrap=False)
         ducc0.nufft.nu2u(points=values, coord=np.stack([a_phase, b_phase], axis=1),
                          forward=False, epsilon=eps, nthreads=threads(), out=work)
         out += work

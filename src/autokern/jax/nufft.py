@@ -55,19 +55,20 @@ def chosen(kernel: str, method: str, eps: float, n_visibilities: int,
 
 
 @partial(jax.jit, static_argnames=("shape", "first", "eps", "chunk"))
-def _lattice_sum(strengths, alpha, beta, shape, first, eps, chunk):
+def _lattice_sum(strengths, alpha, beta, phase, shape, first, eps, chunk):
     nufft1 = _nufft1()
 
-    def contribution(c, a, b):
-        values, a_phase, b_phase = _nufft.LatticeSum(c, a, b, shape, first).points(jnp)
+    def contribution(c, a, b, p):
+        values, a_phase, b_phase = _nufft.LatticeSum(c, a, b, shape, first, p).points(jnp)
         return nufft1(shape, values, a_phase, b_phase, eps=eps, iflag=1)
 
     return _chunks.scan_sum(contribution, jnp.zeros(shape, jnp.complex128),
-                            (strengths, alpha, beta), chunk)
+                            (strengths, alpha, beta, phase), chunk)
 
 
 def lattice_sum(problem: _nufft.LatticeSum, eps: float, chunk_size: int | str) -> jax.Array:
     """The complex values of ``problem`` on its box."""
     chunk = _chunks.resolve(chunk_size, problem.strengths.shape[0], 12)
-    return _lattice_sum(problem.strengths, problem.alpha, problem.beta, problem.shape,
+    phase = jnp.zeros_like(problem.alpha) if problem.phase is None else problem.phase
+    return _lattice_sum(problem.strengths, problem.alpha, problem.beta, phase, problem.shape,
                         problem.first, float(eps), chunk)
