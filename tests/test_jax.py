@@ -274,3 +274,9 @@ def test_enable_compilation_cache_needs_a_path(monkeypatch):
     monkeypatch.delenv("AUTOKERN_JAX_CACHE_DIR", raising=False)
     with pytest.raises(ValueError, match="AUTOKERN_JAX_CACHE_DIR"):
         aj.enable_compilation_cache()
+
+
+def test_cpu_dispatch_is_synchronous():
+    """Concurrent jaxlib LAPACK programs can deadlock XLA's CPU pool; autokern.jax turns
+    asynchronous CPU dispatch off (AUTOKERN_JAX_ASYNC_DISPATCH=1 keeps it)."""
+    assert aj.backend_info()["cpu_async_dispatch"] is False

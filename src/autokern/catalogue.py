@@ -358,6 +358,10 @@ KERNELS: dict[str, Kernel] = {
             "mapping_matrix_from", "mapping", "mapping", _MAPPING,
             "(M, S) float64 T",
             "Dense mapping matrix from its sparse (indexes, weights) form.",
+            largest_array="M S",
+            alternative="the sparse-mapping kernels (e.g. "
+                        "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from) or "
+                        "mapping_matrix_from_BCOO",
             maths="T[m, s] = Σ_b weights[m, b] for indexes[m, b] == s; -1 entries add nothing.",
         ),
         _kernel(

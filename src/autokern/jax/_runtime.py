@@ -1,6 +1,7 @@
 """Process-wide JAX settings: float64, the persistent compile cache, what is running.
 
-Imported first by :mod:`autokern.jax`, so ``jax_enable_x64`` is on before any kernel runs.
+Imported first by :mod:`autokern.jax`, so ``jax_enable_x64`` is on (and CPU dispatch is
+synchronous, see below) before any kernel runs.
 """
 
 import os
@@ -8,6 +9,15 @@ import os
 import jax
 
 jax.config.update("jax_enable_x64", True)
+# jaxlib's CPU LAPACK kernels (Cholesky, batched solves) split work over XLA's intra-op thread
+# pool and wait for the pieces from inside that pool.  Two such programs in flight at once —
+# which asynchronous dispatch allows, e.g. a vmapped likelihood followed by another call — can
+# hold every pool thread while each waits for a free one: a permanent hang, seen here on 2
+# cores.  Synchronous CPU dispatch keeps one program in flight per Python thread.  Set
+# ASYNC_DISPATCH_VARIABLE=1 to keep JAX's default.
+ASYNC_DISPATCH_VARIABLE = "AUTOKERN_JAX_ASYNC_DISPATCH"
+if os.environ.get(ASYNC_DISPATCH_VARIABLE) != "1":
+    jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 CACHE_DIR_VARIABLE = "AUTOKERN_JAX_CACHE_DIR"
 
@@ -42,6 +52,7 @@ def backend_info() -> dict:
         "default_backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
         "x64": bool(jax.config.jax_enable_x64),
+        "cpu_async_dispatch": bool(jax.config.values["jax_cpu_enable_async_dispatch"]),
         "default_float_dtype": str(jnp.zeros(()).dtype),
         "compilation_cache_dir": jax.config.jax_compilation_cache_dir or None,
     }

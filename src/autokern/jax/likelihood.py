@@ -6,7 +6,7 @@ weights and ``jax.vmap`` over coefficients go through the public kernels.  One C
 factorisation of F + H gives both the solve and log det(F + H).
 """
 
-from functools import partial, wraps
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -42,24 +42,6 @@ def constant_regularization_matrix_from(coefficient, neighbors, neighbors_sizes)
     return _regularization_jit(coefficient, neighbors, neighbors_sizes)
 
 
-def _synchronous(fn):
-    """Wait for a concrete result before returning it.
-
-    jaxlib's CPU Cholesky splits its work over XLA's intra-op thread pool and waits for the
-    pieces from inside that pool; two factorisations in flight at once (asynchronous dispatch
-    of consecutive likelihood calls) can then hold every pool thread and wait forever — seen
-    here with the 2-thread pool of a 2-core machine.  Returning only finished results keeps one
-    factorisation in flight per caller.  Traced results (under jit/vmap/grad) pass through.
-    """
-
-    @wraps(fn)
-    def run(**arguments):
-        result = fn(**arguments)
-        return result if isinstance(result, jax.core.Tracer) else result.block_until_ready()
-
-    return run
-
-
 def _log_det(factor):
     return 2.0 * jnp.sum(jnp.log(jnp.diag(factor)))
 
@@ -72,7 +54,6 @@ def _reconstruction(data_vector, curvature_reg_matrix):
 
 
 @kernel("reconstruction_positive_negative_from")
-@_synchronous
 def reconstruction_positive_negative_from(data_vector, curvature_reg_matrix):
     reconstruction, factorised = _reconstruction(data_vector, curvature_reg_matrix)
     if not isinstance(factorised, jax.core.Tracer) and not factorised:
@@ -130,7 +111,6 @@ def _traced(*arrays):
 
 
 @kernel("log_likelihood_function_via_w_tilde_from")
-@_synchronous
 def log_likelihood_function_via_w_tilde_from(dirty_image, data, noise_map, w_tilde,
                                              pix_indexes_for_sub_slim_index,
                                              pix_weights_for_sub_slim_index, neighbors,
@@ -168,7 +148,6 @@ def log_likelihood_via_w_compact(dirty_image, data, noise_map, w_compact,
 
 
 @kernel("log_likelihood_function_via_w_compact_from")
-@_synchronous
 def log_likelihood_function_via_w_compact_from(dirty_image, data, noise_map, w_compact,
                                                native_index_for_slim_index,
                                                pix_indexes_for_sub_slim_index,
