@@ -277,6 +277,10 @@ def test_enable_compilation_cache_needs_a_path(monkeypatch):
 
 
 def test_cpu_dispatch_is_synchronous():
-    """Concurrent jaxlib LAPACK programs can deadlock XLA's CPU pool; autokern.jax turns
-    asynchronous CPU dispatch off (AUTOKERN_JAX_ASYNC_DISPATCH=1 keeps it)."""
+    """jaxlib LAPACK kernels can wedge XLA's CPU pool; autokern.jax turns asynchronous CPU
+    dispatch off and sizes the pool to one thread (AUTOKERN_JAX_SAFE_CPU=0 keeps JAX's
+    defaults)."""
     assert aj.backend_info()["cpu_async_dispatch"] is False
+    code = ("import os; before = os.sched_getaffinity(0); import autokern.jax; "
+            "assert os.sched_getaffinity(0) == before")  # pinned only while XLA starts
+    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0

@@ -2,9 +2,10 @@
 
 Importing this package switches on ``jax_enable_x64`` for the whole process (JAX defaults to
 float32, which would lose the 1e-10 agreement every kernel promises); check it with
-``autokern info`` or :func:`backend_info`.  It also makes CPU dispatch synchronous, which
-avoids a jaxlib thread-pool deadlock between concurrent LAPACK programs (see
-``autokern.jax._runtime``; ``AUTOKERN_JAX_ASYNC_DISPATCH=1`` keeps JAX's default).
+``autokern info`` or :func:`backend_info`.  It also gives XLA's CPU client a one-thread
+intra-op pool and synchronous dispatch, which avoids a jaxlib thread-pool deadlock in its
+LAPACK kernels (see ``autokern.jax._runtime``; ``AUTOKERN_JAX_SAFE_CPU=0`` keeps JAX's
+defaults).
 
 Each public kernel validates its arguments in Python, then calls small jitted cores whose
 static arguments are only those that set shapes (``pixels``, the grid extent, the chunk size),
