@@ -20,6 +20,7 @@ GROUPS = {
     "w_tilde_curvature_preload_interferometer_from": "preload",
     "w_compact_curvature_interferometer_from": "w_compact",
     "mapping_matrix_from_BCOO": "mapping",
+    "visibility_terms_from": "visibility_terms",
 }
 FAMILY_GROUPS = {"expansions": "expansions", "mapping": "mapping",
                  "curvature": "curvature_matrix", "solve": "solve",

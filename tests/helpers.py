@@ -13,12 +13,11 @@ RTOL = 1e-10
 
 def to_numpy(value: Any) -> np.ndarray:
     """A kernel result as a NumPy array (BCOO densified, VisibilityTerms flattened)."""
+    from autokern.bench import as_array
     from autokern.terms import VisibilityTerms
 
     if isinstance(value, VisibilityTerms):
-        return np.concatenate([np.ravel(value.w_compact), np.ravel(value.dirty_image),
-                               [value.data_chi_squared, value.noise_normalization,
-                                value.n_visibilities]]).astype(float)
+        return as_array(value)
     if hasattr(value, "todense"):
         value = value.todense()
     return np.asarray(value, dtype=float) if not isinstance(value, np.ndarray) or \

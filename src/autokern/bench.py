@@ -44,6 +44,14 @@ def block(value: Any) -> Any:
 
 
 def as_array(value: Any) -> np.ndarray:
+    """A kernel result as a float64 NumPy array (BCOO densified, VisibilityTerms flattened)."""
+    from autokern.terms import VisibilityTerms
+
+    if isinstance(value, VisibilityTerms):
+        return np.concatenate([as_array(value.w_compact).ravel(),
+                               as_array(value.dirty_image).ravel(),
+                               [value.data_chi_squared, value.noise_normalization,
+                                value.n_visibilities]]).astype(float)
     if hasattr(value, "todense"):
         value = value.todense()
     return np.asarray(value, dtype=float)
