@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from autokern import _nufft, cost, get_kernel
+from autokern import _lattice, _nufft, cost, get_kernel
 from autokern._dispatch import provides
 from autokern.catalogue import BACKEND_NAMES
 from autokern.errors import InputValueError, MissingDependencyError
@@ -31,8 +31,8 @@ def test_cpu_nufft_matches_the_direct_sums(case_name, get_case):
     expected = get_kernel("w_tilde_curvature_preload_interferometer_from", "original")(
         **case.arguments("w_tilde_curvature_preload_interferometer_from"))
     assert relative_error(preload, expected) <= 1e-11
-    dirty = _nufft.dirty_image(ds.data, ds.noise_map, ds.uv_wavelengths, ds.grid_radians_slim,
-                               1e-12)
+    lattice = _lattice.lattice_of(ds.grid_radians_slim, ds.uv_wavelengths, 1e-12)
+    dirty = _nufft.dirty_image(ds.data, ds.noise_map, ds.uv_wavelengths, lattice, 1e-12)
     expected = get_kernel("w_tilde_data_interferometer_from", "original")(
         **case.arguments("w_tilde_data_interferometer_from"))
     assert relative_error(dirty, expected) <= 1e-11
@@ -61,13 +61,13 @@ def test_dirty_image_off_a_lattice_is_left_to_the_direct_sum(get_case):
     ds = get_case("tiny").dataset
     grid = ds.grid_radians_slim.copy()
     grid[0, 1] += 0.37 * (grid[1, 1] - grid[0, 1])
-    assert _nufft.lattice_of(grid) is None
-    assert _nufft.dirty_image(ds.data, ds.noise_map, ds.uv_wavelengths, grid, 1e-12) is None
+    assert _lattice.lattice_of(grid, ds.uv_wavelengths, 1e-12) is None
 
 
 def test_nufft_refuses_unreachable_tolerance_and_missing_extra(monkeypatch):
     with pytest.raises(InputValueError, match="eps must lie in"):
-        _nufft.check_eps("w_compact_curvature_interferometer_from", 1e-15)
+        cost.use_nufft("w_compact_curvature_interferometer_from", "nufft", 1e-15, 10, (4, 4),
+                       available=True)
     with pytest.raises(MissingDependencyError, match=r"autokern\[nufft\]"):
         cost.use_nufft("k", "nufft", 1e-12, 10, (4, 4), available=False)
     assert not cost.use_nufft("k", "auto", 1e-12, 10**7, (300, 300), available=False)

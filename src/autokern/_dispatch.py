@@ -1,20 +1,32 @@
-"""Backend selection: a lookup table of backends, the default from ``DEFAULT_JIT``, a fallback.
+"""Backend selection and the public edge: cores are looked up, checked functions built here.
+
+- A **core** is a backend's plain function for a kernel: ``autokern.<backend>.<module>.<name>``
+  (``module`` from the catalogue), or a function of :mod:`autokern._composed` bound to the
+  backend's :class:`~autokern._composed.Cores` for a kernel written once.  Cores call cores
+  directly and never check their inputs.
+- The **public** function of a (kernel, backend) is built here, once: the catalogue's signature
+  and docstring, then :func:`autokern._validation.check` (the only caller of the checks), then
+  the core.  Backend packages export these (``autokern.numba.mapping_matrix_from``).
+- :func:`get_kernel` returns the public function, or with ``checked=False`` the bare core (with
+  the catalogue's defaults) for loops whose inputs were checked once.
 
 A kernel missing from the chosen backend is taken from :data:`FALLBACK_BACKEND` (Numba), then
 from any other backend that has it (the JAX-only BCOO kernels), unless ``fallback=False``.
-:func:`resolve_backend` tells which backend a request ends up on.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 import os
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from autokern.catalogue import BACKEND_NAMES, KERNELS
-from autokern.errors import BackendError
+from autokern import _composed, _validation
+from autokern.catalogue import BACKEND_NAMES, KERNELS, Kernel
+from autokern.errors import BackendError, InputTypeError
 
 FALLBACK_BACKEND = "numba"
 
@@ -38,12 +50,45 @@ def get_backend(name: str | None = None) -> ModuleType:
     return importlib.import_module(f"autokern.{_checked_name(name or DEFAULT_JIT)}")
 
 
+@functools.cache
+def cores_of(backend: str) -> _composed.Cores:
+    """The :class:`~autokern._composed.Cores` of ``backend`` (its array namespace and cores)."""
+    ops = importlib.import_module(f"autokern.{backend}.linalg").OPS
+    return _composed.Cores(backend, ops, core)
+
+
+def _core_or_none(name: str, backend: str) -> Callable[..., Any] | None:
+    kernel = KERNELS[name]
+    if backend not in kernel.backends:
+        return None
+    if kernel.composed:
+        if not all(_core_or_none(part, backend) for part in kernel.composed_of):
+            return None
+        return functools.partial(getattr(_composed, name), cores_of(backend))
+    module = importlib.import_module(f"autokern.{backend}.{kernel.module}")
+    return getattr(module, name, None)
+
+
+_CORES: dict[tuple[str, str], Callable[..., Any] | None] = {}
+
+
+def core(name: str, backend: str) -> Callable[..., Any]:
+    """The bare core of kernel ``name`` on ``backend`` (no checks, no defaults, no fallback)."""
+    key = (name, backend)
+    if key not in _CORES:
+        _CORES[key] = _core_or_none(name, backend)
+    if _CORES[key] is None:
+        raise BackendError(f"backend {backend!r} has no kernel {name!r}")
+    return _CORES[key]
+
+
 def provides(backend: str, name: str) -> bool:
     """Whether ``backend`` implements kernel ``name`` (imports that backend to find out)."""
-    if backend not in KERNELS[name].backends:
+    try:
+        core(name, backend)
+    except BackendError:
         return False
-    get_backend(backend)
-    return backend in KERNELS[name].implementations
+    return True
 
 
 def resolve_backend(name: str, backend: str | None = None, *, fallback: bool = True) -> str:
@@ -64,10 +109,79 @@ def resolve_backend(name: str, backend: str | None = None, *, fallback: bool = T
     )
 
 
-def get_kernel(name: str, backend: str | None = None, *, fallback: bool = True) -> Callable:
-    """The kernel ``name`` of ``backend``, or of the fallback backend where it lacks it."""
-    chosen = resolve_backend(name, backend, fallback=fallback)
-    return KERNELS[name].implementations[chosen]
+def _module_of(kernel: Kernel, backend: str) -> str:
+    return "autokern._composed" if kernel.composed else f"autokern.{backend}.{kernel.module}"
+
+
+def _public(kernel: Kernel, backend: str, bare: Callable[..., Any]) -> Callable[..., Any]:
+    """The checked public function of ``kernel`` on ``backend``."""
+    signature = kernel.signature
+    arrays = _validation.converter(backend)
+
+    def public(*args: Any, **kwargs: Any) -> Any:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise InputTypeError(f"{kernel.name}{signature}: {error}") from None
+        bound.apply_defaults()
+        return bare(**_validation.check(kernel, bound.arguments, arrays))
+
+    return _named(public, kernel, backend, kernel.doc)
+
+
+def _unchecked(kernel: Kernel, backend: str, bare: Callable[..., Any]) -> Callable[..., Any]:
+    """The core with the catalogue's defaults filled in, and nothing else."""
+    names = [a.name for a in kernel.args]
+    defaults = {a.name: a.default for a in kernel.args if a.default is not inspect.Parameter.empty}
+
+    def unchecked(*args: Any, **kwargs: Any) -> Any:
+        for name in names[len(args):]:
+            if name not in kwargs and name in defaults:
+                kwargs[name] = defaults[name]
+        return bare(*args, **kwargs)
+
+    doc = (f"{kernel.name} without input checks: arguments must already be in canonical form "
+           f"(see autokern.get_kernel(..., checked=False)).\n\n{kernel.doc}")
+    return _named(unchecked, kernel, backend, doc)
+
+
+def _named(fn: Callable[..., Any], kernel: Kernel, backend: str, doc: str) -> Callable[..., Any]:
+    fn.__name__ = fn.__qualname__ = kernel.name
+    fn.__module__ = _module_of(kernel, backend)
+    fn.__doc__ = doc
+    fn.__signature__ = kernel.signature  # type: ignore[attr-defined]
+    fn.kernel = kernel  # type: ignore[attr-defined]
+    fn.backend = backend  # type: ignore[attr-defined]
+    return fn
+
+
+@functools.cache
+def _function(name: str, backend: str, checked: bool) -> Callable[..., Any]:
+    kernel = KERNELS[name]
+    build = _public if checked else _unchecked
+    return build(kernel, backend, core(name, backend))
+
+
+def get_kernel(name: str, backend: str | None = None, *, fallback: bool = True,
+               checked: bool = True) -> Callable:
+    """The kernel ``name`` of ``backend``, or of the fallback backend where it lacks it.
+
+    ``checked=True`` (default): the public function, which validates and converts every
+    argument (one pass of :func:`autokern._validation.check`) before running the core.
+    ``checked=False``: the bare core, for a sampler loop whose inputs were checked once —
+    arrays must already be C-contiguous float64 / int64 / complex128 (on JAX, JAX arrays) of
+    consistent shapes, options as the public function would pass them; bad input there gives
+    undefined results instead of an error.
+    """
+    return _function(name, resolve_backend(name, backend, fallback=fallback), checked)
+
+
+def export(backend: str, namespace: dict[str, Any]) -> list[str]:
+    """Put the public function of every kernel ``backend`` provides into ``namespace`` (a
+    backend package's globals); return their names (for ``__all__``)."""
+    names = [k.name for k in KERNELS.values() if provides(backend, k.name)]
+    namespace.update({n: _function(n, backend, True) for n in names})
+    return names
 
 
 class Kernels:
@@ -77,17 +191,19 @@ class Kernels:
     >>> kern.w_compact_curvature_interferometer_from(...)
     """
 
-    def __init__(self, backend: str | None = None, *, fallback: bool = True):
+    def __init__(self, backend: str | None = None, *, fallback: bool = True,
+                 checked: bool = True):
         self.backend = _checked_name(backend or DEFAULT_JIT)
         self.fallback = fallback
+        self.checked = checked
 
     def __getattr__(self, name: str) -> Any:
         if name not in KERNELS:
             raise AttributeError(f"no kernel {name!r} in the autokern catalogue")
-        return get_kernel(name, self.backend, fallback=self.fallback)
+        return get_kernel(name, self.backend, fallback=self.fallback, checked=self.checked)
 
     def __dir__(self) -> list[str]:
         return [*super().__dir__(), *KERNELS]
 
     def __repr__(self) -> str:
-        return f"Kernels({self.backend!r}, fallback={self.fallback})"
+        return f"Kernels({self.backend!r}, fallback={self.fallback}, checked={self.checked})"

@@ -1,62 +1,93 @@
-"""The linear-inversion evidence from its terms, in NumPy/SciPy (shared by the CPU backends).
+"""The log evidence of SPEC §3 from its terms, written once over a backend's array namespace.
 
-Given F, H, D and the dataset's scalar terms, one Cholesky factorisation of F + H gives both the
-solve and log det(F + H) (SPEC §3).  The JAX backend has its own ``jnp`` version so that it can
-be differentiated and vmapped.
+:class:`ArrayOps` is what the shared maths needs of a backend: its array module (NumPy or
+``jax.numpy``), a Cholesky factorisation that returns NaN instead of raising (so that JAX
+programs and NumPy calls fail the same way, checked once by the caller), a triangular solve and
+a compiler (identity on NumPy, ``jax.jit`` on JAX).  One Cholesky factorisation of F + H gives
+both the solve and log det(F + H).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 import scipy.linalg
 
-from autokern.errors import InputValueError
+
+@dataclass(frozen=True, eq=False)
+class ArrayOps:
+    """A backend's array namespace for the shared maths."""
+
+    name: str
+    xp: Any
+    #: lower Cholesky factor of a symmetric positive definite matrix, NaN where it is not
+    cholesky: Callable[[Any], Any]
+    #: x with (L Lᵀ) x = b from the lower factor L
+    cho_solve: Callable[[Any, Any], Any]
+    #: fn → a compiled fn with the same arguments (identity, or jax.jit)
+    compile: Callable[[Callable], Callable]
+    #: whether a value is abstract (a JAX tracer): values can be checked only when it is not
+    is_traced: Callable[[Any], bool]
+    _compiled: dict = field(default_factory=dict, repr=False)
+
+    def compiled(self, fn: Callable) -> Callable:
+        """``fn(self, ...)`` with the namespace bound, compiled once per function."""
+        if fn not in self._compiled:
+            self._compiled[fn] = self.compile(lambda *args: fn(self, *args))
+        return self._compiled[fn]
 
 
-def cholesky(matrix: np.ndarray, what: str) -> np.ndarray:
-    """Lower Cholesky factor of a symmetric positive definite ``matrix``."""
+def _numpy_cholesky(matrix: np.ndarray) -> np.ndarray:
     try:
         return scipy.linalg.cholesky(matrix, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
-        raise InputValueError(f"{what} is not symmetric positive definite") from None
+        return np.full_like(matrix, np.nan)
 
 
-def solve_cholesky(factor: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+def _numpy_cho_solve(factor: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return scipy.linalg.cho_solve((factor, True), rhs, check_finite=False)
 
 
-def log_det_cholesky(factor: np.ndarray) -> float:
-    return 2.0 * float(np.sum(np.log(np.diag(factor))))
+#: NumPy/SciPy: the reference and the Numba backend
+NUMPY_OPS = ArrayOps("numpy", np, _numpy_cholesky, _numpy_cho_solve, lambda fn: fn,
+                     lambda value: False)
 
 
-def data_term(data: np.ndarray, noise_map: np.ndarray) -> float:
+def data_term(ops: ArrayOps, data: Any, noise_map: Any) -> Any:
     """Σ_k (Re V_k / Re σ_k)² + (Im V_k / Im σ_k)²."""
-    return float(np.sum((data.real / noise_map.real) ** 2 + (data.imag / noise_map.imag) ** 2))
+    return ops.xp.sum((data.real / noise_map.real) ** 2 + (data.imag / noise_map.imag) ** 2)
 
 
-def noise_normalization(noise_map: np.ndarray) -> float:
+def noise_normalization(ops: ArrayOps, noise_map: Any) -> Any:
     """Σ_k log(2π (Re σ_k)²) + log(2π (Im σ_k)²)."""
-    return float(np.sum(np.log(2.0 * np.pi * noise_map.real**2)
-                        + np.log(2.0 * np.pi * noise_map.imag**2)))
+    xp = ops.xp
+    return xp.sum(xp.log(2.0 * xp.pi * noise_map.real**2)
+                  + xp.log(2.0 * xp.pi * noise_map.imag**2))
 
 
-def log_evidence(curvature: np.ndarray, regularization: np.ndarray, data_vector: np.ndarray,
-                 data: np.ndarray, noise_map: np.ndarray) -> float:
-    """log L of SPEC §3 from F, H, D and the visibilities."""
-    return log_evidence_from_terms(curvature, regularization, data_vector,
-                                   data_term(data, noise_map), noise_normalization(noise_map))
+def log_det_cholesky(ops: ArrayOps, factor: Any) -> Any:
+    """log det(L Lᵀ) from the lower factor L."""
+    return 2.0 * ops.xp.sum(ops.xp.log(ops.xp.diagonal(factor)))
 
 
-def log_evidence_from_terms(curvature: np.ndarray, regularization: np.ndarray,
-                            data_vector: np.ndarray, data_chi_squared: float,
-                            noise_normalization_term: float) -> float:
-    """log L of SPEC §3 from F, H, D, Σ (V/σ)² and the noise normalization."""
-    curvature_reg = curvature + regularization
-    factor = cholesky(curvature_reg, "F + H")
-    reconstruction = solve_cholesky(factor, data_vector)
-    chi_squared = (reconstruction @ curvature @ reconstruction
-                   - 2.0 * reconstruction @ data_vector + data_chi_squared)
-    regularization_term = reconstruction @ regularization @ reconstruction
-    log_det_regularization = log_det_cholesky(cholesky(regularization, "H"))
-    return float(-0.5 * (chi_squared + regularization_term + log_det_cholesky(factor)
-                         - log_det_regularization + noise_normalization_term))
+def reconstruction(ops: ArrayOps, data_vector: Any, curvature_reg_matrix: Any) -> Any:
+    """s = (F + H)⁻¹ D (NaN where F + H is not positive definite)."""
+    return ops.cho_solve(ops.cholesky(curvature_reg_matrix), data_vector)
+
+
+def log_evidence_from_terms(ops: ArrayOps, curvature: Any, regularization: Any,
+                            data_vector: Any, data_chi_squared: Any,
+                            noise_normalization_term: Any) -> Any:
+    """log L of SPEC §3 from F, H, D, Σ (V/σ)² and the noise normalization (NaN when F + H or
+    H is not positive definite)."""
+    factor = ops.cholesky(curvature + regularization)
+    solution = ops.cho_solve(factor, data_vector)
+    chi_squared = (solution @ curvature @ solution - 2.0 * solution @ data_vector
+                   + data_chi_squared)
+    regularization_term = solution @ regularization @ solution
+    log_det_regularization = log_det_cholesky(ops, ops.cholesky(regularization))
+    return -0.5 * (chi_squared + regularization_term + log_det_cholesky(ops, factor)
+                   - log_det_regularization + noise_normalization_term)

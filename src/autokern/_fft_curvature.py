@@ -5,6 +5,9 @@ of T is a 2-D convolution with the preload.  Columns are zero-padded onto the (2
 (lags span (-Ny, Ny) × (-Nx, Nx), so nothing wraps), multiplied by rfft2(preload) in Fourier
 space, read back at the unmasked pixels (Ω = W̃ T, one batch of source columns at a time) and
 reduced with the sparse Tᵀ.  W̃ is never formed; memory is O(batch · Ny · Nx + S²).
+
+The CPU implementation of ``curvature_matrix_via_w_compact_fft_from``, shared by the reference
+and the Numba backend (scipy.fft with threads does the work in both).
 """
 
 from __future__ import annotations
@@ -13,8 +16,7 @@ import numpy as np
 import scipy.fft
 import scipy.sparse
 
-from autokern import _memory
-from autokern._nufft import threads
+from autokern import _lattice, _memory
 
 
 def sparse_mapping(pix_indexes_for_sub_slim_index: np.ndarray,
@@ -33,7 +35,8 @@ def curvature_matrix(preload: np.ndarray, native_index_for_slim_index: np.ndarra
                      pix_weights_for_sub_slim_index: np.ndarray, pixels: int) -> np.ndarray:
     """F = Tᵀ W̃ T with W̃ applied by FFT convolution with ``preload`` (2Ny, 2Nx)."""
     box = preload.shape
-    kernel_ft = scipy.fft.rfft2(preload, workers=threads())
+    workers = _memory.num_threads()
+    kernel_ft = scipy.fft.rfft2(preload, workers=workers)
     rows = native_index_for_slim_index[:, 0] - native_index_for_slim_index[:, 0].min()
     cols = native_index_for_slim_index[:, 1] - native_index_for_slim_index[:, 1].min()
     mapping = sparse_mapping(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
@@ -46,8 +49,19 @@ def curvature_matrix(preload: np.ndarray, native_index_for_slim_index: np.ndarra
         block = by_source[sources].tocoo()
         columns = np.zeros((block.shape[0], *box))
         np.add.at(columns, (block.row, rows[block.col], cols[block.col]), block.data)
-        convolved = scipy.fft.irfft2(scipy.fft.rfft2(columns, workers=threads()) * kernel_ft,
-                                     s=box, workers=threads())
+        convolved = scipy.fft.irfft2(scipy.fft.rfft2(columns, workers=workers) * kernel_ft,
+                                     s=box, workers=workers)
         omega = convolved[:, rows, cols].T  # (M, batch) = W̃ T[:, sources]
         curvature[:, sources] = mapping.T @ omega
     return curvature
+
+
+def curvature_matrix_via_w_compact_fft_from(w_compact: np.ndarray,
+                                            native_index_for_slim_index: np.ndarray,
+                                            pix_indexes_for_sub_slim_index: np.ndarray,
+                                            pix_weights_for_sub_slim_index: np.ndarray,
+                                            pixels: int) -> np.ndarray:
+    """F from w-compact by FFT convolution (the catalogue kernel's CPU core)."""
+    return curvature_matrix(_lattice.preload_from_w_compact(w_compact),
+                            native_index_for_slim_index, pix_indexes_for_sub_slim_index,
+                            pix_weights_for_sub_slim_index, pixels)

@@ -1,19 +1,41 @@
-"""The memory budget: refuse an allocation that cannot fit, before making it.
+"""Resources: the memory budget, the chunking of reductions over visibilities, thread counts.
 
-The budget is ``AUTOKERN_MEMORY_BUDGET_MB`` megabytes when that variable is set, otherwise half
-of the memory the operating system reports available when the check runs.  Reductions over
-visibilities have their own, smaller work-space budget (``AUTOKERN_CHUNK_BUDGET_MB``, default
-256 MB) that sets ``chunk_size="auto"``.
+Each setting comes from one environment variable, read and checked here (a bad value raises
+:class:`~autokern.errors.ConfigurationError` naming the variable):
+
+- ``AUTOKERN_MEMORY_BUDGET_MB`` — the largest single array autokern will allocate; default half
+  of the memory the operating system reports available when the check runs.  A dense result
+  over it is refused before it is allocated, naming the compact alternative.
+- ``AUTOKERN_CHUNK_BUDGET_MB`` — work space for one chunk of a reduction over visibilities,
+  which sets ``chunk_size="auto"`` (default 256 MB).
+- ``AUTOKERN_NUM_THREADS`` — threads for the CPU NUFFT (ducc0) and FFTs (scipy.fft); default
+  every core.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
-from autokern.errors import MemoryBudgetError
+from autokern.errors import ConfigurationError, MemoryBudgetError
 
 _MB = 1 << 20
 DEFAULT_CHUNK_BUDGET_MB = 256
+
+
+def positive_setting(variable: str, default: float, *, integer: bool = False) -> float:
+    """The positive number in environment ``variable`` (``default`` when unset or empty)."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        value = None
+    if value is None or not value > 0 or value != value or value == float("inf"):
+        kind = "a positive integer" if integer else "a positive number"
+        raise ConfigurationError(f"environment variable {variable} must be {kind}, got {raw!r}")
+    return value
 
 
 def available_bytes() -> int:
@@ -30,15 +52,18 @@ def available_bytes() -> int:
 
 def budget_bytes() -> int:
     """The largest single allocation autokern will attempt."""
-    configured = os.environ.get("AUTOKERN_MEMORY_BUDGET_MB")
-    if configured:
-        return int(float(configured) * _MB)
-    return available_bytes() // 2
+    configured = positive_setting("AUTOKERN_MEMORY_BUDGET_MB", 0.0)
+    return int(configured * _MB) if configured else available_bytes() // 2
 
 
 def chunk_budget_bytes() -> int:
     """Work space allowed for one chunk of a reduction over visibilities."""
-    return int(float(os.environ.get("AUTOKERN_CHUNK_BUDGET_MB", DEFAULT_CHUNK_BUDGET_MB)) * _MB)
+    return int(positive_setting("AUTOKERN_CHUNK_BUDGET_MB", DEFAULT_CHUNK_BUDGET_MB) * _MB)
+
+
+def num_threads() -> int:
+    """Threads for the CPU NUFFT and FFTs: ``AUTOKERN_NUM_THREADS`` or every core."""
+    return int(positive_setting("AUTOKERN_NUM_THREADS", os.cpu_count() or 1, integer=True))
 
 
 def require(kernel: str, nbytes: int, what: str, alternative: str) -> None:
@@ -58,3 +83,13 @@ def resolve_chunk_size(chunk_size: int | str, n_visibilities: int,
     if chunk_size == "auto":
         chunk_size = chunk_budget_bytes() // max(bytes_per_visibility, 1)
     return int(max(1, min(int(chunk_size), max(n_visibilities, 1))))
+
+
+def chunk_slices(n_visibilities: int, chunk_size: int | str, bytes_per_visibility: int,
+                 largest: int | None = None) -> Iterator[slice]:
+    """Consecutive slices of at most ``chunk_size`` visibilities (and at most ``largest``)."""
+    step = resolve_chunk_size(chunk_size, n_visibilities, bytes_per_visibility)
+    if largest is not None:
+        step = min(step, largest)
+    for start in range(0, n_visibilities, step):
+        yield slice(start, min(start + step, n_visibilities))

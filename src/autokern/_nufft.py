@@ -22,19 +22,17 @@ single-threaded.  ducc0 needs ``eps >= 2e-13`` in double precision.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from autokern import _memory
+from autokern._lattice import ARCSEC_TO_RADIANS, Lattice
 from autokern.errors import InputValueError, MissingDependencyError
 
 #: The smallest tolerance ducc0 reaches in double precision.
 MIN_EPS = 2e-13
-ARCSEC_TO_RADIANS = np.pi / 648000.0
 #: Work per visibility of one chunk: coordinates, strengths and their temporaries.
 _BYTES_PER_VISIBILITY = 96
 
@@ -57,35 +55,12 @@ def _ducc0() -> Any:
     return ducc0
 
 
-def threads() -> int:
-    """Threads for the CPU NUFFT and FFTs: ``AUTOKERN_NUM_THREADS`` or every core."""
-    return int(os.environ.get("AUTOKERN_NUM_THREADS", os.cpu_count() or 1))
-
-
 def eps_error(kernel: str, eps: float, min_eps: float, library: str) -> InputValueError:
     return InputValueError(
         f"{kernel}: eps must lie in [{min_eps:g}, 0.1) for the NUFFT ({library} cannot reach "
         f'below {min_eps:g} in double precision), got {eps:g}; use method="direct" for exact '
         "sums"
     )
-
-
-def check_eps(kernel: str, eps: float) -> None:
-    if not MIN_EPS <= eps < 1e-1:
-        raise eps_error(kernel, eps, MIN_EPS, "ducc0")
-
-
-def chosen(kernel: str, method: str, eps: float, n_visibilities: int,
-           extent: tuple[int, int]) -> bool:
-    """Whether a CPU reduction runs as a NUFFT (see :func:`autokern.cost.use_nufft`); refuses
-    an ``eps`` ducc0 cannot reach when the NUFFT was asked for by name."""
-    from autokern import cost
-
-    use = cost.use_nufft(kernel, method, eps, n_visibilities, extent, available=available(),
-                         min_eps=MIN_EPS)
-    if use:
-        check_eps(kernel, eps)
-    return use
 
 
 @dataclass(frozen=True)
@@ -146,23 +121,17 @@ def preload_problem(xp: Any, noise_map_real: Any, uv_wavelengths: Any,
 
 
 def dirty_problem(xp: Any, data: Any, noise_map: Any, uv_wavelengths: Any,
-                  lattice: tuple) -> LatticeSum:
-    """The dirty image on the pixels' bounding box, for a grid :func:`lattice_of` recognised.
+                  lattice: Lattice) -> LatticeSum:
+    """The dirty image on the pixels' bounding box, for a grid on ``lattice``.
 
     phase_ik = 2π (x_i u + y_i v) = 2π (x0 u + y0 v) + c_i (2π dx u) + r_i (-2π dy v).
     """
-    y0, x0, dy, dx, rows, cols = lattice
+    y0, x0, dy, dx = lattice.y0, lattice.x0, lattice.dy, lattice.dx
     u, v = uv_wavelengths[:, 0], uv_wavelengths[:, 1]
     weights = data.real / noise_map.real**2 + 1j * (data.imag / noise_map.imag**2)
     return LatticeSum(weights, -2.0 * xp.pi * dy * v, 2.0 * xp.pi * dx * u,
-                      (int(rows.max()) + 1, int(cols.max()) + 1), (0, 0),
+                      lattice.shape, (0, 0),
                       phase=2.0 * xp.pi * (x0 * u + y0 * v))
-
-
-def _chunks(n_visibilities: int, chunk_size: int | str) -> Iterator[slice]:
-    step = _memory.resolve_chunk_size(chunk_size, n_visibilities, _BYTES_PER_VISIBILITY)
-    for start in range(0, n_visibilities, step):
-        yield slice(start, min(start + step, n_visibilities))
 
 
 def lattice_sum(problem: LatticeSum, eps: float, chunk_size: int | str = "auto") -> np.ndarray:
@@ -170,10 +139,10 @@ def lattice_sum(problem: LatticeSum, eps: float, chunk_size: int | str = "auto")
     ducc0 = _ducc0()
     out = np.zeros(problem.shape, dtype=np.complex128)
     work = np.empty(problem.shape, dtype=np.complex128)
-    for k in _chunks(len(problem.strengths), chunk_size):
+    for k in _memory.chunk_slices(len(problem.strengths), chunk_size, _BYTES_PER_VISIBILITY):
         values, a_phase, b_phase = problem.points(np, k, wrap=False)
         ducc0.nufft.nu2u(points=values, coord=np.stack([a_phase, b_phase], axis=1),
-                         forward=False, epsilon=eps, nthreads=threads(), out=work)
+                         forward=False, epsilon=eps, nthreads=_memory.num_threads(), out=work)
         out += work
     return out
 
@@ -201,32 +170,9 @@ def extent_of(grid_radians_slim: Any) -> tuple[int, int]:
     return side, side
 
 
-def lattice_of(grid_radians_slim: np.ndarray) -> tuple | None:
-    """(y0, x0, dy, dx, rows, cols) when every pixel sits at y = y0 - r dy, x = x0 + c dx with
-    integer r, c ≥ 0 (to 1e-6 of a pixel), else None."""
-    origins, steps, indexes = [], [], []
-    for values, sign in ((grid_radians_slim[:, 0], -1.0), (grid_radians_slim[:, 1], 1.0)):
-        distinct = np.unique(values)
-        start = distinct[-1] if sign < 0 else distinct[0]
-        step = float(np.diff(distinct).min()) if len(distinct) > 1 else 1.0
-        position = sign * (values - start) / step
-        index = np.rint(position)
-        if np.max(np.abs(position - index)) > 1e-6:
-            return None
-        origins.append(start)
-        steps.append(step)
-        indexes.append(index.astype(np.int64))
-    return origins[0], origins[1], steps[0], steps[1], indexes[0], indexes[1]
-
-
 def dirty_image(data: np.ndarray, noise_map: np.ndarray, uv_wavelengths: np.ndarray,
-                grid_radians_slim: np.ndarray, eps: float,
-                chunk_size: int | str = "auto") -> np.ndarray | None:
-    """The dirty image (M,) by NUFFT onto the pixels' bounding box; None if not a lattice."""
-    lattice = lattice_of(grid_radians_slim)
-    if lattice is None:
-        return None
+                lattice: Lattice, eps: float, chunk_size: int | str = "auto") -> np.ndarray:
+    """The dirty image (M,) by NUFFT onto the bounding box of the pixels on ``lattice``."""
     box = lattice_sum(dirty_problem(np, data, noise_map, uv_wavelengths, lattice), eps,
                       chunk_size)
-    rows, cols = lattice[4], lattice[5]
-    return np.ascontiguousarray(box[rows, cols].real)
+    return np.ascontiguousarray(box[lattice.rows, lattice.cols].real)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from autokern import _memory
+from autokern._visibility_terms import VisibilityTerms
 from autokern.errors import AutokernError, InputShapeError, InputTypeError, InputValueError
 
 if TYPE_CHECKING:
@@ -185,8 +186,6 @@ def _normalise(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter,
             raise InputValueError(f"{kernel.name}: {arg.name} must lie in (0, 1), got {value}")
         return value
     if arg.kind == "terms":
-        from autokern.terms import VisibilityTerms
-
         if not isinstance(value, VisibilityTerms):
             raise InputTypeError(
                 f"{kernel.name}: {arg.name} must be an autokern.terms.VisibilityTerms (from "

@@ -134,11 +134,11 @@ def precompute_scaling(case: datasets.Case, backend: str,
                        progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """w-compact time against K, direct sums vs NUFFT, at the case's extent (K up to the
     case's own K, visibilities repeated from the case)."""
-    from autokern import cost
+    from autokern import _nufft
 
     ds = case.dataset
     fn = get_backend(backend).w_compact_curvature_interferometer_from
-    methods = ["direct", "nufft"] if cost.nufft_available() else ["direct"]
+    methods = ["direct", "nufft"] if _nufft.available() else ["direct"]
     rows = []
     for n in sorted({min(k, len(ds.data)) for k in (100, 1_000, 10_000, 100_000)}):
         uv = np.resize(ds.uv_wavelengths, (n, 2))

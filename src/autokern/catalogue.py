@@ -1,10 +1,11 @@
 """The kernel catalogue: the one place where every kernel's signature, shapes and docs live.
 
-Each backend (``autokern.original``, ``autokern.numba``, ``autokern.jax``) implements kernels
-with ``@implements(name)``, which attaches the docstring written here, gives the function the
-signature written here and runs the shared input checks of :mod:`autokern._validation` before
-the backend's own code.  The dispatcher, the tests and the benchmarks read this module; none of
-them lists kernels by hand.
+Data only.  Each backend module (``autokern.<backend>.<Kernel.module>``) defines a plain core
+under the kernel's name with the catalogue's arguments; kernels with ``composed_of`` are written
+once, in :mod:`autokern._composed`, over a backend's cores.  The dispatcher
+(:mod:`autokern._dispatch`) turns each core into the public function — the catalogue's
+signature and docstring, the shared input checks of :mod:`autokern._validation` — and the
+tests and benchmarks read this module; none of them lists kernels by hand.
 
 Shapes use the symbols of SPEC §1: ``K`` visibilities, ``M`` unmasked image pixels, ``Ny, Nx``
 the extent of the unmasked pixels, ``S`` source pixels, ``B`` mappings per image pixel, ``P``
@@ -14,9 +15,10 @@ neighbours per source pixel, ``N`` a free column count.  ``"2Ny"`` etc. are deri
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from autokern._lattice import DEFAULT_EPS
 
 BACKEND_NAMES: tuple[str, ...] = ("original", "numba", "jax")
 
@@ -163,7 +165,7 @@ GLOSSARY: dict[str, Arg] = {
             "eps",
             "tolerance",
             doc="Relative accuracy requested of the NUFFT (ignored by the direct sums).",
-            default=1e-12,
+            default=DEFAULT_EPS,
         ),
         Arg(
             "visibility_terms",
@@ -196,9 +198,13 @@ class Kernel:
     alternative: str = ""
     #: for a kernel the reference backend lacks: the kernel that computes the same numbers
     same_as: str = ""
-    implementations: dict[str, Callable[..., Any]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    #: None: each backend has its own core; a tuple: written once (autokern._composed) over
+    #: these kernels' cores of the backend it runs on
+    composed_of: tuple[str, ...] | None = None
+
+    @property
+    def composed(self) -> bool:
+        return self.composed_of is not None
 
     @property
     def signature(self) -> inspect.Signature:
@@ -260,6 +266,8 @@ _PRELOAD_LAYOUT = """
     |p| < Ny, |q| < Nx (FFT wrap-around order); the Nyquist row Ny and column Nx are zero.
 """
 _CURVATURE_MATHS = "F = Tᵀ W̃ T, with T[m, s] = Σ_b weights[m, b] for indexes[m, b] == s."
+#: the kernels every log likelihood composes after F
+_EVIDENCE_PARTS = ("sparse_mapping_matrix_transpose_matmul", "constant_regularization_matrix_from")
 _EVIDENCE_MATHS = """
     s = (F + H)⁻¹ D,  χ² = sᵀ F s - 2 sᵀ D + Σ_k (Re V_k / Re σ_k)² + (Im V_k / Im σ_k)²,
     log L = -½ [χ² + sᵀ H s + log det(F + H) - log det(H) + noise_normalization],
@@ -277,6 +285,7 @@ KERNELS: dict[str, Kernel] = {
             maths="""
                 y_c = (N'_y - 1) / 2 - centre_y / dy,   x_c = (N'_x - 1) / 2 + centre_x / dx
             """,
+            composed_of=(),
         ),
         _kernel(
             "mask_2d_circular_from", "grid", "grid", "shape_native pixel_scales radius centre",
@@ -326,6 +335,8 @@ KERNELS: dict[str, Kernel] = {
             "Σ (V/σ)², noise normalization and K.  Terms of disjoint chunks of visibilities "
             "add (a + b), so data larger than memory streams through in pieces.",
             notes="The w-compact extent (Ny, Nx) is that of native_index_for_slim_index.",
+            composed_of=("w_compact_curvature_interferometer_from",
+                         "w_tilde_data_interferometer_from"),
         ),
         _kernel(
             "w_tilde_via_preload_from", "expansions", "w_tilde",
@@ -423,6 +434,9 @@ KERNELS: dict[str, Kernel] = {
                 "doc": '"sparse": two passes (Ω = W̃T, then TᵀΩ); "direct": no M × S '
                        'intermediate; "fft": FFT convolution; "auto": the cheapest by the '
                        "calibrated cost model (autokern.cost.curvature_method)."}},
+            composed_of=("curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
+                         "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
+                         "curvature_matrix_via_w_compact_fft_from"),
         ),
         _kernel(
             "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from", "curvature",
@@ -453,17 +467,21 @@ KERNELS: dict[str, Kernel] = {
             "reconstruction_positive_negative_from", "solve", "likelihood",
             "data_vector curvature_reg_matrix", "(S,) float64 s",
             "Linear source reconstruction s = (F + H)⁻¹ D by Cholesky.",
+            composed_of=(),
         ),
         _kernel(
             "noise_normalization_complex_from", "solve", "likelihood", "noise_map",
             "float",
             "Σ_k log(2π (Re σ_k)²) + log(2π (Im σ_k)²).",
+            composed_of=(),
         ),
         _kernel(
             "log_likelihood_function_via_w_tilde_from", "evidence", "likelihood",
             "dirty_image data noise_map w_tilde " + _LIKELIHOOD_TAIL, "float log evidence",
             "Log evidence of the linear inversion (SPEC §3) from dense W̃.",
             maths=_EVIDENCE_MATHS,
+            composed_of=("curvature_matrix_via_w_tilde_sparse_mapping_matrix_from",
+                         *_EVIDENCE_PARTS),
         ),
         _kernel(
             "log_likelihood_function_via_visibility_terms_from", "evidence", "likelihood",
@@ -471,8 +489,8 @@ KERNELS: dict[str, Kernel] = {
             "float log evidence",
             "Log evidence of the linear inversion (SPEC §3) from streamed visibility terms.",
             maths=_EVIDENCE_MATHS,
-            notes="On JAX this route is not differentiable (the solve runs in NumPy); use "
-                  "log_likelihood_function_via_w_compact_from for gradients.",
+            composed_of=("curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
+                         *_EVIDENCE_PARTS),
         ),
         _kernel(
             "log_likelihood_function_via_w_compact_from", "evidence", "likelihood",
@@ -481,48 +499,15 @@ KERNELS: dict[str, Kernel] = {
             "float log evidence",
             "Log evidence of the linear inversion (SPEC §3) from w-compact.",
             maths=_EVIDENCE_MATHS,
+            composed_of=("curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
+                         *_EVIDENCE_PARTS),
         ),
     ]
 }
 
-FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(k.family for k in KERNELS.values()))
 MODULES: tuple[str, ...] = ("grid", "w_tilde", "mapping", "curvature", "likelihood")
 
 
 def kernels_for(backend: str) -> list[Kernel]:
     """The catalogue entries that ``backend`` is declared to provide."""
     return [k for k in KERNELS.values() if backend in k.backends]
-
-
-def implements(name: str, backend: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark ``fn`` as ``backend``'s implementation of catalogue kernel ``name``.
-
-    The returned public function carries the catalogue docstring and signature, validates its
-    arguments with the shared checks, and calls ``fn`` with the normalised arguments (all by
-    keyword).  ``fn`` itself never repeats the docstring.
-    """
-    from autokern import _validation
-
-    kernel = KERNELS[name]
-    if backend not in kernel.backends:
-        raise ValueError(f"catalogue does not declare {name!r} for backend {backend!r}")
-
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        signature = kernel.signature
-        arrays = _validation.converter(backend)
-
-        def public(*args: Any, **kwargs: Any) -> Any:
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            return fn(**_validation.check(kernel, bound.arguments, arrays))
-
-        public.__name__ = public.__qualname__ = name
-        public.__module__ = fn.__module__
-        public.__doc__ = kernel.doc
-        public.__signature__ = signature  # type: ignore[attr-defined]
-        public.__wrapped_core__ = fn  # type: ignore[attr-defined]
-        public.kernel = kernel  # type: ignore[attr-defined]
-        kernel.implementations[backend] = public
-        return public
-
-    return decorate

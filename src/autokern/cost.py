@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from autokern import _nufft
 from autokern.errors import MissingDependencyError
 
 #: method name → catalogue kernel, for curvature_matrix_via_w_compact_from
@@ -46,19 +47,6 @@ def curvature_method(image_pixels: int, source_pixels: int, mappings_per_pixel: 
     return min(costs, key=costs.get)
 
 
-def curvature_by_method(backend: str, *, method: str, **arguments) -> object:
-    """Run ``backend``'s curvature route named by ``method`` ("auto": :func:`curvature_method`)."""
-    from autokern import get_kernel
-
-    if method == "auto":  # shapes only, so this also works on traced JAX arrays
-        ny, width = arguments["w_compact"].shape
-        method = curvature_method(arguments["native_index_for_slim_index"].shape[0],
-                                  arguments["pixels"],
-                                  arguments["pix_indexes_for_sub_slim_index"].shape[1],
-                                  (ny, (width + 1) // 2))
-    return get_kernel(CURVATURE_ROUTES[method], backend, fallback=False)(**arguments)
-
-
 #: The NUFFT costs ~1e-7 s per visibility (spreading) plus its FFT; Numba's direct lag sums
 #: ~1.2e-9 s per visibility and lag (two GEMMs).  Measured crossovers (w-compact, Numba): at
 #: extent 12 the direct sums win at every K, at extent 30 the NUFFT wins from K = 10⁴, at 60
@@ -68,28 +56,24 @@ NUFFT_MIN_LAGS = 400
 NUFFT_WORK_THRESHOLD = 3.0e6
 
 
-def nufft_available() -> bool:
-    """Whether the CPU NUFFT library (ducc0) is installed."""
-    from autokern import _nufft
-
-    return _nufft.available()
-
-
 def use_nufft(kernel: str, method: str, eps: float, n_visibilities: int,
               extent: tuple[int, int], available: bool | None = None,
-              min_eps: float = 0.0) -> bool:
+              min_eps: float = _nufft.MIN_EPS, library: str = "ducc0") -> bool:
     """Whether a reduction runs as a NUFFT: ``method`` "nufft" always (or an error naming the
-    missing extra), "direct" never, "auto" when the library is there, ``eps`` is reachable and
-    K·Ny·Nx is past :data:`NUFFT_WORK_THRESHOLD`."""
+    missing extra, or one for an ``eps`` below what ``library`` reaches), "direct" never,
+    "auto" when the library is there, ``eps`` is reachable and K·Ny·Nx is past
+    :data:`NUFFT_WORK_THRESHOLD`.  ``available`` defaults to whether ducc0 imports."""
     if available is None:
-        available = nufft_available()
+        available = _nufft.available()
     if method == "direct":
         return False
     if method == "nufft":
         if not available:
             raise MissingDependencyError(
                 f'{kernel}: method="nufft" needs the NUFFT extra: pip install "autokern[nufft]"')
+        if not min_eps <= eps < 1e-1:
+            raise _nufft.eps_error(kernel, eps, min_eps, library)
         return True
     lags = extent[0] * extent[1]
-    return (available and eps >= min_eps and lags >= NUFFT_MIN_LAGS
+    return (available and min_eps <= eps < 1e-1 and lags >= NUFFT_MIN_LAGS
             and n_visibilities * lags >= NUFFT_WORK_THRESHOLD)

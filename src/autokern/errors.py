@@ -32,3 +32,7 @@ class BackendError(AutokernError, ValueError):
 
 class MissingDependencyError(AutokernError, ImportError):
     """An optional dependency is missing; the message names the extra that installs it."""
+
+
+class ConfigurationError(AutokernError, ValueError):
+    """An autokern environment variable has a value that cannot be used."""

@@ -1,7 +1,7 @@
 """Curvature matrix F = Tᵀ W̃ T from each representation of W̃ and T (JAX).
 
-The lattice routes (w-compact, preload) never hold the whole M × M W̃.  The lag table is first
-re-indexed (exactly) into a box E of every lag (p, q), |p| < Ny, |q| < Nx, so that with
+The lattice routes (w-compact, preload) never hold the whole M × M W̃.  W̃ is first
+re-indexed (exactly) into the lag table E of every lag (p, q), |p| < Ny, |q| < Nx, so that with
 L_i = row_i (2Nx - 1) + col_i each entry is one flat gather, W̃[i, j] = E.flat[L_i - L_j + c].
 A scan over blocks of R image pixels then gathers W̃[block, :]ᵀ (M × R) and applies Tᵀ:
 
@@ -20,8 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from autokern import _memory, cost
-from autokern.catalogue import implements
+from autokern import _memory
+from autokern._lattice import lag_table_from_compact, lag_table_from_preload
 from autokern.jax.mapping import (
     bcoo_mapping_matrix,
     per_source_bucket,
@@ -31,33 +31,17 @@ from autokern.jax.mapping import (
 )
 from autokern.jax.w_tilde import preload_from_w_compact
 
-kernel = partial(implements, backend="jax")
-
 #: float64 entries of one gathered block of W̃ (M × R): 4 MB, cache-sized
 BLOCK_ENTRIES = 1 << 19
 #: a dense T with at most this many entries per row (or S / 16) is applied in sparse form
 MAX_ROW_ENTRIES = 16
 
 
-def lag_box_from_compact(w_compact):
-    """E[p + Ny - 1, q + Nx - 1] = W̃ at lag (row_i - row_j, col_i - col_j) = (p, q)."""
-    # p < 0 reads w_compact[-p, -q + Nx - 1] (sign(p) = -1): the rows 1.. reversed both ways.
-    return jnp.concatenate([w_compact[1:][::-1, ::-1], w_compact])
-
-
-def lag_box_from_preload(preload):
-    """The same box from a preload, which stores lag (-p, -q) at [-p mod 2Ny, -q mod 2Nx]."""
-    ny, nx = preload.shape[0] // 2, preload.shape[1] // 2
-    p = -np.arange(-ny + 1, ny) % (2 * ny)
-    q = -np.arange(-nx + 1, nx) % (2 * nx)
-    return preload[np.ix_(p, q)]
-
-
-def _flat_lags(lag_box, native_index_for_slim_index):
+def _flat_lags(lag_table, native_index_for_slim_index):
     """(E.ravel(), L, c) with W̃[i, j] = E.ravel()[L_i - L_j + c]."""
-    height, width = lag_box.shape
+    height, width = lag_table.shape
     flat = native_index_for_slim_index[:, 0] * width + native_index_for_slim_index[:, 1]
-    return lag_box.ravel(), flat, (height // 2) * width + width // 2
+    return lag_table.ravel(), flat, (height // 2) * width + width // 2
 
 
 def _blocks(n, *per_pixel):
@@ -73,10 +57,10 @@ def _blocks(n, *per_pixel):
     return tuple(split(x, fill) for x, fill in per_pixel)
 
 
-def _omega_t_blocks(lag_box, native_index_for_slim_index, t_matmul, *per_pixel):
+def _omega_t_blocks(lag_table, native_index_for_slim_index, t_matmul, *per_pixel):
     """Scan-ready pieces: the blocks of ``per_pixel`` (lattice offsets first) and a function
     block ↦ Ωᵀ[:, block] = Tᵀ W̃[block, :]ᵀ (S × R)."""
-    lags, flat, centre = _flat_lags(lag_box, native_index_for_slim_index)
+    lags, flat, centre = _flat_lags(lag_table, native_index_for_slim_index)
     # Padding repeats pixel 0, so that every gathered lag lies inside the box.
     blocks = _blocks(flat.shape[0], (flat, flat[0]), *per_pixel)
 
@@ -92,15 +76,15 @@ def _omega(omega_t, flat_blocks, n):
     return blocks.transpose(0, 2, 1).reshape(-1, blocks.shape[1])[:n]
 
 
-def _two_pass(lag_box, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
+def _two_pass(lag_table, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
               pix_weights_for_sub_slim_index, pixels, per_source):
     t_matmul, _ = products(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
                            pixels, per_source)
-    (flat_blocks,), omega_t = _omega_t_blocks(lag_box, native_index_for_slim_index, t_matmul)
+    (flat_blocks,), omega_t = _omega_t_blocks(lag_table, native_index_for_slim_index, t_matmul)
     return t_matmul(_omega(omega_t, flat_blocks, native_index_for_slim_index.shape[0]))
 
 
-def _direct(lag_box, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
+def _direct(lag_table, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
             pix_weights_for_sub_slim_index, pixels):
     # Scatter form throughout: inside the scan body the gather form's layout can go wrong
     # (see autokern.jax.mapping.products).
@@ -108,7 +92,7 @@ def _direct(lag_box, native_index_for_slim_index, pix_indexes_for_sub_slim_index
                            pixels, None)
     target = scatter_target(pix_indexes_for_sub_slim_index, pixels)
     # Padding pixels map to the dropped source pixel with weight 0.
-    blocks, omega_t = _omega_t_blocks(lag_box, native_index_for_slim_index, t_matmul,
+    blocks, omega_t = _omega_t_blocks(lag_table, native_index_for_slim_index, t_matmul,
                                       (target, pixels), (pix_weights_for_sub_slim_index, 0.0))
 
     def step(curvature, block):
@@ -116,7 +100,7 @@ def _direct(lag_box, native_index_for_slim_index, pix_indexes_for_sub_slim_index
         return curvature + transpose_matmul(omega_t(flat_block).T, target_block, weight_block,
                                             pixels), None
 
-    curvature, _ = lax.scan(step, jnp.zeros((pixels, pixels), lag_box.dtype), blocks)
+    curvature, _ = lax.scan(step, jnp.zeros((pixels, pixels), lag_table.dtype), blocks)
     return curvature
 
 
@@ -146,7 +130,6 @@ def _sparse_rows(mapping_matrix):
     return indexes, weights
 
 
-@kernel("curvature_matrix_via_w_tilde_from")
 def curvature_matrix_via_w_tilde_from(w_tilde, mapping_matrix):
     # A mapping matrix is sparse in practice (B entries per row): its sparse form turns the
     # two dense products (O(M² S)) into row gathers (O(M² B)).
@@ -168,7 +151,6 @@ def curvature_via_w_tilde_sparse(w_tilde, pix_indexes_for_sub_slim_index,
     return matmul_t(t_matmul(w_tilde))
 
 
-@kernel("curvature_matrix_via_w_tilde_sparse_mapping_matrix_from")
 def curvature_matrix_via_w_tilde_sparse_mapping_matrix_from(
         w_tilde, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels):
     return curvature_via_w_tilde_sparse(
@@ -179,12 +161,11 @@ def curvature_matrix_via_w_tilde_sparse_mapping_matrix_from(
 @partial(jax.jit, static_argnames=("pixels", "per_source"))
 def _via_compact_two_pass(w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
                           pix_weights_for_sub_slim_index, pixels, per_source):
-    return _two_pass(lag_box_from_compact(w_compact), native_index_for_slim_index,
+    return _two_pass(lag_table_from_compact(w_compact), native_index_for_slim_index,
                      pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels,
                      per_source)
 
 
-@kernel("curvature_matrix_via_w_compact_sparse_mapping_matrix_from")
 def curvature_matrix_via_w_compact_sparse_mapping_matrix_from(
         w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, pixels):
@@ -198,11 +179,10 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_from(
 def curvature_via_compact_direct(w_compact, native_index_for_slim_index,
                                  pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
                                  pixels):
-    return _direct(lag_box_from_compact(w_compact), native_index_for_slim_index,
+    return _direct(lag_table_from_compact(w_compact), native_index_for_slim_index,
                    pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels)
 
 
-@kernel("curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from")
 def curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
         w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, pixels):
@@ -216,13 +196,12 @@ def _via_compact_bcoo(w_compact, native_index_for_slim_index, pix_indexes_for_su
                       pix_weights_for_sub_slim_index, pixels):
     mapping = bcoo_mapping_matrix(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
                                   pixels=pixels)
-    (flat_blocks,), omega_t = _omega_t_blocks(lag_box_from_compact(w_compact),
+    (flat_blocks,), omega_t = _omega_t_blocks(lag_table_from_compact(w_compact),
                                               native_index_for_slim_index,
                                               lambda columns: mapping.T @ columns)
     return mapping.T @ _omega(omega_t, flat_blocks, native_index_for_slim_index.shape[0])
 
 
-@kernel("curvature_matrix_via_w_compact_sparse_mapping_matrix_from_BCOO")
 def curvature_matrix_via_w_compact_sparse_mapping_matrix_from_BCOO(
         w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, pixels):
@@ -242,12 +221,11 @@ def _within_size(pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index):
 def _via_preload(curvature_preload, pix_indexes_for_sub_slim_index,
                  pix_weights_for_sub_slim_index, native_index_for_slim_index, pixels,
                  per_source):
-    return _two_pass(lag_box_from_preload(curvature_preload), native_index_for_slim_index,
+    return _two_pass(lag_table_from_preload(curvature_preload), native_index_for_slim_index,
                      pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels,
                      per_source)
 
 
-@kernel("curvature_matrix_via_w_tilde_curvature_preload_interferometer_from")
 def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
         curvature_preload, pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index,
         pix_weights_for_sub_slim_index, native_index_for_slim_index, pix_pixels):
@@ -283,7 +261,6 @@ def _fft_curvature(preload, rows, cols, pix_indexes_for_sub_slim_index,
     return jnp.moveaxis(blocks, 0, 1).reshape(pixels, -1)[:, :pixels]
 
 
-@kernel("curvature_matrix_via_w_compact_fft_from")
 def curvature_matrix_via_w_compact_fft_from(w_compact, native_index_for_slim_index,
                                             pix_indexes_for_sub_slim_index,
                                             pix_weights_for_sub_slim_index, pixels):
@@ -294,8 +271,3 @@ def curvature_matrix_via_w_compact_fft_from(w_compact, native_index_for_slim_ind
     return _fft_curvature(preload_from_w_compact(w_compact), rows, cols,
                           pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
                           pixels, batch)
-
-
-@kernel("curvature_matrix_via_w_compact_from")
-def curvature_matrix_via_w_compact_from(**arguments):
-    return cost.curvature_by_method("jax", **arguments)

@@ -20,10 +20,6 @@ import numpy as np
 from jax import lax
 from jax.experimental import sparse
 
-from autokern.catalogue import implements
-
-kernel = partial(implements, backend="jax")
-
 
 def scatter_target(pix_indexes_for_sub_slim_index, pixels):
     """Source pixel of each mapping entry, with -1 replaced by the dropped index ``pixels``."""
@@ -127,7 +123,6 @@ def dense_mapping_matrix(pix_indexes_for_sub_slim_index, pix_weights_for_sub_sli
         pix_weights_for_sub_slim_index, mode="drop")
 
 
-@kernel("mapping_matrix_from")
 def mapping_matrix_from(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels):
     return dense_mapping_matrix(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
                                 pixels=pixels)
@@ -146,7 +141,6 @@ def bcoo_mapping_matrix(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim
                        shape=(image_pixels, pixels))
 
 
-@kernel("mapping_matrix_from_BCOO")
 def mapping_matrix_from_BCOO(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
                              pixels):
     return bcoo_mapping_matrix(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
@@ -158,7 +152,6 @@ def _data_vector(mapping_matrix, dirty_image):
     return mapping_matrix.T @ dirty_image
 
 
-@kernel("data_vector_from")
 def data_vector_from(mapping_matrix, dirty_image):
     return _data_vector(mapping_matrix, dirty_image)
 
@@ -171,7 +164,6 @@ def _transpose_matmul(matrix, pix_indexes_for_sub_slim_index, pix_weights_for_su
     return t_matmul(matrix)
 
 
-@kernel("sparse_mapping_matrix_transpose_matmul")
 def sparse_mapping_matrix_transpose_matmul(matrix, pix_indexes_for_sub_slim_index,
                                            pix_weights_for_sub_slim_index, pixels):
     return _transpose_matmul(matrix, pix_indexes_for_sub_slim_index,

@@ -15,7 +15,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from autokern import _nufft
+from autokern import _nufft, cost
 from autokern.errors import MissingDependencyError
 from autokern.jax import _chunks
 
@@ -45,13 +45,8 @@ def _nufft1() -> Any:
 def chosen(kernel: str, method: str, eps: float, n_visibilities: int,
            extent: tuple[int, int]) -> bool:
     """Whether the JAX reduction runs as a NUFFT (see :func:`autokern.cost.use_nufft`)."""
-    from autokern import cost
-
-    use = cost.use_nufft(kernel, method, eps, n_visibilities, extent, available=available(),
-                         min_eps=MIN_EPS)
-    if use and eps < MIN_EPS:
-        raise _nufft.eps_error(kernel, eps, MIN_EPS, "finufft")
-    return use
+    return cost.use_nufft(kernel, method, eps, n_visibilities, extent, available=available(),
+                          min_eps=MIN_EPS, library="finufft")
 
 
 @partial(jax.jit, static_argnames=("shape", "first", "eps", "chunk"))

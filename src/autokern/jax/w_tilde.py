@@ -8,8 +8,9 @@ y_p v_k)) on a box of lags (p, q).  The cosine of a sum factorises,
 so one chunk costs two small trig tables (chunk × lags in y, chunk × lags in x) and a matrix
 product, instead of a cosine per (visibility, output entry).  The lags are symmetric
 (x_{-q} = -x_q exactly), so only q >= 0 is tabulated: with P = Σ w cos·cos and Q = Σ w sin·sin,
-the column q holds P - Q and the column -q holds P + Q.  Tables over both signs of p follow from
-the half plane p >= 0 by the exact point symmetry (p, q) -> (-p, -q).
+the column q holds P - Q and the column -q holds P + Q: the half plane p >= 0 in w-compact layout.
+The lag table over both signs of p follows by the exact point symmetry (p, q) -> (-p, -q)
+(:func:`autokern._lattice.lag_table_from_compact`).
 
 The dirty image factorises the same way over the distinct y and distinct x values of the grid;
 they are found with NumPy when the grid is concrete, and a direct (chunk × M) version runs when
@@ -27,14 +28,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from autokern import _nufft, terms
-from autokern._lattice import compact_index, preload_index
-from autokern.catalogue import implements
+from autokern import _lattice, _nufft
+from autokern._lattice import ARCSEC_TO_RADIANS, compact_index, preload_index
 from autokern.jax import _chunks, nufft
 
-kernel = partial(implements, backend="jax")
-
-ARCSEC_TO_RADIANS = np.pi / 648000.0
 TWO_PI = 2.0 * np.pi
 
 
@@ -69,17 +66,11 @@ def _half_plane(noise_map_real, uv_wavelengths, y_lags, x_lags, chunk):
     return jnp.concatenate([(cos_cos + sin_sin)[:, :0:-1], cos_cos - sin_sin], axis=1)
 
 
-def _full_plane(half_plane):
-    """Both signs of p from the half plane p >= 0: lag (-p, -q) equals lag (p, q)."""
-    return jnp.concatenate([half_plane[1:][::-1, ::-1], half_plane])
-
-
 def _lag_chunk(chunk_size, n_visibilities, n_y, n_x):
     # Work space per visibility: cos and sin tables in y and x, their weighted copies.
     return _chunks.resolve(chunk_size, n_visibilities, 4 * (n_y + n_x))
 
 
-@kernel("w_compact_curvature_interferometer_from")
 def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
                                             pixel_scale, chunk_size, method, eps):
     if nufft.chosen("w_compact_curvature_interferometer_from", method, eps,
@@ -103,14 +94,11 @@ def _preload(noise_map_real, uv_wavelengths, grid_radians_2d, shape, chunk):
     # read off the grid itself.
     y_offsets = grid_radians_2d[0, 0, 0] - grid_radians_2d[:ny, 0, 0]
     x_offsets = grid_radians_2d[0, 0, 1] - grid_radians_2d[0, :nx, 1]
-    lags = _full_plane(_half_plane(noise_map_real, uv_wavelengths, y_offsets, x_offsets,
-                                   chunk=chunk))
-    p = np.arange(-ny + 1, ny) % (2 * ny)
-    q = np.arange(-nx + 1, nx) % (2 * nx)
-    return jnp.zeros((2 * ny, 2 * nx)).at[np.ix_(p, q)].set(lags)
+    lag_table = _lattice.lag_table_from_compact(
+        _half_plane(noise_map_real, uv_wavelengths, y_offsets, x_offsets, chunk=chunk))
+    return jnp.zeros((2 * ny, 2 * nx)).at[_lattice.preload_positions(ny, nx)].set(lag_table)
 
 
-@kernel("w_tilde_curvature_preload_interferometer_from")
 def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
                                                   chunk_size, method, eps):
@@ -118,7 +106,7 @@ def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths
                     noise_map_real.shape[0], shape_masked_pixels_2d):
         problem = _nufft.preload_problem(jnp, noise_map_real, uv_wavelengths,
                                          shape_masked_pixels_2d, grid_radians_2d)
-        return _preload_from_compact(nufft.lattice_sum(problem, eps, chunk_size).real)
+        return preload_from_w_compact(nufft.lattice_sum(problem, eps, chunk_size).real)
     ny, nx = shape_masked_pixels_2d
     chunk = _lag_chunk(chunk_size, noise_map_real.shape[0], ny, nx)
     return _preload(noise_map_real, uv_wavelengths, grid_radians_2d,
@@ -164,16 +152,17 @@ def _dirty_direct(data, noise_map, uv_wavelengths, grid_radians_slim, chunk):
                             (real_weight, imag_weight, uv_wavelengths), chunk)
 
 
-@kernel("w_tilde_data_interferometer_from")
 def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
                                      chunk_size, method, eps):
     n_visibilities, n_pixels = data.shape[0], grid_radians_slim.shape[0]
     grid = _concrete(grid_radians_slim)
-    lattice = _nufft.lattice_of(grid) if grid is not None else None
+    uv = _concrete(uv_wavelengths)
+    lattice = (_lattice.lattice_of(grid, uv, eps) if grid is not None and uv is not None
+               else None)
     if lattice is not None and nufft.chosen("w_tilde_data_interferometer_from", method, eps,
                                             n_visibilities, _nufft.extent_of(grid)):
         problem = _nufft.dirty_problem(jnp, data, noise_map, uv_wavelengths, lattice)
-        return nufft.lattice_sum(problem, eps, chunk_size)[lattice[4], lattice[5]].real
+        return nufft.lattice_sum(problem, eps, chunk_size)[lattice.rows, lattice.cols].real
     if grid is not None:
         y_values, y_of = _distinct(grid[:, 0])
         x_values, x_of = _distinct(grid[:, 1])
@@ -189,26 +178,13 @@ def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radia
 
 # --- dense W̃ -------------------------------------------------------------------------------
 
-def _lattice(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(offsets from the smallest value, position of each value among the distinct ones) when
-    the distinct ``values`` are evenly spaced to round-off, so that every difference of two
-    values is ± one of the offsets; else None."""
-    distinct, position = _distinct(values)
-    offsets = distinct - distinct[0]
-    if distinct.size > 1:
-        step = offsets[-1] / (distinct.size - 1)
-        residual = np.max(np.abs(offsets - step * np.arange(distinct.size)))
-        if residual > 64 * np.finfo(float).eps * np.max(np.abs(distinct)):
-            return None
-    return offsets, position
-
 
 @partial(jax.jit, static_argnames="chunk")
 def _w_tilde_lattice(noise_map_real, uv_wavelengths, y_offsets, x_offsets, y_of, x_of, chunk):
-    lags = _full_plane(_half_plane(noise_map_real, uv_wavelengths, y_offsets, x_offsets,
-                                   chunk=chunk))
+    lag_table = _lattice.lag_table_from_compact(
+        _half_plane(noise_map_real, uv_wavelengths, y_offsets, x_offsets, chunk=chunk))
     ny, nx = y_offsets.shape[0], x_offsets.shape[0]
-    return lags[y_of[:, None] - y_of[None, :] + ny - 1, x_of[:, None] - x_of[None, :] + nx - 1]
+    return lag_table[y_of[:, None] - y_of[None, :] + ny - 1, x_of[:, None] - x_of[None, :] + nx - 1]
 
 
 @partial(jax.jit, static_argnames="chunk")
@@ -226,30 +202,28 @@ def _w_tilde_direct(noise_map_real, uv_wavelengths, grid_radians_slim, chunk):
     return _chunks.scan_sum(contribution, jnp.zeros((n, n)), (weight, uv_wavelengths), chunk)
 
 
-@kernel("w_tilde_curvature_interferometer_from")
 def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_radians_slim,
                                           chunk_size):
     n_visibilities, n_pixels = noise_map_real.shape[0], grid_radians_slim.shape[0]
-    grid = _concrete(grid_radians_slim)
-    if grid is not None:
-        y_lattice, x_lattice = _lattice(grid[:, 0]), _lattice(grid[:, 1])
-        if y_lattice is not None and x_lattice is not None:
-            (y_offsets, y_of), (x_offsets, x_of) = y_lattice, x_lattice
-            chunk = _lag_chunk(chunk_size, n_visibilities, y_offsets.size, x_offsets.size)
-            return _w_tilde_lattice(noise_map_real, uv_wavelengths, y_offsets, x_offsets, y_of,
-                                    x_of, chunk=chunk)
+    grid, uv = _concrete(grid_radians_slim), _concrete(uv_wavelengths)
+    lattice = _lattice.lattice_of(grid, uv) if grid is not None and uv is not None else None
+    if lattice is not None:
+        ny, nx = lattice.shape
+        chunk = _lag_chunk(chunk_size, n_visibilities, ny, nx)
+        # rows count down the sky: y_i - y_j = -dy (row_i - row_j)
+        return _w_tilde_lattice(noise_map_real, uv_wavelengths, -lattice.dy * np.arange(ny),
+                                lattice.dx * np.arange(nx), lattice.rows, lattice.cols,
+                                chunk=chunk)
     chunk = _chunks.resolve(chunk_size, n_visibilities, 4 * n_pixels)
     return _w_tilde_direct(noise_map_real, uv_wavelengths, grid_radians_slim, chunk=chunk)
 
 
 # --- expansions and re-indexings -----------------------------------------------------------
 
-@kernel("w_tilde_via_preload_from")
 def w_tilde_via_preload_from(w_tilde_preload, native_index_for_slim_index):
     return _expand_preload(w_tilde_preload, native_index_for_slim_index)
 
 
-@kernel("w_tilde_via_compact_from")
 def w_tilde_via_compact_from(w_compact, native_index_for_slim_index):
     return _expand_compact(w_compact, native_index_for_slim_index)
 
@@ -266,32 +240,11 @@ def _expand_compact(w_compact, native_index_for_slim_index):
                                    native_index_for_slim_index)]
 
 
-@jax.jit
-def _compact_from_preload(w_tilde_preload):
-    ny, nx = w_tilde_preload.shape[0] // 2, w_tilde_preload.shape[1] // 2
-    b = np.arange(-nx + 1, nx) % (2 * nx)
-    return w_tilde_preload[:ny][:, b]
-
-
-@kernel("w_compact_from_preload")
-def w_compact_from_preload(w_tilde_preload):
-    return _compact_from_preload(w_tilde_preload)
+w_compact_from_preload = jax.jit(_lattice.w_compact_from_preload)
 
 
 @jax.jit
-def _preload_from_compact(w_compact):
-    ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
-    p, q = np.meshgrid(np.arange(-ny + 1, ny), np.arange(-nx + 1, nx), indexing="ij")
-    sign = np.where(p < 0, -1, 1)
-    return jnp.zeros((2 * ny, 2 * nx)).at[p % (2 * ny), q % (2 * nx)].set(
-        w_compact[np.abs(p), sign * q + nx - 1])
-
-
-@kernel("preload_from_w_compact")
 def preload_from_w_compact(w_compact):
-    return _preload_from_compact(w_compact)
-
-
-@kernel("visibility_terms_from")
-def visibility_terms_from(**arguments):
-    return terms.terms_with("jax", **arguments)
+    ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
+    return jnp.zeros((2 * ny, 2 * nx)).at[_lattice.preload_positions(ny, nx)].set(
+        _lattice.lag_table_from_compact(w_compact))

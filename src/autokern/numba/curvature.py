@@ -20,22 +20,15 @@ blocks are summed in a fixed order, so results are bitwise reproducible for a gi
 count.  Memory: (threads + 1) S² floats, no M × S intermediate.
 """
 
-from functools import partial
-
 import numba
 import numpy as np
 
-from autokern import _fft_curvature, cost
-from autokern.catalogue import implements
-from autokern.numba.mapping import columns, transpose_matmul
-from autokern.numba.w_tilde import (
-    lag_gather,
-    lag_table_from_compact,
-    lag_table_from_preload,
-    preload_from_w_compact,
+# The FFT route is SciPy's FFTs either way: one CPU implementation with the reference backend.
+from autokern._fft_curvature import (
+    curvature_matrix_via_w_compact_fft_from as curvature_matrix_via_w_compact_fft_from,
 )
-
-kernel = partial(implements, backend="numba")
+from autokern._lattice import lag_gather, lag_table_from_compact, lag_table_from_preload
+from autokern.numba.mapping import columns, transpose_matmul
 
 _JIT = {"cache": True, "nogil": True}
 _TILE = 64
@@ -239,7 +232,6 @@ def dense_curvature(w_tilde: np.ndarray, indexes: np.ndarray, weights: np.ndarra
     return symmetric_curvature(w_tilde, rows, rows * len(w_tilde), indexes, weights, pixels)
 
 
-@kernel("curvature_matrix_via_w_tilde_from")
 def curvature_matrix_via_w_tilde_from(w_tilde, mapping_matrix):
     # A mapping matrix is sparse in practice: use the sparse core on its non-zeros; a dense
     # one goes to BLAS.
@@ -249,14 +241,12 @@ def curvature_matrix_via_w_tilde_from(w_tilde, mapping_matrix):
     return dense_curvature(w_tilde, indexes, weights, mapping_matrix.shape[1])
 
 
-@kernel("curvature_matrix_via_w_tilde_sparse_mapping_matrix_from")
 def curvature_matrix_via_w_tilde_sparse_mapping_matrix_from(
         w_tilde, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels):
     return dense_curvature(w_tilde, pix_indexes_for_sub_slim_index,
                            pix_weights_for_sub_slim_index, pixels)
 
 
-@kernel("curvature_matrix_via_w_compact_sparse_mapping_matrix_from")
 def curvature_matrix_via_w_compact_sparse_mapping_matrix_from(
         w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, pixels):
@@ -273,7 +263,6 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_from(
     return transpose_matmul(column_form, omega)
 
 
-@kernel("curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from")
 def curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
         w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, pixels):
@@ -282,7 +271,6 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
                              pixels)
 
 
-@kernel("curvature_matrix_via_w_tilde_curvature_preload_interferometer_from")
 def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
         curvature_preload, pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index,
         pix_weights_for_sub_slim_index, native_index_for_slim_index, pix_pixels):
@@ -293,18 +281,3 @@ def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
     return _lattice_curvature(lag_table_from_preload(curvature_preload),
                               native_index_for_slim_index, indexes,
                               pix_weights_for_sub_slim_index, pix_pixels)
-
-
-@kernel("curvature_matrix_via_w_compact_fft_from")
-def curvature_matrix_via_w_compact_fft_from(w_compact, native_index_for_slim_index,
-                                            pix_indexes_for_sub_slim_index,
-                                            pix_weights_for_sub_slim_index, pixels):
-    # scipy.fft with threads does the work; shared with the reference backend
-    return _fft_curvature.curvature_matrix(
-        preload_from_w_compact(w_compact), native_index_for_slim_index,
-        pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels)
-
-
-@kernel("curvature_matrix_via_w_compact_from")
-def curvature_matrix_via_w_compact_from(**arguments):
-    return cost.curvature_by_method("numba", **arguments)

@@ -6,14 +6,8 @@ the image pixels that map to it, in increasing order.  With it, ``Tᵀ X`` is a 
 output row, so threads own disjoint output rows and results do not depend on scheduling.
 """
 
-from functools import partial
-
 import numba
 import numpy as np
-
-from autokern.catalogue import implements
-
-kernel = partial(implements, backend="numba")
 
 _JIT = {"cache": True, "nogil": True}
 
@@ -90,20 +84,17 @@ def transpose_matmul(column_form: tuple[np.ndarray, np.ndarray, np.ndarray],
     return out.reshape(out.shape[0], *matrix.shape[1:])
 
 
-@kernel("mapping_matrix_from")
 def mapping_matrix_from(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels):
     out = np.zeros((len(pix_indexes_for_sub_slim_index), pixels))
     _mapping_matrix(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, out)
     return out
 
 
-@kernel("data_vector_from")
 def data_vector_from(mapping_matrix, dirty_image):
     # A dense matrix-vector product: BLAS.
     return mapping_matrix.T @ dirty_image
 
 
-@kernel("sparse_mapping_matrix_transpose_matmul")
 def sparse_mapping_matrix_transpose_matmul(matrix, pix_indexes_for_sub_slim_index,
                                            pix_weights_for_sub_slim_index, pixels):
     column_form = columns(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,

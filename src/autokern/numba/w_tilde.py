@@ -19,18 +19,23 @@ use the same table.
 """
 
 import math
-from functools import partial
 
 import numba
 import numpy as np
 
-from autokern import _memory, _nufft, terms
-from autokern.catalogue import implements
+from autokern import _lattice, _memory, _nufft, cost
+from autokern._lattice import (
+    ARCSEC_TO_RADIANS,
+    lag_gather,
+    lag_table_from_compact,
+    lag_table_from_preload,
+)
 
-kernel = partial(implements, backend="numba")
+# The exact re-indexings are NumPy index maths shared with the reference backend.
+from autokern._lattice import preload_from_w_compact as preload_from_w_compact
+from autokern._lattice import w_compact_from_preload as w_compact_from_preload
 
 _JIT = {"cache": True, "nogil": True}
-ARCSEC_TO_RADIANS = np.pi / 648000.0
 #: reseed the rotation recurrence of the trig tables from cos/sin this often (round-off grows
 #: by ~1 ulp per step, so tables stay within ~1e-14)
 _RESEED = 32
@@ -38,9 +43,9 @@ _RESEED = 32
 _K_BLOCK = 256
 #: the largest chunk of visibilities the reductions use, whatever chunk_size allows
 _FAST_CHUNK = 4096
-#: the |phase error| accepted from a fitted lattice or a rotation-built trig table (it bounds
-#: the error of a lag sum by this times Σ w)
-_LATTICE_PHASE_TOLERANCE = 1e-12
+#: the |phase error| accepted from a rotation-built trig table (it bounds the error of a lag
+#: sum by this times Σ w)
+_LATTICE_PHASE_TOLERANCE = _lattice.DEFAULT_EPS
 
 
 @numba.njit(**_JIT)
@@ -92,15 +97,6 @@ def _progression_step(lags: np.ndarray, max_frequency: float) -> float:
     return float(step) if step != 0.0 and bound <= _LATTICE_PHASE_TOLERANCE else 0.0
 
 
-def _chunks(n_visibilities: int, chunk_size: int | str, bytes_per_visibility: int):
-    """Slices of at most ``chunk_size`` visibilities, and at most _FAST_CHUNK: small tables are
-    cache-resident and recycled by malloc, where big ones cost fresh pages on every call."""
-    step = min(_memory.resolve_chunk_size(chunk_size, n_visibilities, bytes_per_visibility),
-               _FAST_CHUNK)
-    for start in range(0, n_visibilities, step):
-        yield slice(start, min(start + step, n_visibilities))
-
-
 def _work_space(rows: int, chunks: list[slice]) -> np.ndarray:
     """One (rows, largest chunk) buffer reused by every chunk.  Allocated by NumPy, which asks
     for transparent huge pages on big arrays: first-touch page faults otherwise cost more than
@@ -120,7 +116,7 @@ def _lag_products(weight: np.ndarray, uv_wavelengths: np.ndarray, y_lags: np.nda
     ny, nx = len(y_lags), len(x_lags)
     x_sum = np.zeros((ny, nx))
     y_sum = np.zeros_like(x_sum)
-    chunks = list(_chunks(len(weight), chunk_size, 24 * (ny + nx)))
+    chunks = list(_memory.chunk_slices(len(weight), chunk_size, 24 * (ny + nx), _FAST_CHUNK))
     tables = _work_space(2 * (ny + nx), chunks)
     for k in chunks:
         cos_y, sin_y, cos_x, sin_x = np.split(tables[:, : k.stop - k.start],
@@ -140,33 +136,6 @@ def _full_lags(x_sum: np.ndarray, y_sum: np.ndarray) -> np.ndarray:
     return x_sum[abs(p), abs(q)] - np.sign(p) * np.sign(q) * y_sum[abs(p), abs(q)]
 
 
-def lag_table_from_compact(w_compact: np.ndarray) -> np.ndarray:
-    """The full (2Ny - 1, 2Nx - 1) lag table of a w-compact."""
-    ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
-    a = np.arange(-ny + 1, ny)[:, None]
-    b = np.arange(-nx + 1, nx)[None, :]
-    sign = np.where(a < 0, -1, 1)
-    return np.ascontiguousarray(w_compact[abs(a), sign * b + nx - 1])
-
-
-def lag_table_from_preload(preload: np.ndarray) -> np.ndarray:
-    """The full (2Ny - 1, 2Nx - 1) lag table of a preload (W̃[i, j] at lag j - i)."""
-    ny, nx = preload.shape[0] // 2, preload.shape[1] // 2
-    a = np.arange(-ny + 1, ny)[:, None]
-    b = np.arange(-nx + 1, nx)[None, :]
-    return np.ascontiguousarray(preload[(-a) % (2 * ny), (-b) % (2 * nx)])
-
-
-def lag_gather(lag_shape: tuple[int, int], rows: np.ndarray,
-               cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(base, offset) with W̃[i, j] = lag_table.flat[base[i] + offset[j]] for lattice pixels."""
-    width = lag_shape[1]
-    ny, nx = (lag_shape[0] + 1) // 2, (width + 1) // 2
-    base = (rows + ny - 1) * width + cols + nx - 1
-    offset = -(rows * width + cols)
-    return base.astype(np.int64), offset.astype(np.int64)
-
-
 @numba.njit(parallel=True, **_JIT)
 def _expand(table, base, offset, out):
     for i in numba.prange(base.shape[0]):
@@ -182,21 +151,6 @@ def _expand_lattice(lag_table: np.ndarray, rows: np.ndarray, cols: np.ndarray) -
 
 
 # --- W̃ for arbitrary pixel positions -----------------------------------------------------
-
-def _lattice_axis(values: np.ndarray) -> tuple[np.ndarray, float, float, int] | None:
-    """Fit ``values`` ≈ v0 + index·step: (index, step, max deviation, extent), or None when the
-    lattice would have more than 4 points per value."""
-    unique = np.unique(values)
-    if len(unique) == 1:
-        return np.zeros(len(values), dtype=np.int64), 0.0, 0.0, 1
-    span = unique[-1] - unique[0]
-    steps = round(span / np.diff(unique).min())
-    if steps + 1 > 4 * len(values):
-        return None
-    step = span / steps
-    index = np.rint((values - unique[0]) / step).astype(np.int64)
-    deviation = float(np.max(np.abs(values - (unique[0] + index * step))))
-    return index, step, deviation, steps + 1
 
 
 @numba.njit(parallel=True, **_JIT)
@@ -221,15 +175,13 @@ def _dirty_left(cos_y, sin_y, real_weight, imag_weight):
             sin_y[r, k] = -(a * s + b * c)
 
 
-@kernel("w_tilde_data_interferometer_from")
 def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
                                      chunk_size, method, eps):
-    if _nufft.chosen("w_tilde_data_interferometer_from", method, eps, len(data),
-                     _nufft.extent_of(grid_radians_slim)):
-        dirty = _nufft.dirty_image(data, noise_map, uv_wavelengths, grid_radians_slim, eps,
-                                   chunk_size)
-        if dirty is not None:
-            return dirty
+    if cost.use_nufft("w_tilde_data_interferometer_from", method, eps, len(data),
+                      _nufft.extent_of(grid_radians_slim)):
+        lattice = _lattice.lattice_of(grid_radians_slim, uv_wavelengths, eps)
+        if lattice is not None:  # off-lattice grids take the exact sums below
+            return _nufft.dirty_image(data, noise_map, uv_wavelengths, lattice, eps, chunk_size)
     # e^{i(α+β)} = e^{iβ} e^{iα}: over the distinct y and distinct x of the grid the sum is a
     # (Ny' × K)·(K × Nx') complex GEMM, done as one real GEMM on stacked (Re, -Im | Re, Im)
     # tables, then gathered at each pixel.  Grids without such structure are summed directly
@@ -249,7 +201,7 @@ def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radia
     ones = np.ones(len(data))
     ny, nx = len(y_unique), len(x_unique)
     image = np.zeros((ny, nx))
-    chunks = list(_chunks(len(data), chunk_size, 24 * (ny + nx)))
+    chunks = list(_memory.chunk_slices(len(data), chunk_size, 24 * (ny + nx), _FAST_CHUNK))
     left, right = np.split(_work_space(ny + nx, [slice(0, 2 * k.stop - 2 * k.start)
                                                  for k in chunks]), [ny])
     for k in chunks:
@@ -263,27 +215,24 @@ def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radia
     return image[y_index, x_index]
 
 
-@kernel("w_tilde_curvature_interferometer_from")
 def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_radians_slim,
                                           chunk_size):
     # On a lattice W̃[i, j] depends only on the lattice lag: build the lag table with the
-    # two-GEMM lag sums and gather.  The lattice is fitted to the grid and used only when the
-    # fit's phase error, 2π·2(δx max|u| + δy max|v|), bounds |ΔW̃| below 1e-12 Σ w; otherwise
-    # W̃ = Aᵀ A with A = [√w cos φ; √w sin φ] per chunk (one SYRK-shaped BLAS product).
+    # two-GEMM lag sums and gather.  The lattice is used only when its fit's phase error bounds
+    # |ΔW̃| below DEFAULT_EPS Σ w (autokern._lattice.lattice_of); otherwise W̃ = Aᵀ A with
+    # A = [√w cos φ; √w sin φ] per chunk (one SYRK-shaped BLAS product).
     weight = 1.0 / noise_map_real**2
     y, x = grid_radians_slim[:, 0], grid_radians_slim[:, 1]
-    y_fit, x_fit = _lattice_axis(y), _lattice_axis(x)
-    if y_fit is not None and x_fit is not None:
-        (rows, dy, y_dev, ny), (cols, dx, x_dev, nx) = y_fit, x_fit
-        max_u, max_v = np.abs(uv_wavelengths).max(axis=0)
-        phase_error = 4.0 * np.pi * (x_dev * max_u + y_dev * max_v)
-        if phase_error <= _LATTICE_PHASE_TOLERANCE and ny * nx <= 4 * len(y):
-            x_sum, y_sum = _lag_products(weight, uv_wavelengths, dy * np.arange(ny),
-                                         dx * np.arange(nx), chunk_size)
-            return _expand_lattice(_full_lags(x_sum, y_sum), rows, cols)
+    lattice = _lattice.lattice_of(grid_radians_slim, uv_wavelengths)
+    if lattice is not None:
+        ny, nx = lattice.shape
+        # rows count down the sky: y_i - y_j = -dy (row_i - row_j)
+        x_sum, y_sum = _lag_products(weight, uv_wavelengths, -lattice.dy * np.arange(ny),
+                                     lattice.dx * np.arange(nx), chunk_size)
+        return _expand_lattice(_full_lags(x_sum, y_sum), lattice.rows, lattice.cols)
     root_weight = np.sqrt(weight)
     w_tilde = np.zeros((len(y), len(y)))
-    for k in _chunks(len(weight), chunk_size, 40 * len(y)):
+    for k in _memory.chunk_slices(len(weight), chunk_size, 40 * len(y), _FAST_CHUNK):
         phase = 2.0 * np.pi * (uv_wavelengths[k, 0, None] * x + uv_wavelengths[k, 1, None] * y)
         stacked = np.concatenate([np.cos(phase), np.sin(phase)]) * np.tile(root_weight[k], 2)[
             :, None]
@@ -291,12 +240,11 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
     return w_tilde
 
 
-@kernel("w_tilde_curvature_preload_interferometer_from")
 def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
                                                   chunk_size, method, eps):
-    if _nufft.chosen("w_tilde_curvature_preload_interferometer_from", method, eps,
-                     len(noise_map_real), shape_masked_pixels_2d):
+    if cost.use_nufft("w_tilde_curvature_preload_interferometer_from", method, eps,
+                      len(noise_map_real), shape_masked_pixels_2d):
         return preload_from_w_compact(_nufft.preload_half_plane(
             noise_map_real, uv_wavelengths, shape_masked_pixels_2d, grid_radians_2d, eps,
             chunk_size))
@@ -307,19 +255,15 @@ def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths
     x_lags = grid_radians_2d[0, 0, 1] - grid_radians_2d[0, :nx, 1]
     x_sum, y_sum = _lag_products(1.0 / noise_map_real**2, uv_wavelengths, y_lags, x_lags,
                                  chunk_size)
-    lags = _full_lags(x_sum, y_sum)
-    p = np.arange(-ny + 1, ny) % (2 * ny)
-    q = np.arange(-nx + 1, nx) % (2 * nx)
     preload = np.zeros((2 * ny, 2 * nx))
-    preload[np.ix_(p, q)] = lags
+    preload[_lattice.preload_positions(ny, nx)] = _full_lags(x_sum, y_sum)
     return preload
 
 
-@kernel("w_compact_curvature_interferometer_from")
 def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
                                             pixel_scale, chunk_size, method, eps):
-    if _nufft.chosen("w_compact_curvature_interferometer_from", method, eps,
-                     len(noise_map_real), grid_size):
+    if cost.use_nufft("w_compact_curvature_interferometer_from", method, eps,
+                      len(noise_map_real), grid_size):
         return _nufft.w_compact(grid_size, noise_map_real, uv_wavelengths, pixel_scale, eps,
                                 chunk_size)
     # w_compact[a, b + Nx - 1] = Σ w cos(2π(d b u - d a v)) = X[a, |b|] + sign(b) Y[a, |b|]
@@ -334,37 +278,11 @@ def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavele
     return w_compact
 
 
-@kernel("w_tilde_via_preload_from")
 def w_tilde_via_preload_from(w_tilde_preload, native_index_for_slim_index):
     return _expand_lattice(lag_table_from_preload(w_tilde_preload),
                            native_index_for_slim_index[:, 0], native_index_for_slim_index[:, 1])
 
 
-@kernel("w_tilde_via_compact_from")
 def w_tilde_via_compact_from(w_compact, native_index_for_slim_index):
     return _expand_lattice(lag_table_from_compact(w_compact),
                            native_index_for_slim_index[:, 0], native_index_for_slim_index[:, 1])
-
-
-@kernel("w_compact_from_preload")
-def w_compact_from_preload(w_tilde_preload):
-    ny, nx = w_tilde_preload.shape[0] // 2, w_tilde_preload.shape[1] // 2
-    b = np.arange(-nx + 1, nx) % (2 * nx)
-    return np.ascontiguousarray(w_tilde_preload[:ny, b])
-
-
-@kernel("preload_from_w_compact")
-def preload_from_w_compact(w_compact):
-    # preload[p mod 2Ny, q mod 2Nx] = w_compact[|p|, sign(p) q + Nx - 1], the reference's
-    # convention (the same numbers as the lag (-p, -q) because W̃ is symmetric).
-    ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
-    p = np.arange(-ny + 1, ny) % (2 * ny)
-    q = np.arange(-nx + 1, nx) % (2 * nx)
-    preload = np.zeros((2 * ny, 2 * nx))
-    preload[np.ix_(p, q)] = lag_table_from_compact(w_compact)
-    return preload
-
-
-@kernel("visibility_terms_from")
-def visibility_terms_from(**arguments):
-    return terms.terms_with("numba", **arguments)

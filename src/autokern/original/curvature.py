@@ -4,43 +4,38 @@ The compact and preload routes build W̃ a block of rows at a time from the latt
 memory stays O(block × M) whatever M is; the dense routes take W̃ as given.
 """
 
-from functools import partial
-
 import numpy as np
 
-from autokern import _fft_curvature, cost
+from autokern._fft_curvature import (
+    curvature_matrix_via_w_compact_fft_from as curvature_matrix_via_w_compact_fft_from,
+)
 from autokern._lattice import compact_index, preload_index
-from autokern.catalogue import implements
 from autokern.original.mapping import mapping_matrix_from
-from autokern.original.w_tilde import preload_from_w_compact
-
-kernel = partial(implements, backend="original")
 
 ROW_BLOCK = 256
 
 
-def _row_blocks(w_lags, index_of, native_index_for_slim_index):
-    """Yield (rows, W̃[rows, :]) for consecutive blocks of ROW_BLOCK rows."""
+def _row_blocks(layout, index_of, native_index_for_slim_index):
+    """Yield (rows, W̃[rows, :]) for consecutive blocks of ROW_BLOCK rows of W̃ stored in
+    ``layout`` (a w-compact or a preload, read with ``index_of``)."""
     for start in range(0, len(native_index_for_slim_index), ROW_BLOCK):
         rows = slice(start, start + ROW_BLOCK)
-        yield rows, w_lags[index_of(w_lags.shape, native_index_for_slim_index[rows],
+        yield rows, layout[index_of(layout.shape, native_index_for_slim_index[rows],
                                     native_index_for_slim_index)]
 
 
-def _omega(w_lags, index_of, native_index_for_slim_index, mapping_matrix):
+def _omega(layout, index_of, native_index_for_slim_index, mapping_matrix):
     """Ω = W̃ T, built block by block."""
     omega = np.empty_like(mapping_matrix)
-    for rows, w_block in _row_blocks(w_lags, index_of, native_index_for_slim_index):
+    for rows, w_block in _row_blocks(layout, index_of, native_index_for_slim_index):
         omega[rows] = w_block @ mapping_matrix
     return omega
 
 
-@kernel("curvature_matrix_via_w_tilde_from")
 def curvature_matrix_via_w_tilde_from(w_tilde, mapping_matrix):
     return mapping_matrix.T @ (w_tilde @ mapping_matrix)
 
 
-@kernel("curvature_matrix_via_w_tilde_sparse_mapping_matrix_from")
 def curvature_matrix_via_w_tilde_sparse_mapping_matrix_from(
         w_tilde, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels):
     mapping_matrix = mapping_matrix_from(pix_indexes_for_sub_slim_index,
@@ -48,7 +43,6 @@ def curvature_matrix_via_w_tilde_sparse_mapping_matrix_from(
     return mapping_matrix.T @ (w_tilde @ mapping_matrix)
 
 
-@kernel("curvature_matrix_via_w_compact_sparse_mapping_matrix_from")
 def curvature_matrix_via_w_compact_sparse_mapping_matrix_from(
         w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, pixels):
@@ -58,7 +52,6 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_from(
     return mapping_matrix.T @ omega
 
 
-@kernel("curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from")
 def curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
         w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, pixels):
@@ -70,7 +63,6 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
     return curvature
 
 
-@kernel("curvature_matrix_via_w_tilde_curvature_preload_interferometer_from")
 def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
         curvature_preload, pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index,
         pix_weights_for_sub_slim_index, native_index_for_slim_index, pix_pixels):
@@ -81,17 +73,3 @@ def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
     omega = _omega(curvature_preload, preload_index, native_index_for_slim_index,
                    mapping_matrix)
     return mapping_matrix.T @ omega
-
-
-@kernel("curvature_matrix_via_w_compact_fft_from")
-def curvature_matrix_via_w_compact_fft_from(w_compact, native_index_for_slim_index,
-                                            pix_indexes_for_sub_slim_index,
-                                            pix_weights_for_sub_slim_index, pixels):
-    return _fft_curvature.curvature_matrix(
-        preload_from_w_compact(w_compact), native_index_for_slim_index,
-        pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels)
-
-
-@kernel("curvature_matrix_via_w_compact_from")
-def curvature_matrix_via_w_compact_from(**arguments):
-    return cost.curvature_by_method("original", **arguments)

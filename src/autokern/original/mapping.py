@@ -1,12 +1,6 @@
 """The mapping matrix T and products with it (reference)."""
 
-from functools import partial
-
 import numpy as np
-
-from autokern.catalogue import implements
-
-kernel = partial(implements, backend="original")
 
 
 def valid_entries(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index):
@@ -16,7 +10,6 @@ def valid_entries(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index
             pix_weights_for_sub_slim_index[rows, cols])
 
 
-@kernel("mapping_matrix_from")
 def mapping_matrix_from(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels):
     image, source, weight = valid_entries(pix_indexes_for_sub_slim_index,
                                           pix_weights_for_sub_slim_index)
@@ -25,12 +18,10 @@ def mapping_matrix_from(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim
     return mapping_matrix
 
 
-@kernel("data_vector_from")
 def data_vector_from(mapping_matrix, dirty_image):
     return mapping_matrix.T @ dirty_image
 
 
-@kernel("sparse_mapping_matrix_transpose_matmul")
 def sparse_mapping_matrix_transpose_matmul(matrix, pix_indexes_for_sub_slim_index,
                                            pix_weights_for_sub_slim_index, pixels):
     image, source, weight = valid_entries(pix_indexes_for_sub_slim_index,

@@ -4,39 +4,28 @@ Each reduction builds the phases of one chunk of visibilities against its whole 
 work space is ``chunk_size × output`` and never grows with K.
 """
 
-from functools import partial
-
 import numpy as np
 
-from autokern import _memory, _nufft, terms
-from autokern._lattice import compact_index, preload_index
-from autokern.catalogue import implements
+from autokern import _lattice, _memory, _nufft, cost
+from autokern._lattice import ARCSEC_TO_RADIANS, compact_index, preload_index
 
-kernel = partial(implements, backend="original")
-
-ARCSEC_TO_RADIANS = np.pi / 648000.0
-
-
-def _chunks(n_visibilities: int, chunk_size, bytes_per_visibility: int):
-    step = _memory.resolve_chunk_size(chunk_size, n_visibilities, bytes_per_visibility)
-    for start in range(0, n_visibilities, step):
-        yield slice(start, min(start + step, n_visibilities))
+# The exact re-indexings are NumPy index maths shared with the Numba backend.
+from autokern._lattice import preload_from_w_compact as preload_from_w_compact
+from autokern._lattice import w_compact_from_preload as w_compact_from_preload
 
 
-@kernel("w_tilde_data_interferometer_from")
 def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
                                      chunk_size, method, eps):
-    if _nufft.chosen("w_tilde_data_interferometer_from", method, eps, len(data),
-                     _nufft.extent_of(grid_radians_slim)):
-        dirty = _nufft.dirty_image(data, noise_map, uv_wavelengths, grid_radians_slim, eps,
-                                   chunk_size)
-        if dirty is not None:
-            return dirty
+    if cost.use_nufft("w_tilde_data_interferometer_from", method, eps, len(data),
+                      _nufft.extent_of(grid_radians_slim)):
+        lattice = _lattice.lattice_of(grid_radians_slim, uv_wavelengths, eps)
+        if lattice is not None:  # off-lattice grids take the exact sum below
+            return _nufft.dirty_image(data, noise_map, uv_wavelengths, lattice, eps, chunk_size)
     y, x = grid_radians_slim[:, 0], grid_radians_slim[:, 1]
     real_weight = data.real / noise_map.real**2
     imag_weight = data.imag / noise_map.imag**2
     dirty = np.zeros(len(grid_radians_slim))
-    for k in _chunks(len(data), chunk_size, 16 * len(y)):
+    for k in _memory.chunk_slices(len(data), chunk_size, 16 * len(y)):
         phase = 2.0 * np.pi * (
             uv_wavelengths[k, 0, None] * x[None, :] + uv_wavelengths[k, 1, None] * y[None, :]
         )
@@ -44,14 +33,13 @@ def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radia
     return dirty
 
 
-@kernel("w_tilde_curvature_interferometer_from")
 def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_radians_slim,
                                           chunk_size):
     # cos(φ_i - φ_j) = cos φ_i cos φ_j + sin φ_i sin φ_j: W̃ = Cᵀ N⁻¹ C + Sᵀ N⁻¹ S, per chunk.
     y, x = grid_radians_slim[:, 0], grid_radians_slim[:, 1]
     weight = 1.0 / noise_map_real**2
     w_tilde = np.zeros((len(y), len(y)))
-    for k in _chunks(len(weight), chunk_size, 32 * len(y)):
+    for k in _memory.chunk_slices(len(weight), chunk_size, 32 * len(y)):
         phase = 2.0 * np.pi * (
             uv_wavelengths[k, 0, None] * x[None, :] + uv_wavelengths[k, 1, None] * y[None, :]
         )
@@ -63,7 +51,7 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
 def _lag_sum(weight, uv_wavelengths, y_lags, x_lags, chunk_size):
     """Σ_k weight_k cos(2π (x_lag u_k + y_lag v_k)) on the (len(y_lags), len(x_lags)) box."""
     out = np.zeros((len(y_lags), len(x_lags)))
-    for k in _chunks(len(weight), chunk_size, 16 * out.size):
+    for k in _memory.chunk_slices(len(weight), chunk_size, 16 * out.size):
         u = uv_wavelengths[k, 0, None, None]
         v = uv_wavelengths[k, 1, None, None]
         phase = 2.0 * np.pi * (x_lags[None, None, :] * u + y_lags[None, :, None] * v)
@@ -71,12 +59,11 @@ def _lag_sum(weight, uv_wavelengths, y_lags, x_lags, chunk_size):
     return out
 
 
-@kernel("w_tilde_curvature_preload_interferometer_from")
 def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
                                                   chunk_size, method, eps):
-    if _nufft.chosen("w_tilde_curvature_preload_interferometer_from", method, eps,
-                     len(noise_map_real), shape_masked_pixels_2d):
+    if cost.use_nufft("w_tilde_curvature_preload_interferometer_from", method, eps,
+                      len(noise_map_real), shape_masked_pixels_2d):
         return preload_from_w_compact(_nufft.preload_half_plane(
             noise_map_real, uv_wavelengths, shape_masked_pixels_2d, grid_radians_2d, eps,
             chunk_size))
@@ -87,19 +74,16 @@ def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths
     x_offsets = grid_radians_2d[0, 0, 1] - grid_radians_2d[0, :nx, 1]
     y_lags = np.concatenate([-y_offsets[:0:-1], y_offsets])
     x_lags = np.concatenate([-x_offsets[:0:-1], x_offsets])
-    lags = _lag_sum(1.0 / noise_map_real**2, uv_wavelengths, y_lags, x_lags, chunk_size)
-    p = np.arange(-ny + 1, ny)
-    q = np.arange(-nx + 1, nx)
     preload = np.zeros((2 * ny, 2 * nx))
-    preload[np.ix_(p % (2 * ny), q % (2 * nx))] = lags
+    preload[_lattice.preload_positions(ny, nx)] = _lag_sum(
+        1.0 / noise_map_real**2, uv_wavelengths, y_lags, x_lags, chunk_size)
     return preload
 
 
-@kernel("w_compact_curvature_interferometer_from")
 def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
                                             pixel_scale, chunk_size, method, eps):
-    if _nufft.chosen("w_compact_curvature_interferometer_from", method, eps,
-                     len(noise_map_real), grid_size):
+    if cost.use_nufft("w_compact_curvature_interferometer_from", method, eps,
+                      len(noise_map_real), grid_size):
         return _nufft.w_compact(grid_size, noise_map_real, uv_wavelengths, pixel_scale, eps,
                                 chunk_size)
     ny, nx = grid_size
@@ -110,35 +94,11 @@ def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavele
     return _lag_sum(1.0 / noise_map_real**2, uv_wavelengths, -d * a, d * b, chunk_size)
 
 
-@kernel("w_tilde_via_preload_from")
 def w_tilde_via_preload_from(w_tilde_preload, native_index_for_slim_index):
     return w_tilde_preload[preload_index(w_tilde_preload.shape, native_index_for_slim_index,
                                          native_index_for_slim_index)]
 
 
-@kernel("w_tilde_via_compact_from")
 def w_tilde_via_compact_from(w_compact, native_index_for_slim_index):
     return w_compact[compact_index(w_compact.shape, native_index_for_slim_index,
                                    native_index_for_slim_index)]
-
-
-@kernel("w_compact_from_preload")
-def w_compact_from_preload(w_tilde_preload):
-    ny, nx = w_tilde_preload.shape[0] // 2, w_tilde_preload.shape[1] // 2
-    b = np.arange(-nx + 1, nx)
-    return w_tilde_preload[np.ix_(np.arange(ny), b % (2 * nx))]
-
-
-@kernel("preload_from_w_compact")
-def preload_from_w_compact(w_compact):
-    ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
-    p, q = np.meshgrid(np.arange(-ny + 1, ny), np.arange(-nx + 1, nx), indexing="ij")
-    sign = np.where(p < 0, -1, 1)
-    preload = np.zeros((2 * ny, 2 * nx))
-    preload[p % (2 * ny), q % (2 * nx)] = w_compact[np.abs(p), sign * q + nx - 1]
-    return preload
-
-
-@kernel("visibility_terms_from")
-def visibility_terms_from(**arguments):
-    return terms.terms_with("original", **arguments)

@@ -1,0 +1,165 @@
+"""Kernels written once for every backend: they only combine other kernels and shared maths.
+
+Each function takes a :class:`Cores` — one backend's bare cores as attributes, plus its array
+namespace (:class:`autokern._evidence.ArrayOps`) — followed by the catalogue's arguments,
+already checked at the public edge.  The catalogue lists, in ``Kernel.composed_of``, the
+cores each one calls, so the dispatcher knows which backends can run it and the tests know
+which comparisons between backends are independent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autokern import _evidence, cost
+from autokern._evidence import ArrayOps
+from autokern._lattice import DEFAULT_EPS
+from autokern._visibility_terms import VisibilityTerms
+from autokern.errors import InputValueError
+
+
+class Cores:
+    """One backend's bare cores (attributes named as the catalogue's kernels) and its
+    :class:`ArrayOps`; ``lookup(name, backend)`` finds a core (the dispatcher supplies it)."""
+
+    def __init__(self, backend: str, ops: ArrayOps,
+                 lookup: Callable[[str, str], Callable[..., Any]]):
+        self.backend = backend
+        self.ops = ops
+        self._lookup = lookup
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        core = self._lookup(name, self.backend)
+        setattr(self, name, core)  # later look-ups are plain attribute reads
+        return core
+
+    def __repr__(self) -> str:
+        return f"Cores({self.backend!r})"
+
+
+def _require_finite(cores: Cores, value: Any, kernel: str, what: str) -> Any:
+    """``value``, or an error naming ``kernel`` when a factorisation inside it failed."""
+    if not cores.ops.is_traced(value) and not bool(np.all(np.isfinite(np.asarray(value)))):
+        raise InputValueError(f"{kernel}: {what} is not symmetric positive definite")
+    return value
+
+
+def mask_2d_centres_from(cores: Cores, shape_native, pixel_scales, centre):
+    # Pure Python on the checked tuples (on JAX the centre feeds static shapes elsewhere).
+    return (
+        (shape_native[0] - 1) / 2 - centre[0] / pixel_scales[0],
+        (shape_native[1] - 1) / 2 + centre[1] / pixel_scales[1],
+    )
+
+
+def reconstruction_positive_negative_from(cores: Cores, data_vector, curvature_reg_matrix):
+    solution = cores.ops.compiled(_evidence.reconstruction)(data_vector, curvature_reg_matrix)
+    return _require_finite(cores, solution, "reconstruction_positive_negative_from",
+                           "curvature_reg_matrix")
+
+
+def noise_normalization_complex_from(cores: Cores, noise_map):
+    return cores.ops.compiled(_evidence.noise_normalization)(noise_map)
+
+
+def visibility_terms_from(cores: Cores, data, noise_map, uv_wavelengths, grid_radians_slim,
+                          native_index_for_slim_index, pixel_scale, *, chunk_size="auto",
+                          method="auto", eps=DEFAULT_EPS):
+    index = np.asarray(native_index_for_slim_index)
+    extent = tuple(int(n) for n in np.ptp(index, axis=0) + 1)
+    options = {"chunk_size": chunk_size, "method": method, "eps": eps}
+    ops = cores.ops
+    w_compact = cores.w_compact_curvature_interferometer_from(
+        extent, noise_map.real, uv_wavelengths, pixel_scale,
+        **options)
+    dirty_image = cores.w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths,
+                                                         grid_radians_slim, **options)
+    return VisibilityTerms(w_compact, dirty_image,
+                           float(ops.compiled(_evidence.data_term)(data, noise_map)),
+                           float(ops.compiled(_evidence.noise_normalization)(noise_map)),
+                           len(data))
+
+
+def curvature_matrix_via_w_compact_from(cores: Cores, w_compact, native_index_for_slim_index,
+                                        pix_indexes_for_sub_slim_index,
+                                        pix_weights_for_sub_slim_index, pixels, *,
+                                        method="auto"):
+    if method == "auto":  # shapes only, so this also works on traced JAX arrays
+        ny, width = w_compact.shape
+        method = cost.curvature_method(native_index_for_slim_index.shape[0], pixels,
+                                       pix_indexes_for_sub_slim_index.shape[1],
+                                       (ny, (width + 1) // 2))
+    route = getattr(cores, cost.CURVATURE_ROUTES[method])
+    return route(w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
+                 pix_weights_for_sub_slim_index, pixels)
+
+
+def _log_evidence(cores: Cores, kernel: str, curvature, dirty_image, data_chi_squared,
+                  noise_normalization, pix_indexes_for_sub_slim_index,
+                  pix_weights_for_sub_slim_index, neighbors, neighbors_sizes, coefficient):
+    pixels = neighbors.shape[0]
+    data_vector = cores.sparse_mapping_matrix_transpose_matmul(
+        dirty_image, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels)
+    regularization = cores.constant_regularization_matrix_from(coefficient, neighbors,
+                                                               neighbors_sizes)
+    log_evidence = cores.ops.compiled(_evidence.log_evidence_from_terms)(
+        curvature, regularization, data_vector, data_chi_squared, noise_normalization)
+    _require_finite(cores, log_evidence, kernel,
+                    f"F + H (or H) with coefficient {coefficient}")
+    return log_evidence if cores.ops.is_traced(log_evidence) else float(log_evidence)
+
+
+def _data_terms(cores: Cores, data, noise_map) -> tuple[Any, Any]:
+    ops = cores.ops
+    return (ops.compiled(_evidence.data_term)(data, noise_map),
+            ops.compiled(_evidence.noise_normalization)(noise_map))
+
+
+def log_likelihood_function_via_w_tilde_from(cores: Cores, dirty_image, data, noise_map,
+                                             w_tilde, pix_indexes_for_sub_slim_index,
+                                             pix_weights_for_sub_slim_index, neighbors,
+                                             neighbors_sizes, coefficient=1.0):
+    curvature = cores.curvature_matrix_via_w_tilde_sparse_mapping_matrix_from(
+        w_tilde, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+        neighbors.shape[0])
+    return _log_evidence(cores, "log_likelihood_function_via_w_tilde_from", curvature,
+                         dirty_image, *_data_terms(cores, data, noise_map),
+                         pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                         neighbors, neighbors_sizes, coefficient)
+
+
+def log_likelihood_function_via_w_compact_from(cores: Cores, dirty_image, data, noise_map,
+                                               w_compact, native_index_for_slim_index,
+                                               pix_indexes_for_sub_slim_index,
+                                               pix_weights_for_sub_slim_index, neighbors,
+                                               neighbors_sizes, coefficient=1.0):
+    curvature = cores.curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
+        w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
+        pix_weights_for_sub_slim_index, neighbors.shape[0])
+    return _log_evidence(cores, "log_likelihood_function_via_w_compact_from", curvature,
+                         dirty_image, *_data_terms(cores, data, noise_map),
+                         pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                         neighbors, neighbors_sizes, coefficient)
+
+
+def log_likelihood_function_via_visibility_terms_from(cores: Cores, visibility_terms,
+                                                      native_index_for_slim_index,
+                                                      pix_indexes_for_sub_slim_index,
+                                                      pix_weights_for_sub_slim_index,
+                                                      neighbors, neighbors_sizes,
+                                                      coefficient=1.0):
+    xp = cores.ops.xp
+    w_compact = xp.asarray(visibility_terms.w_compact)
+    curvature = cores.curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
+        w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
+        pix_weights_for_sub_slim_index, neighbors.shape[0])
+    return _log_evidence(cores, "log_likelihood_function_via_visibility_terms_from", curvature,
+                         xp.asarray(visibility_terms.dirty_image),
+                         visibility_terms.data_chi_squared, visibility_terms.noise_normalization,
+                         pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                         neighbors, neighbors_sizes, coefficient)
