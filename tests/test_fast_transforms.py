@@ -22,17 +22,18 @@ def test_cpu_nufft_matches_the_direct_sums(case_name, get_case):
     case = get_case(case_name)
     ds = case.dataset
     direct = get_kernel("w_compact_curvature_interferometer_from", "original")
-    w_compact = _nufft.w_compact(ds.shape_masked_pixels_2d, ds.noise_map_real,
-                                 ds.uv_wavelengths, ds.pixel_scale, 1e-12)
+    w_compact = _nufft.w_compact_if_chosen(ds.shape_masked_pixels_2d, ds.noise_map_real,
+                                           ds.uv_wavelengths, ds.pixel_scale, "auto", "nufft",
+                                           1e-12)
     assert relative_error(w_compact, direct(**case.arguments(direct.kernel))) <= 1e-11
-    preload = get_kernel("preload_from_w_compact", "original")(_nufft.preload_half_plane(
-        ds.noise_map_real, ds.uv_wavelengths, ds.shape_masked_pixels_2d, ds.grid_radians_2d,
-        1e-12))
+    preload = _nufft.preload_if_chosen(ds.noise_map_real, ds.uv_wavelengths,
+                                       ds.shape_masked_pixels_2d, ds.grid_radians_2d, "auto",
+                                       "nufft", 1e-12)
     expected = get_kernel("w_tilde_curvature_preload_interferometer_from", "original")(
         **case.arguments("w_tilde_curvature_preload_interferometer_from"))
     assert relative_error(preload, expected) <= 1e-11
-    lattice = _lattice.lattice_of(ds.grid_radians_slim, ds.uv_wavelengths, 1e-12)
-    dirty = _nufft.dirty_image(ds.data, ds.noise_map, ds.uv_wavelengths, lattice, 1e-12)
+    dirty = _nufft.dirty_image_if_chosen(ds.data, ds.noise_map, ds.uv_wavelengths,
+                                         ds.grid_radians_slim, "auto", "nufft", 1e-12)
     expected = get_kernel("w_tilde_data_interferometer_from", "original")(
         **case.arguments("w_tilde_data_interferometer_from"))
     assert relative_error(dirty, expected) <= 1e-11
@@ -67,7 +68,7 @@ def test_dirty_image_off_a_lattice_is_left_to_the_direct_sum(get_case):
 def test_nufft_refuses_unreachable_tolerance_and_missing_extra(monkeypatch):
     with pytest.raises(InputValueError, match="eps must lie in"):
         cost.use_nufft("w_compact_curvature_interferometer_from", "nufft", 1e-15, 10, (4, 4),
-                       available=True)
+                       available=True, min_eps=_nufft.MIN_EPS)
     with pytest.raises(MissingDependencyError, match=r"autokern\[nufft\]"):
         cost.use_nufft("k", "nufft", 1e-12, 10, (4, 4), available=False)
     assert not cost.use_nufft("k", "auto", 1e-12, 10**7, (300, 300), available=False)

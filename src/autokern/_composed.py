@@ -20,6 +20,9 @@ from autokern._lattice import DEFAULT_EPS
 from autokern._visibility_terms import VisibilityTerms
 from autokern.errors import InputValueError
 
+#: kernels here that do no array maths at all: the same code on every backend
+PURE_PYTHON = frozenset({"mask_2d_centres_from"})
+
 
 class Cores:
     """One backend's bare cores (attributes named as the catalogue's kernels) and its

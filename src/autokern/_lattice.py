@@ -93,6 +93,14 @@ def preload_from_w_compact(w_compact: np.ndarray) -> np.ndarray:
     return preload
 
 
+def preload_offsets(grid_radians_2d: Any, shape_masked_pixels_2d: tuple[int, int]) -> tuple:
+    """(y_i − y_j, x_i − x_j) in radians for the preload lags (p, q) ≥ 0, (Ny,) and (Nx,), read
+    off the native grid itself as the downstream library does (NumPy or JAX)."""
+    ny, nx = shape_masked_pixels_2d
+    return (grid_radians_2d[0, 0, 0] - grid_radians_2d[:ny, 0, 0],
+            grid_radians_2d[0, 0, 1] - grid_radians_2d[0, :nx, 1])
+
+
 def lag_gather(lag_shape: tuple[int, int], rows: Any, cols: Any) -> tuple[Any, Any]:
     """(base, offset) with W̃[i, j] = lag_table.flat[base[i] + offset[j]] for lattice pixels
     at (rows, cols)."""

@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from autokern import _memory
+from autokern import _lattice, _memory, cost
 from autokern._lattice import ARCSEC_TO_RADIANS, Lattice
-from autokern.errors import InputValueError, MissingDependencyError
+from autokern.errors import MissingDependencyError
 
 #: The smallest tolerance ducc0 reaches in double precision.
 MIN_EPS = 2e-13
@@ -53,14 +53,6 @@ def _ducc0() -> Any:
         raise MissingDependencyError(
             'method="nufft" needs ducc0: pip install "autokern[nufft]"') from error
     return ducc0
-
-
-def eps_error(kernel: str, eps: float, min_eps: float, library: str) -> InputValueError:
-    return InputValueError(
-        f"{kernel}: eps must lie in [{min_eps:g}, 0.1) for the NUFFT ({library} cannot reach "
-        f'below {min_eps:g} in double precision), got {eps:g}; use method="direct" for exact '
-        "sums"
-    )
 
 
 @dataclass(frozen=True)
@@ -147,21 +139,11 @@ def lattice_sum(problem: LatticeSum, eps: float, chunk_size: int | str = "auto")
     return out
 
 
-def w_compact(grid_size: tuple[int, int], noise_map_real: np.ndarray,
-              uv_wavelengths: np.ndarray, pixel_scale: float, eps: float,
-              chunk_size: int | str = "auto") -> np.ndarray:
-    """w-compact (Ny, 2Nx-1) by NUFFT."""
-    problem = w_compact_problem(np, grid_size, noise_map_real, uv_wavelengths, pixel_scale)
-    return lattice_sum(problem, eps, chunk_size).real.copy()
-
-
-def preload_half_plane(noise_map_real: np.ndarray, uv_wavelengths: np.ndarray,
-                       shape_masked_pixels_2d: tuple[int, int], grid_radians_2d: np.ndarray,
-                       eps: float, chunk_size: int | str = "auto") -> np.ndarray:
-    """The preload's lags p ≥ 0 in w-compact layout (re-index with preload_from_w_compact)."""
-    problem = preload_problem(np, noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
-                              grid_radians_2d)
-    return lattice_sum(problem, eps, chunk_size).real.copy()
+def chosen(kernel: str, method: str, eps: float, n_visibilities: int,
+           extent: tuple[int, int]) -> bool:
+    """Whether a CPU reduction runs as a ducc0 NUFFT (:func:`autokern.cost.use_nufft`)."""
+    return cost.use_nufft(kernel, method, eps, n_visibilities, extent, available=available(),
+                          min_eps=MIN_EPS, library="ducc0")
 
 
 def extent_of(grid_radians_slim: Any) -> tuple[int, int]:
@@ -170,9 +152,43 @@ def extent_of(grid_radians_slim: Any) -> tuple[int, int]:
     return side, side
 
 
-def dirty_image(data: np.ndarray, noise_map: np.ndarray, uv_wavelengths: np.ndarray,
-                lattice: Lattice, eps: float, chunk_size: int | str = "auto") -> np.ndarray:
-    """The dirty image (M,) by NUFFT onto the bounding box of the pixels on ``lattice``."""
+# --- the CPU backends' NUFFT routes: the result, or None where the direct sums are chosen --
+
+def w_compact_if_chosen(grid_size: tuple[int, int], noise_map_real: np.ndarray,
+                        uv_wavelengths: np.ndarray, pixel_scale: float,
+                        chunk_size: int | str, method: str, eps: float) -> np.ndarray | None:
+    """w-compact (Ny, 2Nx-1) by NUFFT."""
+    if not chosen("w_compact_curvature_interferometer_from", method, eps, len(noise_map_real),
+                  grid_size):
+        return None
+    problem = w_compact_problem(np, grid_size, noise_map_real, uv_wavelengths, pixel_scale)
+    return lattice_sum(problem, eps, chunk_size).real.copy()
+
+
+def preload_if_chosen(noise_map_real: np.ndarray, uv_wavelengths: np.ndarray,
+                      shape_masked_pixels_2d: tuple[int, int], grid_radians_2d: np.ndarray,
+                      chunk_size: int | str, method: str, eps: float) -> np.ndarray | None:
+    """The preload (2Ny, 2Nx) by NUFFT."""
+    if not chosen("w_tilde_curvature_preload_interferometer_from", method, eps,
+                  len(noise_map_real), shape_masked_pixels_2d):
+        return None
+    problem = preload_problem(np, noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
+                              grid_radians_2d)
+    return _lattice.preload_from_w_compact(lattice_sum(problem, eps, chunk_size).real)
+
+
+def dirty_image_if_chosen(data: np.ndarray, noise_map: np.ndarray, uv_wavelengths: np.ndarray,
+                          grid_radians_slim: np.ndarray, chunk_size: int | str, method: str,
+                          eps: float) -> np.ndarray | None:
+    """The dirty image (M,) by NUFFT onto the bounding box of the pixels, for a grid on a
+    lattice to within ``eps`` (:func:`autokern._lattice.lattice_of`); off-lattice grids take
+    the direct sums."""
+    if not chosen("w_tilde_data_interferometer_from", method, eps, len(data),
+                  extent_of(grid_radians_slim)):
+        return None
+    lattice = _lattice.lattice_of(grid_radians_slim, uv_wavelengths, eps)
+    if lattice is None:
+        return None
     box = lattice_sum(dirty_problem(np, data, noise_map, uv_wavelengths, lattice), eps,
                       chunk_size)
     return np.ascontiguousarray(box[lattice.rows, lattice.cols].real)

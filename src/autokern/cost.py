@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 
-from autokern import _nufft
-from autokern.errors import MissingDependencyError
+from autokern.errors import InputValueError, MissingDependencyError
 
 #: method name → catalogue kernel, for curvature_matrix_via_w_compact_from
 CURVATURE_ROUTES: dict[str, str] = {
@@ -57,14 +56,12 @@ NUFFT_WORK_THRESHOLD = 3.0e6
 
 
 def use_nufft(kernel: str, method: str, eps: float, n_visibilities: int,
-              extent: tuple[int, int], available: bool | None = None,
-              min_eps: float = _nufft.MIN_EPS, library: str = "ducc0") -> bool:
+              extent: tuple[int, int], *, available: bool, min_eps: float = 0.0,
+              library: str = "the NUFFT") -> bool:
     """Whether a reduction runs as a NUFFT: ``method`` "nufft" always (or an error naming the
-    missing extra, or one for an ``eps`` below what ``library`` reaches), "direct" never,
-    "auto" when the library is there, ``eps`` is reachable and K·Ny·Nx is past
-    :data:`NUFFT_WORK_THRESHOLD`.  ``available`` defaults to whether ducc0 imports."""
-    if available is None:
-        available = _nufft.available()
+    missing extra, or one for an ``eps`` below the ``min_eps`` that ``library`` reaches),
+    "direct" never, "auto" when the library is ``available``, ``eps`` is reachable and K·Ny·Nx
+    is past :data:`NUFFT_WORK_THRESHOLD`."""
     if method == "direct":
         return False
     if method == "nufft":
@@ -72,7 +69,10 @@ def use_nufft(kernel: str, method: str, eps: float, n_visibilities: int,
             raise MissingDependencyError(
                 f'{kernel}: method="nufft" needs the NUFFT extra: pip install "autokern[nufft]"')
         if not min_eps <= eps < 1e-1:
-            raise _nufft.eps_error(kernel, eps, min_eps, library)
+            raise InputValueError(
+                f"{kernel}: eps must lie in [{min_eps:g}, 0.1) for the NUFFT ({library} cannot "
+                f"reach below {min_eps:g} in double precision), got {eps:g}; use "
+                'method="direct" for exact sums')
         return True
     lags = extent[0] * extent[1]
     return (available and min_eps <= eps < 1e-1 and lags >= NUFFT_MIN_LAGS

@@ -22,6 +22,7 @@ from jax import lax
 
 from autokern import _memory
 from autokern._lattice import lag_table_from_compact, lag_table_from_preload
+from autokern._mapping import indexes_within_sizes
 from autokern.jax.mapping import (
     bcoo_mapping_matrix,
     per_source_bucket,
@@ -210,13 +211,6 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_from_BCOO(
                              pixels=pixels)
 
 
-def _within_size(pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index):
-    """The indexes with every entry past pix_size_for_sub_slim_index set to -1."""
-    beyond_size = (np.arange(pix_indexes_for_sub_slim_index.shape[1])
-                   >= pix_size_for_sub_slim_index[:, None])
-    return jnp.where(beyond_size, -1, pix_indexes_for_sub_slim_index)
-
-
 @partial(jax.jit, static_argnames=("pixels", "per_source"))
 def _via_preload(curvature_preload, pix_indexes_for_sub_slim_index,
                  pix_weights_for_sub_slim_index, native_index_for_slim_index, pixels,
@@ -229,7 +223,8 @@ def _via_preload(curvature_preload, pix_indexes_for_sub_slim_index,
 def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
         curvature_preload, pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index,
         pix_weights_for_sub_slim_index, native_index_for_slim_index, pix_pixels):
-    indexes = _within_size(pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index)
+    indexes = indexes_within_sizes(jnp, pix_indexes_for_sub_slim_index,
+                                   pix_size_for_sub_slim_index)
     return _via_preload(curvature_preload, indexes, pix_weights_for_sub_slim_index,
                         native_index_for_slim_index, pixels=pix_pixels,
                         per_source=per_source_bucket(indexes, pix_pixels))

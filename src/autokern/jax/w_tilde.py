@@ -90,10 +90,7 @@ def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavele
 @partial(jax.jit, static_argnames=("shape", "chunk"))
 def _preload(noise_map_real, uv_wavelengths, grid_radians_2d, shape, chunk):
     ny, nx = shape
-    # Offsets (y_i - y_j, x_i - x_j) for the lag (row_j - row_i, col_j - col_i) = (p, q),
-    # read off the grid itself.
-    y_offsets = grid_radians_2d[0, 0, 0] - grid_radians_2d[:ny, 0, 0]
-    x_offsets = grid_radians_2d[0, 0, 1] - grid_radians_2d[0, :nx, 1]
+    y_offsets, x_offsets = _lattice.preload_offsets(grid_radians_2d, shape)
     lag_table = _lattice.lag_table_from_compact(
         _half_plane(noise_map_real, uv_wavelengths, y_offsets, x_offsets, chunk=chunk))
     return jnp.zeros((2 * ny, 2 * nx)).at[_lattice.preload_positions(ny, nx)].set(lag_table)

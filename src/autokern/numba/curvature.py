@@ -28,6 +28,7 @@ from autokern._fft_curvature import (
     curvature_matrix_via_w_compact_fft_from as curvature_matrix_via_w_compact_fft_from,
 )
 from autokern._lattice import lag_gather, lag_table_from_compact, lag_table_from_preload
+from autokern._mapping import indexes_within_sizes
 from autokern.numba.mapping import columns, transpose_matmul
 
 _JIT = {"cache": True, "nogil": True}
@@ -275,9 +276,8 @@ def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
         curvature_preload, pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index,
         pix_weights_for_sub_slim_index, native_index_for_slim_index, pix_pixels):
     # Every pair of mapping entries, cross terms within one image pixel included (F = Tᵀ W̃ T).
-    beyond_size = np.arange(pix_indexes_for_sub_slim_index.shape[1]) >= \
-        pix_size_for_sub_slim_index[:, None]
-    indexes = np.where(beyond_size, -1, pix_indexes_for_sub_slim_index)
+    indexes = indexes_within_sizes(np, pix_indexes_for_sub_slim_index,
+                                   pix_size_for_sub_slim_index)
     return _lattice_curvature(lag_table_from_preload(curvature_preload),
                               native_index_for_slim_index, indexes,
                               pix_weights_for_sub_slim_index, pix_pixels)

@@ -23,7 +23,7 @@ import math
 import numba
 import numpy as np
 
-from autokern import _lattice, _memory, _nufft, cost
+from autokern import _lattice, _memory, _nufft
 from autokern._lattice import (
     ARCSEC_TO_RADIANS,
     lag_gather,
@@ -177,11 +177,10 @@ def _dirty_left(cos_y, sin_y, real_weight, imag_weight):
 
 def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
                                      chunk_size, method, eps):
-    if cost.use_nufft("w_tilde_data_interferometer_from", method, eps, len(data),
-                      _nufft.extent_of(grid_radians_slim)):
-        lattice = _lattice.lattice_of(grid_radians_slim, uv_wavelengths, eps)
-        if lattice is not None:  # off-lattice grids take the exact sums below
-            return _nufft.dirty_image(data, noise_map, uv_wavelengths, lattice, eps, chunk_size)
+    by_nufft = _nufft.dirty_image_if_chosen(data, noise_map, uv_wavelengths, grid_radians_slim,
+                                            chunk_size, method, eps)
+    if by_nufft is not None:
+        return by_nufft
     # e^{i(α+β)} = e^{iβ} e^{iα}: over the distinct y and distinct x of the grid the sum is a
     # (Ny' × K)·(K × Nx') complex GEMM, done as one real GEMM on stacked (Re, -Im | Re, Im)
     # tables, then gathered at each pixel.  Grids without such structure are summed directly
@@ -243,18 +242,16 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
 def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
                                                   chunk_size, method, eps):
-    if cost.use_nufft("w_tilde_curvature_preload_interferometer_from", method, eps,
-                      len(noise_map_real), shape_masked_pixels_2d):
-        return preload_from_w_compact(_nufft.preload_half_plane(
-            noise_map_real, uv_wavelengths, shape_masked_pixels_2d, grid_radians_2d, eps,
-            chunk_size))
-    # Lags read off the grid itself (as the reference does); rotation-built trig tables only
-    # where those lags fit an arithmetic progression to the phase tolerance.
+    by_nufft = _nufft.preload_if_chosen(noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
+                                        grid_radians_2d, chunk_size, method, eps)
+    if by_nufft is not None:
+        return by_nufft
+    # Rotation-built trig tables only where the grid's lags fit an arithmetic progression to
+    # the phase tolerance.
+    x_sum, y_sum = _lag_products(1.0 / noise_map_real**2, uv_wavelengths,
+                                 *_lattice.preload_offsets(grid_radians_2d,
+                                                           shape_masked_pixels_2d), chunk_size)
     ny, nx = shape_masked_pixels_2d
-    y_lags = grid_radians_2d[0, 0, 0] - grid_radians_2d[:ny, 0, 0]
-    x_lags = grid_radians_2d[0, 0, 1] - grid_radians_2d[0, :nx, 1]
-    x_sum, y_sum = _lag_products(1.0 / noise_map_real**2, uv_wavelengths, y_lags, x_lags,
-                                 chunk_size)
     preload = np.zeros((2 * ny, 2 * nx))
     preload[_lattice.preload_positions(ny, nx)] = _full_lags(x_sum, y_sum)
     return preload
@@ -262,10 +259,10 @@ def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths
 
 def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
                                             pixel_scale, chunk_size, method, eps):
-    if cost.use_nufft("w_compact_curvature_interferometer_from", method, eps,
-                      len(noise_map_real), grid_size):
-        return _nufft.w_compact(grid_size, noise_map_real, uv_wavelengths, pixel_scale, eps,
-                                chunk_size)
+    by_nufft = _nufft.w_compact_if_chosen(grid_size, noise_map_real, uv_wavelengths,
+                                          pixel_scale, chunk_size, method, eps)
+    if by_nufft is not None:
+        return by_nufft
     # w_compact[a, b + Nx - 1] = Σ w cos(2π(d b u - d a v)) = X[a, |b|] + sign(b) Y[a, |b|]
     # with lags j·d (rotation-built trig tables); only the half-plane is computed.
     ny, nx = grid_size

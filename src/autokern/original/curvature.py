@@ -10,6 +10,7 @@ from autokern._fft_curvature import (
     curvature_matrix_via_w_compact_fft_from as curvature_matrix_via_w_compact_fft_from,
 )
 from autokern._lattice import compact_index, preload_index
+from autokern._mapping import indexes_within_sizes
 from autokern.original.mapping import mapping_matrix_from
 
 ROW_BLOCK = 256
@@ -66,9 +67,8 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
 def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
         curvature_preload, pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index,
         pix_weights_for_sub_slim_index, native_index_for_slim_index, pix_pixels):
-    beyond_size = np.arange(pix_indexes_for_sub_slim_index.shape[1]) >= \
-        pix_size_for_sub_slim_index[:, None]
-    indexes = np.where(beyond_size, -1, pix_indexes_for_sub_slim_index)
+    indexes = indexes_within_sizes(np, pix_indexes_for_sub_slim_index,
+                                   pix_size_for_sub_slim_index)
     mapping_matrix = mapping_matrix_from(indexes, pix_weights_for_sub_slim_index, pix_pixels)
     omega = _omega(curvature_preload, preload_index, native_index_for_slim_index,
                    mapping_matrix)

@@ -6,7 +6,7 @@ work space is ``chunk_size × output`` and never grows with K.
 
 import numpy as np
 
-from autokern import _lattice, _memory, _nufft, cost
+from autokern import _lattice, _memory, _nufft
 from autokern._lattice import ARCSEC_TO_RADIANS, compact_index, preload_index
 
 # The exact re-indexings are NumPy index maths shared with the Numba backend.
@@ -16,11 +16,10 @@ from autokern._lattice import w_compact_from_preload as w_compact_from_preload
 
 def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
                                      chunk_size, method, eps):
-    if cost.use_nufft("w_tilde_data_interferometer_from", method, eps, len(data),
-                      _nufft.extent_of(grid_radians_slim)):
-        lattice = _lattice.lattice_of(grid_radians_slim, uv_wavelengths, eps)
-        if lattice is not None:  # off-lattice grids take the exact sum below
-            return _nufft.dirty_image(data, noise_map, uv_wavelengths, lattice, eps, chunk_size)
+    by_nufft = _nufft.dirty_image_if_chosen(data, noise_map, uv_wavelengths, grid_radians_slim,
+                                            chunk_size, method, eps)
+    if by_nufft is not None:
+        return by_nufft
     y, x = grid_radians_slim[:, 0], grid_radians_slim[:, 1]
     real_weight = data.real / noise_map.real**2
     imag_weight = data.imag / noise_map.imag**2
@@ -62,16 +61,12 @@ def _lag_sum(weight, uv_wavelengths, y_lags, x_lags, chunk_size):
 def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
                                                   chunk_size, method, eps):
-    if cost.use_nufft("w_tilde_curvature_preload_interferometer_from", method, eps,
-                      len(noise_map_real), shape_masked_pixels_2d):
-        return preload_from_w_compact(_nufft.preload_half_plane(
-            noise_map_real, uv_wavelengths, shape_masked_pixels_2d, grid_radians_2d, eps,
-            chunk_size))
+    by_nufft = _nufft.preload_if_chosen(noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
+                                        grid_radians_2d, chunk_size, method, eps)
+    if by_nufft is not None:
+        return by_nufft
     ny, nx = shape_masked_pixels_2d
-    # Offsets (y_i - y_j, x_i - x_j) for the lag (row_j - row_i, col_j - col_i) = (p, q),
-    # read off the grid itself as the downstream library does.
-    y_offsets = grid_radians_2d[0, 0, 0] - grid_radians_2d[:ny, 0, 0]
-    x_offsets = grid_radians_2d[0, 0, 1] - grid_radians_2d[0, :nx, 1]
+    y_offsets, x_offsets = _lattice.preload_offsets(grid_radians_2d, shape_masked_pixels_2d)
     y_lags = np.concatenate([-y_offsets[:0:-1], y_offsets])
     x_lags = np.concatenate([-x_offsets[:0:-1], x_offsets])
     preload = np.zeros((2 * ny, 2 * nx))
@@ -82,10 +77,10 @@ def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths
 
 def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
                                             pixel_scale, chunk_size, method, eps):
-    if cost.use_nufft("w_compact_curvature_interferometer_from", method, eps,
-                      len(noise_map_real), grid_size):
-        return _nufft.w_compact(grid_size, noise_map_real, uv_wavelengths, pixel_scale, eps,
-                                chunk_size)
+    by_nufft = _nufft.w_compact_if_chosen(grid_size, noise_map_real, uv_wavelengths,
+                                          pixel_scale, chunk_size, method, eps)
+    if by_nufft is not None:
+        return by_nufft
     ny, nx = grid_size
     d = pixel_scale * ARCSEC_TO_RADIANS
     a = np.arange(ny)

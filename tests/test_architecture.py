@@ -1,0 +1,198 @@
+"""The structure: one validation per public call, bare cores, no import cycles, shared code named.
+
+- The dispatcher is the only caller of the input checks, once per public call; cores call cores.
+- ``get_kernel(..., checked=False)`` is the bare core with the catalogue's defaults.
+- No module of the package takes part in an import cycle, and nothing below the dispatcher
+  imports the package (or the dispatcher) itself.
+- Where two backends run the same code for a kernel, the parity tests do not compare it with
+  itself: the list of such kernels is pinned here.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autokern import _validation, get_kernel
+from autokern.catalogue import BACKEND_NAMES, KERNELS
+from helpers import RTOL, relative_error, shares_code_with_reference
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "autokern"
+
+
+@pytest.fixture
+def count_checks(monkeypatch):
+    calls: list[str] = []
+    check = _validation.check
+
+    def counted(kernel, arguments, arrays):
+        calls.append(kernel.name)
+        return check(kernel, arguments, arrays)
+
+    monkeypatch.setattr(_validation, "check", counted)
+    return calls
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+@pytest.mark.parametrize("kernel", [
+    "log_likelihood_function_via_w_compact_from",  # composed of three other kernels
+    "curvature_matrix_via_w_compact_from",  # routed to another kernel
+    "visibility_terms_from",  # composed of two reductions
+    "curvature_matrix_via_w_compact_sparse_mapping_matrix_from",  # calls the mapping core
+])
+def test_one_public_call_runs_the_checks_exactly_once(backend, kernel, count_checks, get_case):
+    arguments = get_case("tiny").arguments(kernel)
+    public = get_kernel(kernel, backend)
+    count_checks.clear()  # the case computes its arguments with the reference's kernels
+    public(**arguments)
+    assert count_checks == [kernel]
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_unchecked_core_skips_the_checks_and_fills_defaults(backend, count_checks, get_case):
+    name = "log_likelihood_function_via_w_compact_from"
+    case = get_case("tiny")
+    checked = get_kernel(name, backend)
+    arguments = {k: v for k, v in case.arguments(name).items() if k != "coefficient"}
+    expected = checked(**arguments)  # coefficient takes its default, 1.0
+    count_checks.clear()
+    bare = get_kernel(name, backend, checked=False)
+    if backend == "jax":
+        import jax.numpy as jnp
+
+        arguments = {k: jnp.asarray(v) for k, v in arguments.items()}
+    result = bare(*arguments.values())
+    assert count_checks == []
+    assert relative_error(result, expected) <= RTOL
+    assert bare is get_kernel(name, backend, checked=False)
+    assert "without input checks" in bare.__doc__ and bare.__name__ == name
+
+
+def test_unchecked_reductions_take_their_options_by_keyword(count_checks, get_case):
+    name = "w_compact_curvature_interferometer_from"
+    arguments = get_case("tiny").arguments(name)
+    expected = get_kernel(name, "numba")(**{**arguments, "method": "direct"})
+    count_checks.clear()
+    bare = get_kernel(name, "numba", checked=False)
+    positional = [arguments[a.name] for a in KERNELS[name].args if not a.keyword_only]
+    assert relative_error(bare(*positional, method="direct"), expected) <= RTOL
+    assert count_checks == []
+
+
+def test_internal_calls_do_not_surface_public_errors(monkeypatch, get_case):
+    # The reference's direct curvature builds a dense T internally; with a memory budget below
+    # that T, it must neither run the mapping kernel's public checks nor name it in an error.
+    name = "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from"
+    arguments = get_case("tiny").arguments(name)
+    expected = get_kernel(name, "original")(**arguments)
+    monkeypatch.setenv("AUTOKERN_MEMORY_BUDGET_MB", "0.01")
+    with pytest.raises(MemoryError, match=r"^mapping_matrix_from"):
+        get_kernel("mapping_matrix_from", "original")(
+            arguments["pix_indexes_for_sub_slim_index"],
+            arguments["pix_weights_for_sub_slim_index"], arguments["pixels"])
+    assert relative_error(get_kernel(name, "original")(**arguments), expected) == 0.0
+
+
+def test_shared_code_is_declared_not_compared_with_itself():
+    shared = {(b, k) for b in ("numba", "jax") for k in KERNELS
+              if b in KERNELS[k].backends and shares_code_with_reference(b, k)}
+    assert shared == {
+        # pure Python on the checked tuples
+        ("numba", "mask_2d_centres_from"), ("jax", "mask_2d_centres_from"),
+        # NumPy index maths (autokern._lattice)
+        ("numba", "w_compact_from_preload"), ("numba", "preload_from_w_compact"),
+        # SciPy FFTs (autokern._fft_curvature)
+        ("numba", "curvature_matrix_via_w_compact_fft_from"),
+        # NumPy/SciPy shared maths over the same namespace (autokern._evidence)
+        ("numba", "reconstruction_positive_negative_from"),
+        ("numba", "noise_normalization_complex_from"),
+    }
+
+
+# --- imports ---------------------------------------------------------------------------------
+
+def _modules() -> list[str]:
+    names = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+def _imports(module: str) -> set[str]:
+    """Every autokern module ``module`` imports, anywhere in its text (lazy imports count)."""
+    path = PACKAGE.parent.joinpath(*module.split("."))
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    known = set(_modules())
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("autokern")}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]
+                                + ([base] if base else []))
+            if not base.startswith("autokern"):
+                continue
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                found.add(candidate if candidate in known else base)
+    return found - {module}
+
+
+def test_no_module_takes_part_in_an_import_cycle():
+    graph = {m: _imports(m) for m in _modules()}
+    visiting, done = [], set()
+
+    def visit(module: str) -> None:
+        if module in done:
+            return
+        if module in visiting:
+            cycle = [*visiting[visiting.index(module):], module]
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+        visiting.append(module)
+        for target in sorted(graph.get(module, ())):
+            visit(target)
+        visiting.pop()
+        done.add(module)
+
+    for module in graph:
+        visit(module)
+
+
+#: modules above the dispatcher: the public entry points, which may use it
+_ABOVE_DISPATCH = {"autokern", "autokern._dispatch", "autokern.terms", "autokern.datasets",
+                   "autokern.bench", "autokern.cli", "autokern.original", "autokern.numba",
+                   "autokern.jax"}
+
+
+def test_nothing_below_the_dispatcher_imports_the_package_itself():
+    for module in _modules():
+        if module in _ABOVE_DISPATCH:
+            continue
+        reaching_up = _imports(module) & (_ABOVE_DISPATCH - {"autokern.jax"})
+        assert not reaching_up, f"{module} imports {sorted(reaching_up)}"
+
+
+def test_every_module_imports_alone_in_a_fresh_interpreter():
+    code = ("import importlib, sys\n"
+            "for name in sys.argv[1:]:\n"
+            "    importlib.import_module(name)\n")
+    for module in _modules():
+        run = subprocess.run([sys.executable, "-c", code, module], capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode == 0, f"{module}: {run.stderr[-2000:]}"
+
+
+def test_the_catalogue_is_data_only():
+    imported = _imports("autokern.catalogue")
+    assert imported <= {"autokern._lattice"}, imported
+    assert not any(callable(getattr(k, "implementations", None)) for k in KERNELS.values())
+    assert np.all([not hasattr(k, "implementations") for k in KERNELS.values()])
