@@ -134,7 +134,7 @@ def test_real_data_where_complex_is_meant_is_refused(backend, get_case):
 def test_bad_mapping_arguments_are_refused(backend, get_case):
     fn = get_backend(backend).mapping_matrix_from
     args = get_case("tiny").arguments("mapping_matrix_from")
-    with pytest.raises(InputTypeError, match="pix_indexes_for_sub_slim_index must be a int64"):
+    with pytest.raises(InputTypeError, match="pix_indexes_for_sub_slim_index must be an int64"):
         fn(**{**args, "pix_indexes_for_sub_slim_index":
               args["pix_indexes_for_sub_slim_index"].astype(float)})
     with pytest.raises(InputValueError, match="pixels must be positive, got 0"):

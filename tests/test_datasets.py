@@ -58,8 +58,9 @@ def test_mock_uv_coverage_is_realistic():
     # phases across the mask span many radians, so sign errors cannot hide
     extent = case.dataset.shape_masked_pixels_2d[1] * case.dataset.pixel_scale * np.pi / 648000
     assert 2 * np.pi * extent * np.abs(uv).max() > 20
+    # Re σ = Im σ (W̃ from Re σ is exact only then; issue: unequal noise is refused)
     noise = case.dataset.noise_map
-    assert not np.allclose(noise.real, noise.imag)
+    assert np.array_equal(noise.real, noise.imag) and np.ptp(noise.real) > 0.5
 
 
 def test_mock_mapping_is_delaunay_like():

@@ -82,7 +82,14 @@ def log_evidence_from_terms(ops: ArrayOps, curvature: Any, regularization: Any,
                             data_vector: Any, data_chi_squared: Any,
                             noise_normalization_term: Any) -> Any:
     """log L of SPEC §3 from F, H, D, Σ (V/σ)² and the noise normalization (NaN when F + H or
-    H is not positive definite)."""
+    H is not positive definite).
+
+    Only the symmetric part (H + Hᵀ)/2 of H enters — exactly H for the mutual neighbour lists of
+    the downstream library's meshes — so that a non-mutual list (i lists j, j does not list i)
+    gives the same number on every backend: the value the library's JAX route gives (its
+    Cholesky symmetrises its input), where a NumPy Cholesky would read one triangle only.
+    """
+    regularization = 0.5 * (regularization + regularization.T)
     factor = ops.cholesky(curvature + regularization)
     solution = ops.cho_solve(factor, data_vector)
     chi_squared = (solution @ curvature @ solution - 2.0 * solution @ data_vector

@@ -10,6 +10,10 @@ Each setting comes from one environment variable, read and checked here (a bad v
   which sets ``chunk_size="auto"`` (default 256 MB).
 - ``AUTOKERN_NUM_THREADS`` — threads for the CPU NUFFT (ducc0) and FFTs (scipy.fft); default
   every core.
+- ``AUTOKERN_DETERMINISTIC`` — ``1`` makes every CPU result bitwise reproducible run to run: the
+  NUFFT's spreading then runs on one thread (multithreaded ducc0 adds its pieces in a varying
+  order, ~3e-16 apart).  Numba's kernels are reproducible for a fixed Numba thread count either
+  way.  Default ``0``.
 """
 
 from __future__ import annotations
@@ -66,14 +70,28 @@ def num_threads() -> int:
     return int(positive_setting("AUTOKERN_NUM_THREADS", os.cpu_count() or 1, integer=True))
 
 
+def deterministic() -> bool:
+    """Whether bitwise-reproducible results were asked for (``AUTOKERN_DETERMINISTIC``)."""
+    raw = os.environ.get("AUTOKERN_DETERMINISTIC", "").strip()
+    if raw not in ("", "0", "1"):
+        raise ConfigurationError(f"environment variable AUTOKERN_DETERMINISTIC must be 0 or 1, "
+                                 f"got {raw!r}")
+    return raw == "1"
+
+
+def nufft_threads() -> int:
+    """Threads for the CPU NUFFT: one when :func:`deterministic`, else :func:`num_threads`."""
+    return 1 if deterministic() else num_threads()
+
+
 def require(kernel: str, nbytes: int, what: str, alternative: str) -> None:
     """Raise :class:`MemoryBudgetError` when ``nbytes`` exceeds the budget."""
     budget = budget_bytes()
     if nbytes > budget:
         raise MemoryBudgetError(
-            f"{kernel}: the ({what}) float64 array needs {nbytes / 1e9:.2f} GB, over the "
-            f"memory budget of {budget / 1e9:.2f} GB (set AUTOKERN_MEMORY_BUDGET_MB to change "
-            f"it). Use {alternative} instead."
+            f"{kernel}: the ({', '.join(what.split())}) float64 array needs "
+            f"{nbytes / 1e9:.2f} GB, over the memory budget of {budget / 1e9:.2f} GB (set "
+            f"AUTOKERN_MEMORY_BUDGET_MB to change it). Use {alternative} instead."
         )
 
 

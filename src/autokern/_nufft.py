@@ -134,7 +134,7 @@ def lattice_sum(problem: LatticeSum, eps: float, chunk_size: int | str = "auto")
     for k in _memory.chunk_slices(len(problem.strengths), chunk_size, _BYTES_PER_VISIBILITY):
         values, a_phase, b_phase = problem.points(np, k, wrap=False)
         ducc0.nufft.nu2u(points=values, coord=np.stack([a_phase, b_phase], axis=1),
-                         forward=False, epsilon=eps, nthreads=_memory.num_threads(), out=work)
+                         forward=False, epsilon=eps, nthreads=_memory.nufft_threads(), out=work)
         out += work
     return out
 

@@ -41,7 +41,9 @@ _DTYPES = {
     "matrix": np.dtype(np.float64),
 }
 #: dtype kinds accepted for each argument kind ("b" bool, "i"/"u" ints, "f" floats, "c" complex)
-_ACCEPTED_KINDS = {"float": "iuf", "matrix": "iuf", "complex": "iufc", "int": "iu", "bool": "b"}
+#: complex arguments (visibilities, their noise) must be complex: taking ``.real`` of real input
+#: would silently drop the imaginary part
+_ACCEPTED_KINDS = {"float": "iuf", "matrix": "iuf", "complex": "c", "int": "iu", "bool": "b"}
 _DERIVED_DIM = re.compile(r"^(?:(\d+))?([A-Za-z]\w*)(?:([+-])(\d+))?$")
 
 
@@ -134,17 +136,20 @@ def _pair(kernel: Kernel, name: str, value: Any, cast: Callable[[Any], Any]) -> 
 
 
 def _scalar(kernel: Kernel, name: str, value: Any, backend_arrays: ArrayConverter) -> Any:
-    if backend_arrays is _jax_array:  # keep tracers differentiable
-        out = backend_arrays(value, np.dtype(np.float64))
-        if out.shape != ():
-            raise InputShapeError(f"{kernel.name}: {name} must be a scalar, got shape {out.shape}")
-        return out
-    try:
-        return float(value)
-    except (TypeError, ValueError):
+    """A real number: a Python float, or on JAX a 0-d array (tracers stay differentiable)."""
+    dtype = _dtype_of(value) if hasattr(value, "dtype") else None
+    if np.ndim(value) != 0 or (dtype is not None and dtype.kind not in "iuf") or \
+            isinstance(value, (str, bytes, complex)):
         raise InputTypeError(
             f"{kernel.name}: {name} must be a real number, got {type(value).__name__} {value!r}"
-        ) from None
+        )
+    if backend_arrays is _jax_array:
+        return backend_arrays(value, np.dtype(np.float64))
+    return float(value)
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" or word.startswith("int") else "a"
 
 
 def _normalise(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter,
@@ -154,8 +159,8 @@ def _normalise(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter,
         dtype = _dtype_of(value)
         if dtype.kind not in _ACCEPTED_KINDS[arg.kind]:
             raise InputTypeError(
-                f"{kernel.name}: {arg.name} must be a {_DTYPES[arg.kind].name} array, "
-                f"got dtype {dtype}"
+                f"{kernel.name}: {arg.name} must be {_article(_DTYPES[arg.kind].name)} "
+                f"{_DTYPES[arg.kind].name} array, got dtype {dtype}"
             )
         value = arrays(value, _DTYPES[arg.kind])
         shapes.bind(arg.name, arg.dims, tuple(value.shape))
@@ -312,7 +317,7 @@ VALUE_RULES: dict[str, tuple[Callable[..., str | None], ...]] = {
     "pixel_scales": (_finite, _positive, _sky_angle),
     "radius": (_finite, _non_negative),
     "centre": (_finite,),
-    "coefficient": (_finite,),
+    "coefficient": (_finite, _non_negative),
     "native_index_for_slim_index": (_non_negative,),
     "pix_indexes_for_sub_slim_index": (_in_range(-1, "S"),),
     "neighbors": (_in_range(-1, "S"),),
@@ -334,6 +339,9 @@ def _check_values(kernel: Kernel, arguments: dict[str, Any], sizes: dict[str, in
             problem = rule(name, np.asarray(value), sizes)
             if problem:
                 raise InputValueError(f"{kernel.name}: {name} {problem}")
+    noise = concrete.get("noise_map")
+    if noise is not None and _builds_or_uses_w_tilde(kernel):
+        _check_equal_noise(kernel, noise)
     extent = arguments.get("shape_masked_pixels_2d")
     if extent is not None and "Gy" in sizes and (sizes["Gy"] < extent[0] or
                                                  sizes["Gx"] < extent[1]):
@@ -344,6 +352,31 @@ def _check_values(kernel: Kernel, arguments: dict[str, Any], sizes: dict[str, in
     native = concrete.get("native_index_for_slim_index")
     if native is not None and native.size:
         _check_lattice_fits(kernel, native, sizes)
+
+
+def _builds_or_uses_w_tilde(kernel: Kernel) -> bool:
+    names = {a.name for a in kernel.args}
+    return ("noise_map" in names and bool(names & {"w_tilde", "w_compact"})) or \
+        kernel.name == "visibility_terms_from"
+
+
+#: Re σ and Im σ count as equal within this relative difference
+EQUAL_NOISE_RTOL = 1e-12
+
+
+def _check_equal_noise(kernel: Kernel, noise: np.ndarray) -> None:
+    """W̃ is Σ cos(φ_i − φ_j)/σ² only when Re σ = Im σ; with unequal parts the χ² the kernel
+    would compute mixes two noise models, so it is refused instead."""
+    difference = np.abs(noise.real - noise.imag)
+    if np.any(difference > EQUAL_NOISE_RTOL * np.abs(noise.real)):
+        worst = int(np.argmax(difference / np.abs(noise.real)))
+        raise InputValueError(
+            f"{kernel.name}: noise_map has unequal real and imaginary parts (at index {worst}: "
+            f"{noise[worst]}); W̃ (w_tilde / w_compact) is built from Re σ alone, which is "
+            "exact only when Re σ = Im σ. Pool them first, e.g. sigma = np.sqrt((noise_map.real"
+            "**2 + noise_map.imag**2) / 2); noise_map = sigma + 1j * sigma (and rebuild W̃ "
+            "from sigma)"
+        )
 
 
 def _check_lattice_fits(kernel: Kernel, native: np.ndarray, sizes: dict[str, int]) -> None:

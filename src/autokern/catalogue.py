@@ -266,6 +266,9 @@ _PRELOAD_LAYOUT = """
     |p| < Ny, |q| < Nx (FFT wrap-around order); the Nyquist row Ny and column Nx are zero.
 """
 _CURVATURE_MATHS = "F = Tᵀ W̃ T, with T[m, s] = Σ_b weights[m, b] for indexes[m, b] == s."
+#: F, H and F + H are dense S × S: nothing smaller holds them
+_DENSE_SOURCE = {"largest_array": "S S",
+                 "alternative": "a source mesh with fewer pixels (F and H are dense S × S)"}
 #: the kernels every log likelihood composes after F
 _EVIDENCE_PARTS = ("sparse_mapping_matrix_transpose_matmul", "constant_regularization_matrix_from")
 _EVIDENCE_MATHS = """
@@ -390,11 +393,13 @@ KERNELS: dict[str, Kernel] = {
             "curvature_matrix_via_w_tilde_from", "curvature", "curvature",
             "w_tilde mapping_matrix", "(S, S) float64 F",
             "Curvature matrix from dense W̃ and dense T.", maths=_CURVATURE_MATHS,
+            **_DENSE_SOURCE,
         ),
         _kernel(
             "curvature_matrix_via_w_tilde_sparse_mapping_matrix_from", "curvature", "curvature",
             "w_tilde " + _MAPPING, "(S, S) float64 F",
             "Curvature matrix from dense W̃ and the sparse mapping.", maths=_CURVATURE_MATHS,
+            **_DENSE_SOURCE,
         ),
         _kernel(
             "curvature_matrix_via_w_compact_sparse_mapping_matrix_from", "curvature",
@@ -408,6 +413,7 @@ KERNELS: dict[str, Kernel] = {
             "curvature", _COMPACT_CURV, "(S, S) float64 F",
             "Curvature matrix from w-compact with no M × S intermediate (output-sized memory).",
             maths=_CURVATURE_MATHS,
+            **_DENSE_SOURCE,
         ),
         _kernel(
             "curvature_matrix_via_w_compact_sparse_mapping_matrix_from_BCOO", "curvature",
@@ -415,6 +421,7 @@ KERNELS: dict[str, Kernel] = {
             "Curvature matrix from w-compact with T as a JAX BCOO matrix.",
             maths=_CURVATURE_MATHS, backends=("jax",),
             same_as="curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
+            **_DENSE_SOURCE,
         ),
         _kernel(
             "curvature_matrix_via_w_compact_fft_from", "curvature", "curvature", _COMPACT_CURV,
@@ -422,6 +429,7 @@ KERNELS: dict[str, Kernel] = {
             "Curvature matrix with W̃ applied by FFT convolution: source columns zero-padded "
             "onto the (2Ny, 2Nx) box, multiplied by rfft2 of the preload, then Tᵀ(·).",
             maths=_CURVATURE_MATHS,
+            **_DENSE_SOURCE,
         ),
         _kernel(
             "curvature_matrix_via_w_compact_from", "curvature", "curvature",
@@ -437,6 +445,7 @@ KERNELS: dict[str, Kernel] = {
             composed_of=("curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
                          "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
                          "curvature_matrix_via_w_compact_fft_from"),
+            **_DENSE_SOURCE,
         ),
         _kernel(
             "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from", "curvature",
@@ -447,6 +456,7 @@ KERNELS: dict[str, Kernel] = {
             "Curvature matrix from the preload and the sparse mapping (entries past "
             "pix_size_for_sub_slim_index are ignored).",
             maths=_CURVATURE_MATHS + "\n" + _PRELOAD_LAYOUT,
+            **_DENSE_SOURCE,
         ),
         _kernel(
             "sparse_mapping_matrix_transpose_matmul", "curvature", "mapping",
@@ -462,6 +472,7 @@ KERNELS: dict[str, Kernel] = {
                 (the first neighbors_sizes[i] entries of row i; -1 entries add nothing).
             """,
             arg_overrides={"coefficient": {"default": _REQUIRED}},
+            **_DENSE_SOURCE,
         ),
         _kernel(
             "reconstruction_positive_negative_from", "solve", "likelihood",
@@ -482,6 +493,7 @@ KERNELS: dict[str, Kernel] = {
             maths=_EVIDENCE_MATHS,
             composed_of=("curvature_matrix_via_w_tilde_sparse_mapping_matrix_from",
                          *_EVIDENCE_PARTS),
+            **_DENSE_SOURCE,
         ),
         _kernel(
             "log_likelihood_function_via_visibility_terms_from", "evidence", "likelihood",
@@ -491,6 +503,7 @@ KERNELS: dict[str, Kernel] = {
             maths=_EVIDENCE_MATHS,
             composed_of=("curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
                          *_EVIDENCE_PARTS),
+            **_DENSE_SOURCE,
         ),
         _kernel(
             "log_likelihood_function_via_w_compact_from", "evidence", "likelihood",
@@ -501,6 +514,7 @@ KERNELS: dict[str, Kernel] = {
             maths=_EVIDENCE_MATHS,
             composed_of=("curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
                          *_EVIDENCE_PARTS),
+            **_DENSE_SOURCE,
         ),
     ]
 }

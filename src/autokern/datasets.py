@@ -24,9 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from autokern.errors import MissingDependencyError
-
-ARCSEC_TO_RADIANS = np.pi / 648000.0
+from autokern._lattice import ARCSEC_TO_RADIANS
+from autokern.errors import ConfigurationError, MissingDependencyError
 
 
 @dataclass(frozen=True)
@@ -77,6 +76,10 @@ class Interferometer:
                 f"{self.uv_wavelengths.shape} must be (K,), (K,) and (K, 2)"
             )
 
+    def __repr__(self) -> str:
+        return (f"Interferometer(K={len(self.data)}, M={len(self.native_index_for_slim_index)}, "
+                f"extent={self.shape_masked_pixels_2d}, mask={self.mask_spec})")
+
     @property
     def pixel_scale(self) -> float:
         return self.mask_spec.pixel_scale
@@ -108,6 +111,7 @@ class Interferometer:
         y_centre, x_centre = mask_2d_centres_from(spec.shape_native, (spec.pixel_scale,) * 2,
                                                   (0.0, 0.0))
         rows, cols = np.indices(spec.shape_native)
+        # (d · π) / 648000 in this order: the downstream library's grid to the last bit
         y = -(rows - y_centre) * spec.pixel_scale * np.pi / 648000
         x = (cols - x_centre) * spec.pixel_scale * np.pi / 648000
         return np.stack([y, x], axis=-1)
@@ -152,6 +156,10 @@ class SourceMesh:
     @property
     def pixels(self) -> int:
         return len(self.neighbors)
+
+    def __repr__(self) -> str:
+        m, b = self.pix_indexes_for_sub_slim_index.shape
+        return f"SourceMesh(S={self.pixels}, M={m}, B={b}, P={self.neighbors.shape[1]})"
 
 
 #: Where a kernel's reference value sits in the dev reference file, by kernel name.
@@ -205,7 +213,7 @@ class Case:
     dataset: Interferometer
     mesh: SourceMesh
     coefficient: float = 1.0
-    reference: dict[str, Any] = field(default_factory=dict)
+    reference: dict[str, Any] = field(default_factory=dict, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def expected(self, kernel: str) -> Any | None:
@@ -301,9 +309,16 @@ class Case:
 # --- real data -----------------------------------------------------------------------------
 
 def default_data_dir() -> Path | None:
-    """``$AUTOKERN_DATA_DIR``, else ``../shared/data`` from the working directory or the repo."""
-    candidates = [os.environ.get("AUTOKERN_DATA_DIR")]
-    candidates += [str(Path.cwd().parent / "shared" / "data")]
+    """``$AUTOKERN_DATA_DIR`` (an error when it names no directory), else ``../shared/data``
+    from the working directory or the repository; None when neither exists."""
+    configured = os.environ.get("AUTOKERN_DATA_DIR", "").strip()
+    if configured:
+        if not Path(configured).is_dir():
+            raise ConfigurationError(
+                f"environment variable AUTOKERN_DATA_DIR names {configured!r}, which is not a "
+                "directory; unset it to use ../shared/data beside the checkout")
+        return Path(configured)
+    candidates = [str(Path.cwd().parent / "shared" / "data")]
     candidates += [str(Path(__file__).resolve().parents[3] / "shared" / "data")]
     for candidate in candidates:
         if candidate and Path(candidate).is_dir():
@@ -415,7 +430,7 @@ def mock_case(preset: str | Preset = "small", seed: int = 0, coefficient: float 
     """A seeded, reproducible mock :class:`Case` at a preset of :data:`PRESETS`.
 
     uv coverage from Earth-rotation tracks (|u|, |v| up to 10⁶ wavelengths, so phases across
-    the mask span many radians), distinct real and imaginary noise, a Gaussian source plus
+    the mask span many radians), equal real and imaginary noise, a Gaussian source plus
     noise as data, and a Delaunay mapping of the image through an isothermal lens.
     """
     spec = PRESETS[preset] if isinstance(preset, str) else preset
@@ -425,7 +440,9 @@ def mock_case(preset: str | Preset = "small", seed: int = 0, coefficient: float 
     mask = MaskSpec((side, side), spec.pixel_scale, spec.radius_pixels * spec.pixel_scale)
     uv = _uv_coverage(rng, spec.visibilities, 1.0e6)
     sigma_real = 0.5 + rng.random(spec.visibilities)
-    sigma_imag = 0.5 + rng.random(spec.visibilities)
+    rng.random(spec.visibilities)  # was an independent imaginary noise: keep the stream
+    # Re σ = Im σ, as W̃ (built from Re σ) requires of the likelihoods
+    sigma_imag = sigma_real
     u, v = uv[:, 0], uv[:, 1]
     width = 0.3 * mask.radius * ARCSEC_TO_RADIANS
     offset = 0.2 * mask.radius * ARCSEC_TO_RADIANS
