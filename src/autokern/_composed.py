@@ -48,7 +48,8 @@ class Cores:
 def _require_finite(cores: Cores, value: Any, kernel: str, what: str) -> Any:
     """``value``, or an error naming ``kernel`` when a factorisation inside it failed."""
     if not cores.ops.is_traced(value) and not bool(np.all(np.isfinite(np.asarray(value)))):
-        raise InputValueError(f"{kernel}: {what} is not symmetric positive definite")
+        raise InputValueError(f"{kernel}: {what} is not symmetric positive definite "
+                              "(to within rounding)")
     return value
 
 
@@ -112,8 +113,9 @@ def _log_evidence(cores: Cores, kernel: str, curvature, dirty_image, data_chi_sq
                                                                neighbors_sizes)
     log_evidence = cores.ops.compiled(_evidence.log_evidence_from_terms)(
         curvature, regularization, data_vector, data_chi_squared, noise_normalization)
-    _require_finite(cores, log_evidence, kernel,
-                    f"F + H (or H) with coefficient {coefficient}")
+    if not cores.ops.is_traced(log_evidence):
+        _require_finite(cores, log_evidence, kernel,
+                        f"F + H (or H) with coefficient {float(coefficient):g}")
     return log_evidence if cores.ops.is_traced(log_evidence) else float(log_evidence)
 
 

@@ -81,20 +81,24 @@ def reconstruction(ops: ArrayOps, data_vector: Any, curvature_reg_matrix: Any) -
 def log_evidence_from_terms(ops: ArrayOps, curvature: Any, regularization: Any,
                             data_vector: Any, data_chi_squared: Any,
                             noise_normalization_term: Any) -> Any:
-    """log L of SPEC §3 from F, H, D, Σ (V/σ)² and the noise normalization (NaN when F + H or
-    H is not positive definite).
+    """log L of SPEC §3 from F, H, D, Σ (V/σ)² and the noise normalization.
 
-    Only the symmetric part (H + Hᵀ)/2 of H enters — exactly H for the mutual neighbour lists of
-    the downstream library's meshes — so that a non-mutual list (i lists j, j does not list i)
-    gives the same number on every backend: the value the library's JAX route gives (its
-    Cholesky symmetrises its input), where a NumPy Cholesky would read one triangle only.
+    NaN when F + H or H is not positive definite — also when H is only so on paper: a pivot of
+    its Cholesky factor below S·ε of its largest diagonal entry means its 1e-8 floor was lost
+    to rounding (e.g. λ = 1e12), where log det H would be noise and LAPACK's verdict (a failed
+    or a tiny pivot) would differ from one library to the next.
     """
-    regularization = 0.5 * (regularization + regularization.T)
+    xp = ops.xp
     factor = ops.cholesky(curvature + regularization)
     solution = ops.cho_solve(factor, data_vector)
     chi_squared = (solution @ curvature @ solution - 2.0 * solution @ data_vector
                    + data_chi_squared)
     regularization_term = solution @ regularization @ solution
-    log_det_regularization = log_det_cholesky(ops, ops.cholesky(regularization))
-    return -0.5 * (chi_squared + regularization_term + log_det_cholesky(ops, factor)
-                   - log_det_regularization + noise_normalization_term)
+    regularization_factor = ops.cholesky(regularization)
+    pivots = xp.diagonal(regularization_factor) ** 2
+    lost = xp.min(pivots) <= (regularization.shape[0] * np.finfo(np.float64).eps
+                              * xp.max(xp.diagonal(regularization)))
+    log_evidence = -0.5 * (chi_squared + regularization_term + log_det_cholesky(ops, factor)
+                           - log_det_cholesky(ops, regularization_factor)
+                           + noise_normalization_term)
+    return xp.where(lost, xp.nan, log_evidence)

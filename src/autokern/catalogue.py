@@ -468,8 +468,17 @@ KERNELS: dict[str, Kernel] = {
             "coefficient neighbors neighbors_sizes", "(S, S) float64 H",
             "Constant regularization matrix.",
             maths="""
-                H[i, i] = 1e-8 + λ² neighbors_sizes[i];  H[i, j] -= λ² for each neighbour j of i
-                (the first neighbors_sizes[i] entries of row i; -1 entries add nothing).
+                H = 1e-8 I + (λ²/2) Σ_(i→j) (e_i − e_j)(e_i − e_j)ᵀ over every listing i → j
+                (the first neighbors_sizes[i] entries of row i; -1 entries add nothing):
+                each listing is half an edge, so H is symmetric positive definite.
+            """,
+            notes="""
+                For mutual neighbour lists (i lists j exactly when j lists i: the downstream
+                library's Delaunay, Voronoi, rectangular and kNN meshes) this is the library's
+                H[i, i] = 1e-8 + λ² neighbors_sizes[i], H[i, j] = −λ², to the last bit.  For a
+                non-mutual list the library's own H is not symmetric and its log evidence depends
+                on its backend (a NumPy Cholesky reads one triangle, JAX's averages both, and
+                either may be indefinite); autokern's is one symmetric H on every backend.
             """,
             arg_overrides={"coefficient": {"default": _REQUIRED}},
             **_DENSE_SOURCE,

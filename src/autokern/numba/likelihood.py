@@ -8,20 +8,21 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def _fill_regularization(strength, neighbors, neighbors_sizes, out):
+def _fill_regularization(half, neighbors, neighbors_sizes, out):
+    # each listing i → j is half an edge: ±half on (i, i), (j, j), and (i, j), (j, i)
     for i in range(out.shape[0]):
-        out[i, i] += 1e-8 + strength * neighbors_sizes[i]
-        for j in range(neighbors_sizes[i]):
-            if neighbors[i, j] >= 0:
-                out[i, neighbors[i, j]] -= strength
-
-
-def _regularization(strength: float, neighbors: np.ndarray,
-                    neighbors_sizes: np.ndarray) -> np.ndarray:
-    out = np.zeros((len(neighbors_sizes), len(neighbors_sizes)))  # NumPy: huge pages
-    _fill_regularization(strength, neighbors, neighbors_sizes, out)
-    return out
+        out[i, i] += 1e-8
+    for i in range(out.shape[0]):
+        for slot in range(neighbors_sizes[i]):
+            j = neighbors[i, slot]
+            if j >= 0:
+                out[i, i] += half
+                out[j, j] += half
+                out[i, j] -= half
+                out[j, i] -= half
 
 
 def constant_regularization_matrix_from(coefficient, neighbors, neighbors_sizes):
-    return _regularization(coefficient**2, neighbors, neighbors_sizes)
+    out = np.zeros((len(neighbors_sizes), len(neighbors_sizes)))  # NumPy: huge pages
+    _fill_regularization(coefficient**2 / 2.0, neighbors, neighbors_sizes, out)
+    return out

@@ -6,9 +6,12 @@ import numpy as np
 
 def constant_regularization_matrix_from(coefficient, neighbors, neighbors_sizes):
     pixels = len(neighbors_sizes)
-    strength = coefficient**2
+    half = coefficient**2 / 2.0  # each listing i → j is half an edge
     within_size = np.arange(neighbors.shape[1]) < neighbors_sizes[:, None]
     rows, slots = np.nonzero(within_size & (neighbors >= 0))
-    regularization = np.diag(1e-8 + strength * neighbors_sizes.astype(float))
-    np.add.at(regularization, (rows, neighbors[rows, slots]), -strength)
-    return regularization.reshape(pixels, pixels)
+    cols = neighbors[rows, slots]
+    degree = np.bincount(rows, minlength=pixels) + np.bincount(cols, minlength=pixels)
+    regularization = np.diag(1e-8 + half * degree)
+    np.add.at(regularization, (rows, cols), -half)
+    np.add.at(regularization, (cols, rows), -half)
+    return regularization
