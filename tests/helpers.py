@@ -16,7 +16,7 @@ def to_numpy(value: Any) -> np.ndarray:
     from autokern.bench import as_array
     from autokern.terms import VisibilityTerms
 
-    if isinstance(value, VisibilityTerms):
+    if isinstance(value, VisibilityTerms | tuple):
         return as_array(value)
     if hasattr(value, "todense"):
         value = value.todense()

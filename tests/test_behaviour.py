@@ -93,7 +93,7 @@ def test_preload_curvature_ignores_entries_past_pix_size(backend, get_case):
     args = case.arguments(fn.kernel)
     expected = fn(**args)
     idx = args["pix_indexes_for_sub_slim_index"].copy()
-    sizes = args["pix_size_for_sub_slim_index"]
+    sizes = args["pix_sizes_for_sub_slim_index"]
     past = np.arange(idx.shape[1]) >= sizes[:, None]
     idx[past] = 0  # a real source pixel, but past the row's size
     args["pix_indexes_for_sub_slim_index"] = idx

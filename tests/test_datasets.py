@@ -69,8 +69,8 @@ def test_mock_mapping_is_delaunay_like():
     assert idx.shape[1] == 3 and idx.max() < mesh.pixels and idx.min() >= -1
     np.testing.assert_allclose(w.sum(axis=1), 1.0, rtol=1e-12)
     assert np.all(w[idx < 0] == 0)
-    np.testing.assert_array_equal(mesh.pix_size_for_sub_slim_index, (idx >= 0).sum(axis=1))
-    assert (mesh.pix_size_for_sub_slim_index == 3).mean() > 0.5
+    np.testing.assert_array_equal(mesh.pix_sizes_for_sub_slim_index, (idx >= 0).sum(axis=1))
+    assert (mesh.pix_sizes_for_sub_slim_index == 3).mean() > 0.5
     nb, sizes = mesh.neighbors, mesh.neighbors_sizes
     assert np.all(sizes >= 2) and nb.shape[1] == sizes.max()
     for s in range(mesh.pixels):  # the neighbour graph is symmetric

@@ -119,7 +119,7 @@ def test_curvature_does_not_depend_on_the_pixel_order(kernel, get_case):
     order = np.random.default_rng(3).permutation(len(args["native_index_for_slim_index"]))
     shuffled = {name: value[order] if name in (
         "native_index_for_slim_index", "pix_indexes_for_sub_slim_index",
-        "pix_weights_for_sub_slim_index", "pix_size_for_sub_slim_index") else value
+        "pix_weights_for_sub_slim_index", "pix_sizes_for_sub_slim_index") else value
         for name, value in args.items()}
     assert relative_error(getattr(numba, kernel)(**shuffled), expected) <= 1e-12
 

@@ -114,6 +114,6 @@ def test_every_kernel_argument_kind_is_known():
     from autokern._validation import _DTYPES
 
     kinds = set(_DTYPES) | {"count", "shape", "grid_size", "pair", "scalar", "chunk", "choice",
-                            "tolerance", "terms"}
+                            "tolerance", "terms", "pixel_set", "optional_count"}
     for kernel in KERNELS.values():
         assert {a.kind for a in kernel.args} <= kinds

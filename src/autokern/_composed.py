@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from autokern import _evidence, cost
+from autokern import _evidence as _evidence_maths
+from autokern import cost
 from autokern._evidence import ArrayOps
 from autokern._lattice import DEFAULT_EPS
 from autokern._visibility_terms import VisibilityTerms
@@ -62,13 +63,13 @@ def mask_2d_centres_from(cores: Cores, shape_native, pixel_scales, centre):
 
 
 def reconstruction_positive_negative_from(cores: Cores, data_vector, curvature_reg_matrix):
-    solution = cores.ops.compiled(_evidence.reconstruction)(data_vector, curvature_reg_matrix)
+    solution = cores.ops.compiled(_evidence_maths.reconstruction)(data_vector, curvature_reg_matrix)
     return _require_finite(cores, solution, "reconstruction_positive_negative_from",
                            "curvature_reg_matrix")
 
 
 def noise_normalization_complex_from(cores: Cores, noise_map):
-    return cores.ops.compiled(_evidence.noise_normalization)(noise_map)
+    return cores.ops.compiled(_evidence_maths.noise_normalization)(noise_map)
 
 
 def visibility_terms_from(cores: Cores, data, noise_map, uv_wavelengths, grid_radians_slim,
@@ -84,8 +85,8 @@ def visibility_terms_from(cores: Cores, data, noise_map, uv_wavelengths, grid_ra
     dirty_image = cores.w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths,
                                                          grid_radians_slim, **options)
     return VisibilityTerms(w_compact, dirty_image,
-                           float(ops.compiled(_evidence.data_term)(data, noise_map)),
-                           float(ops.compiled(_evidence.noise_normalization)(noise_map)),
+                           float(ops.compiled(_evidence_maths.data_term)(data, noise_map)),
+                           float(ops.compiled(_evidence_maths.noise_normalization)(noise_map)),
                            len(data))
 
 
@@ -103,53 +104,83 @@ def curvature_matrix_via_w_compact_from(cores: Cores, w_compact, native_index_fo
                  pix_weights_for_sub_slim_index, pixels)
 
 
+def _solution(cores: Cores, curvature, regularization, data_vector, solver, zeroed_pixels):
+    """The positive-only reconstruction, or None for the linear solve (done with log det)."""
+    if solver != "positive_only":
+        return None
+    return cores.reconstruction_positive_only_from(data_vector, curvature + regularization,
+                                                   zeroed_pixels=zeroed_pixels)
+
+
+def _finished_evidence(cores: Cores, kernel: str, what: str, curvature, regularization,
+                       data_vector,
+              data_chi_squared, noise_normalization, solver, zeroed_pixels):
+    solution = _solution(cores, curvature, regularization, data_vector, solver, zeroed_pixels)
+    log_evidence = cores.ops.compiled(_evidence_maths.log_evidence_from_terms)(
+        curvature, regularization, data_vector, data_chi_squared, noise_normalization, solution)
+    if cores.ops.is_traced(log_evidence):
+        return log_evidence
+    _require_finite(cores, log_evidence, kernel, what)
+    return float(log_evidence)
+
+
 def _log_evidence(cores: Cores, kernel: str, curvature, dirty_image, data_chi_squared,
                   noise_normalization, pix_indexes_for_sub_slim_index,
-                  pix_weights_for_sub_slim_index, neighbors, neighbors_sizes, coefficient):
+                  pix_weights_for_sub_slim_index, neighbors, neighbors_sizes, coefficient,
+                  solver, zeroed_pixels):
     pixels = neighbors.shape[0]
     data_vector = cores.sparse_mapping_matrix_transpose_matmul(
         dirty_image, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels)
     regularization = cores.constant_regularization_matrix_from(coefficient, neighbors,
                                                                neighbors_sizes)
-    log_evidence = cores.ops.compiled(_evidence.log_evidence_from_terms)(
-        curvature, regularization, data_vector, data_chi_squared, noise_normalization)
-    if not cores.ops.is_traced(log_evidence):
-        _require_finite(cores, log_evidence, kernel,
-                        f"F + H (or H) with coefficient {float(coefficient):g}")
-    return log_evidence if cores.ops.is_traced(log_evidence) else float(log_evidence)
+    coefficient_text = "traced" if cores.ops.is_traced(coefficient) else \
+        f"{float(coefficient):g}"
+    return _finished_evidence(cores, kernel, f"F + H (or H) with coefficient {coefficient_text}",
+                     curvature, regularization, data_vector, data_chi_squared,
+                     noise_normalization, solver, zeroed_pixels)
 
 
 def _data_terms(cores: Cores, data, noise_map) -> tuple[Any, Any]:
     ops = cores.ops
-    return (ops.compiled(_evidence.data_term)(data, noise_map),
-            ops.compiled(_evidence.noise_normalization)(noise_map))
+    return (ops.compiled(_evidence_maths.data_term)(data, noise_map),
+            ops.compiled(_evidence_maths.noise_normalization)(noise_map))
+
+
+def log_evidence_from(cores: Cores, curvature_matrix, regularization_matrix, data_vector, data,
+                      noise_map, *, solver="positive_negative", zeroed_pixels=None):
+    return _finished_evidence(cores, "log_evidence_from",
+                     "curvature_matrix + regularization_matrix (or regularization_matrix)",
+                     curvature_matrix, regularization_matrix, data_vector,
+                     *_data_terms(cores, data, noise_map), solver, zeroed_pixels)
 
 
 def log_likelihood_function_via_w_tilde_from(cores: Cores, dirty_image, data, noise_map,
                                              w_tilde, pix_indexes_for_sub_slim_index,
                                              pix_weights_for_sub_slim_index, neighbors,
-                                             neighbors_sizes, coefficient=1.0):
+                                             neighbors_sizes, coefficient=1.0, *,
+                                             solver="positive_negative", zeroed_pixels=None):
     curvature = cores.curvature_matrix_via_w_tilde_sparse_mapping_matrix_from(
         w_tilde, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
         neighbors.shape[0])
     return _log_evidence(cores, "log_likelihood_function_via_w_tilde_from", curvature,
                          dirty_image, *_data_terms(cores, data, noise_map),
                          pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
-                         neighbors, neighbors_sizes, coefficient)
+                         neighbors, neighbors_sizes, coefficient, solver, zeroed_pixels)
 
 
 def log_likelihood_function_via_w_compact_from(cores: Cores, dirty_image, data, noise_map,
                                                w_compact, native_index_for_slim_index,
                                                pix_indexes_for_sub_slim_index,
                                                pix_weights_for_sub_slim_index, neighbors,
-                                               neighbors_sizes, coefficient=1.0):
+                                               neighbors_sizes, coefficient=1.0, *,
+                                               solver="positive_negative", zeroed_pixels=None):
     curvature = cores.curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
         w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, neighbors.shape[0])
     return _log_evidence(cores, "log_likelihood_function_via_w_compact_from", curvature,
                          dirty_image, *_data_terms(cores, data, noise_map),
                          pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
-                         neighbors, neighbors_sizes, coefficient)
+                         neighbors, neighbors_sizes, coefficient, solver, zeroed_pixels)
 
 
 def log_likelihood_function_via_visibility_terms_from(cores: Cores, visibility_terms,
@@ -157,7 +188,9 @@ def log_likelihood_function_via_visibility_terms_from(cores: Cores, visibility_t
                                                       pix_indexes_for_sub_slim_index,
                                                       pix_weights_for_sub_slim_index,
                                                       neighbors, neighbors_sizes,
-                                                      coefficient=1.0):
+                                                      coefficient=1.0, *,
+                                                      solver="positive_negative",
+                                                      zeroed_pixels=None):
     xp = cores.ops.xp
     w_compact = xp.asarray(visibility_terms.w_compact)
     curvature = cores.curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
@@ -167,4 +200,4 @@ def log_likelihood_function_via_visibility_terms_from(cores: Cores, visibility_t
                          xp.asarray(visibility_terms.dirty_image),
                          visibility_terms.data_chi_squared, visibility_terms.noise_normalization,
                          pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
-                         neighbors, neighbors_sizes, coefficient)
+                         neighbors, neighbors_sizes, coefficient, solver, zeroed_pixels)

@@ -20,6 +20,7 @@ import functools
 import importlib
 import inspect
 import os
+import warnings
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -118,7 +119,13 @@ def _public(kernel: Kernel, backend: str, bare: Callable[..., Any]) -> Callable[
     signature = kernel.signature
     arrays = _validation.converter(backend)
 
+    renamed = kernel.renamed or {}
+
     def public(*args: Any, **kwargs: Any) -> Any:
+        for old in renamed.keys() & kwargs.keys():
+            warnings.warn(f"{kernel.name}: {old} is deprecated, call it {renamed[old]}",
+                          DeprecationWarning, stacklevel=2)
+            kwargs[renamed[old]] = kwargs.pop(old)
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as error:

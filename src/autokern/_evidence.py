@@ -80,8 +80,9 @@ def reconstruction(ops: ArrayOps, data_vector: Any, curvature_reg_matrix: Any) -
 
 def log_evidence_from_terms(ops: ArrayOps, curvature: Any, regularization: Any,
                             data_vector: Any, data_chi_squared: Any,
-                            noise_normalization_term: Any) -> Any:
-    """log L of SPEC §3 from F, H, D, Σ (V/σ)² and the noise normalization.
+                            noise_normalization_term: Any, solution: Any = None) -> Any:
+    """log L of SPEC §3 from F, H, D, Σ (V/σ)² and the noise normalization, for the
+    reconstruction ``solution`` (a positive-only one, say) or, when None, the linear solve.
 
     NaN when F + H or H is not positive definite — also when H is only so on paper: a pivot of
     its Cholesky factor below S·ε of its largest diagonal entry means its 1e-8 floor was lost
@@ -90,7 +91,8 @@ def log_evidence_from_terms(ops: ArrayOps, curvature: Any, regularization: Any,
     """
     xp = ops.xp
     factor = ops.cholesky(curvature + regularization)
-    solution = ops.cho_solve(factor, data_vector)
+    if solution is None:
+        solution = ops.cho_solve(factor, data_vector)
     chi_squared = (solution @ curvature @ solution - 2.0 * solution @ data_vector
                    + data_chi_squared)
     regularization_term = solution @ regularization @ solution

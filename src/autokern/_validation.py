@@ -44,6 +44,8 @@ _DTYPES = {
 #: complex arguments (visibilities, their noise) must be complex: taking ``.real`` of real input
 #: would silently drop the imaginary part
 _ACCEPTED_KINDS = {"float": "iuf", "matrix": "iuf", "complex": "c", "int": "iu", "bool": "b"}
+#: shape symbols that may be 0 (no zeroed pixels)
+_MAY_BE_EMPTY = frozenset({"Z"})
 _DERIVED_DIM = re.compile(r"^(?:(\d+))?([A-Za-z]\w*)(?:([+-])(\d+))?$")
 
 
@@ -98,7 +100,7 @@ class _Shapes:
             factor = int(factor or 1)
             offset = int(offset or 0) * (-1 if sign == "-" else 1)
             base, rem = divmod(n - offset, factor)
-            if rem or base < 1:
+            if rem or base < (0 if symbol in _MAY_BE_EMPTY else 1):
                 raise InputShapeError(
                     f"{self.kernel.name}: axis {dim} of {argname} must be {dim}, got {n}"
                 )
@@ -155,6 +157,20 @@ def _article(word: str) -> str:
 def _normalise(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter,
                shapes: _Shapes) -> Any:
     """One argument in canonical form, its shape symbols bound in ``shapes``."""
+    if arg.kind in ("pixel_set", "optional_count") and value is None:
+        return None
+    if arg.kind == "pixel_set":  # int indexes (Z,)
+        value = np.asarray(value) if isinstance(value, (list, tuple)) else value
+        dtype = _dtype_of(value)
+        if dtype.kind not in "iu":
+            raise InputTypeError(
+                f"{kernel.name}: {arg.name} must be None or an int64 array of source pixel "
+                f"indexes, got dtype {dtype}")
+        value = arrays(value, _DTYPES["int"])
+        shapes.bind(arg.name, arg.dims, tuple(value.shape))
+        return value
+    if arg.kind == "optional_count":
+        return _positive_int(kernel, arg.name, value)
     if arg.kind in _DTYPES:
         dtype = _dtype_of(value)
         if dtype.kind not in _ACCEPTED_KINDS[arg.kind]:
@@ -289,6 +305,16 @@ def _sky_angle(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | Non
     return None
 
 
+def _symmetric(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
+    """A symmetric matrix, to within round-off (1e-10 of its largest entry): LAPACK reads one
+    triangle and JAX's Cholesky averages both, so a non-symmetric one means two answers."""
+    scale = np.max(np.abs(value), initial=0.0)
+    asymmetry = np.max(np.abs(value - value.T), initial=0.0)
+    if asymmetry > 1e-10 * scale:
+        return f"must be symmetric, found |A - Aᵀ| up to {asymmetry:g} (max |A| = {scale:g})"
+    return None
+
+
 def _non_negative(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
     if value.size and value.min() < 0:
         return f"must be non-negative, found {value.min()}"
@@ -312,7 +338,7 @@ VALUE_RULES: dict[str, tuple[Callable[..., str | None], ...]] = {
     "pix_weights_for_sub_slim_index": (_finite,),
     "dirty_image": (_finite,),
     "data_vector": (_finite,),
-    "curvature_reg_matrix": (_finite,),
+    "curvature_reg_matrix": (_finite, _symmetric),
     "pixel_scale": (_finite, _positive, _sky_angle),
     "pixel_scales": (_finite, _positive, _sky_angle),
     "radius": (_finite, _non_negative),
@@ -321,7 +347,12 @@ VALUE_RULES: dict[str, tuple[Callable[..., str | None], ...]] = {
     "native_index_for_slim_index": (_non_negative,),
     "pix_indexes_for_sub_slim_index": (_in_range(-1, "S"),),
     "neighbors": (_in_range(-1, "S"),),
-    "pix_size_for_sub_slim_index": (_in_range(0, "B", inclusive=True),),
+    "zeroed_pixels": (_in_range(0, "S"),),
+    "slim_index_for_sub_slim_index": (_in_range(0, "M"),),
+    "sub_fraction": (_finite, _positive),
+    "curvature_matrix": (_finite, _symmetric),
+    "regularization_matrix": (_finite, _symmetric),
+    "pix_sizes_for_sub_slim_index": (_in_range(0, "B", inclusive=True),),
     "neighbors_sizes": (_in_range(0, "P", inclusive=True),),
 }
 
@@ -329,7 +360,7 @@ VALUE_RULES: dict[str, tuple[Callable[..., str | None], ...]] = {
 def _check_values(kernel: Kernel, arguments: dict[str, Any], sizes: dict[str, int]) -> None:
     concrete = {}
     for name, rules in VALUE_RULES.items():
-        if name not in arguments:
+        if arguments.get(name) is None:
             continue
         value = _concrete(arguments[name])
         if value is None:

@@ -44,7 +44,8 @@ def block(value: Any) -> Any:
 
 
 def as_array(value: Any) -> np.ndarray:
-    """A kernel result as a float64 NumPy array (BCOO densified, VisibilityTerms flattened)."""
+    """A kernel result as a float64 NumPy array (BCOO densified, VisibilityTerms and tuples
+    flattened)."""
     from autokern.terms import VisibilityTerms
 
     if isinstance(value, VisibilityTerms):
@@ -52,6 +53,8 @@ def as_array(value: Any) -> np.ndarray:
                                as_array(value.dirty_image).ravel(),
                                [value.data_chi_squared, value.noise_normalization,
                                 value.n_visibilities]]).astype(float)
+    if isinstance(value, tuple):  # e.g. the (indexes, weights, sizes) of a reduced mapping
+        return np.concatenate([as_array(part).ravel() for part in value])
     if hasattr(value, "todense"):
         value = value.todense()
     return np.asarray(value, dtype=float)

@@ -24,7 +24,7 @@ BACKEND_NAMES: tuple[str, ...] = ("original", "numba", "jax")
 
 _REQUIRED = inspect.Parameter.empty
 #: options that follow the data arguments and are always passed by keyword
-_KEYWORD_ONLY_KINDS = ("chunk", "choice", "tolerance")
+_KEYWORD_ONLY_KINDS = ("chunk", "choice", "tolerance", "pixel_set", "optional_count")
 
 
 @dataclass(frozen=True)
@@ -125,11 +125,31 @@ GLOSSARY: dict[str, Arg] = {
         ),
         Arg("pix_weights_for_sub_slim_index", "float", "M B", "Weight of each mapping entry."),
         Arg(
-            "pix_size_for_sub_slim_index",
+            "pix_sizes_for_sub_slim_index",
             "int",
             "M",
-            "Number of valid entries in each row of the mapping.",
+            "Number of valid entries in each row of the mapping (the downstream library's name; "
+            "pix_size_for_sub_slim_index is a deprecated alias).",
         ),
+        Arg("slim_index_for_sub_slim_index", "int", "J", "Image pixel of each sub-pixel."),
+        Arg("sub_fraction", "float", "M",
+            "Area fraction of one sub-pixel of each image pixel (1 / sub_size²)."),
+        Arg("max_per_pixel", "optional_count", default=None,
+            doc="B' of the result: None for the most distinct source pixels of any image pixel "
+                "(on JAX this needs concrete inputs: pass it under jax.jit, where a row with "
+                "more keeps its first B'); a larger value pads, a smaller one is an error."),
+        Arg("curvature_matrix", "float", "S S", "F = Tᵀ W̃ T."),
+        Arg("regularization_matrix", "float", "S S",
+            "H, symmetric positive definite: any scheme (constant, adaptive, split)."),
+        Arg("zeroed_pixels", "pixel_set", "Z", default=None,
+            doc="Source pixels the positive-only solve fixes at zero (e.g. the edge ring a "
+                "Delaunay mesh appends), or None. The linear solve ignores them, as the "
+                "downstream library does."),
+        Arg("solver", "choice", default="positive_negative",
+            choices=("positive_negative", "positive_only"),
+            doc='"positive_negative": the linear solve s = (F + H)⁻¹ D; "positive_only": '
+                "s ≥ 0 minimising sᵀ(F + H)s − 2sᵀD with zeroed_pixels fixed at 0 (the "
+                "downstream library's default Settings(); an exact active-set solve)."),
         Arg("pixels", "count", doc="Number of source pixels S."),
         Arg("pix_pixels", "count", doc="Number of source pixels S."),
         Arg("mapping_matrix", "matrix", "M S", "Dense mapping matrix T."),
@@ -201,6 +221,8 @@ class Kernel:
     #: None: each backend has its own core; a tuple: written once (autokern._composed) over
     #: these kernels' cores of the backend it runs on
     composed_of: tuple[str, ...] | None = None
+    #: deprecated argument names the public function still accepts: old name → catalogue name
+    renamed: dict[str, str] | None = None
 
     @property
     def composed(self) -> bool:
@@ -246,7 +268,7 @@ _COMPACT_CURV = (
 )
 _LIKELIHOOD_TAIL = (
     "pix_indexes_for_sub_slim_index pix_weights_for_sub_slim_index neighbors neighbors_sizes "
-    "coefficient"
+    "coefficient solver zeroed_pixels"
 )
 _USE_COMPACT = (
     "w_compact_curvature_interferometer_from with "
@@ -270,12 +292,15 @@ _CURVATURE_MATHS = "F = Tᵀ W̃ T, with T[m, s] = Σ_b weights[m, b] for indexe
 _DENSE_SOURCE = {"largest_array": "S S",
                  "alternative": "a source mesh with fewer pixels (F and H are dense S × S)"}
 #: the kernels every log likelihood composes after F
-_EVIDENCE_PARTS = ("sparse_mapping_matrix_transpose_matmul", "constant_regularization_matrix_from")
+_EVIDENCE_PARTS = ("sparse_mapping_matrix_transpose_matmul", "constant_regularization_matrix_from",
+                   "reconstruction_positive_only_from")
 _EVIDENCE_MATHS = """
-    s = (F + H)⁻¹ D,  χ² = sᵀ F s - 2 sᵀ D + Σ_k (Re V_k / Re σ_k)² + (Im V_k / Im σ_k)²,
+    s = (F + H)⁻¹ D (solver "positive_negative") or the s ≥ 0 minimising sᵀ(F + H)s − 2sᵀD with
+    s = 0 on zeroed_pixels (solver "positive_only"),
+    χ² = sᵀ F s - 2 sᵀ D + Σ_k (Re V_k / Re σ_k)² + (Im V_k / Im σ_k)²,
     log L = -½ [χ² + sᵀ H s + log det(F + H) - log det(H) + noise_normalization],
-    with one Cholesky factorisation of F + H for both the solve and its log determinant.
-    S is read from neighbors.shape[0].
+    with log det(F + H) and log det(H) of the full S × S matrices and one Cholesky
+    factorisation of F + H for the linear solve and its log determinant.
 """
 
 KERNELS: dict[str, Kernel] = {
@@ -385,6 +410,25 @@ KERNELS: dict[str, Kernel] = {
             backends=("jax",), same_as="mapping_matrix_from",
         ),
         _kernel(
+            "mapping_from_sub_pixels", "mapping", "mapping",
+            "pix_indexes_for_sub_slim_index pix_weights_for_sub_slim_index "
+            "pix_sizes_for_sub_slim_index slim_index_for_sub_slim_index sub_fraction pixels "
+            "max_per_pixel",
+            "(pix_indexes (M, B') int64, pix_weights (M, B') float64, pix_sizes (M,) int64)",
+            "Over-sampled (sub-pixel) mapping reduced to one row per image pixel: duplicate "
+            "source pixels merged, sorted by source pixel, padded with -1.",
+            maths="""
+                T[m, s] = sub_fraction[m] Σ_{sub-pixels j of m} Σ_b weights[j, b] for
+                indexes[j, b] == s (the first pix_sizes_for_sub_slim_index[j] entries of row j).
+            """,
+            arg_overrides={
+                "pix_indexes_for_sub_slim_index": {"shape": "J B",
+                                                   "doc": "Source pixel of each sub-pixel's "
+                                                          "mapping entry, -1 for none."},
+                "pix_weights_for_sub_slim_index": {"shape": "J B"},
+                "pix_sizes_for_sub_slim_index": {"shape": "J"}},
+        ),
+        _kernel(
             "data_vector_from", "mapping", "mapping", "mapping_matrix dirty_image",
             "(S,) float64 D",
             "Data vector D = Tᵀ d.",
@@ -450,11 +494,12 @@ KERNELS: dict[str, Kernel] = {
         _kernel(
             "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from", "curvature",
             "curvature",
-            "curvature_preload pix_indexes_for_sub_slim_index pix_size_for_sub_slim_index "
+            "curvature_preload pix_indexes_for_sub_slim_index pix_sizes_for_sub_slim_index "
             "pix_weights_for_sub_slim_index native_index_for_slim_index pix_pixels",
             "(S, S) float64 F",
             "Curvature matrix from the preload and the sparse mapping (entries past "
-            "pix_size_for_sub_slim_index are ignored).",
+            "pix_sizes_for_sub_slim_index are ignored).",
+            renamed={"pix_size_for_sub_slim_index": "pix_sizes_for_sub_slim_index"},
             maths=_CURVATURE_MATHS + "\n" + _PRELOAD_LAYOUT,
             **_DENSE_SOURCE,
         ),
@@ -490,10 +535,34 @@ KERNELS: dict[str, Kernel] = {
             composed_of=(),
         ),
         _kernel(
+            "reconstruction_positive_only_from", "solve", "solve",
+            "data_vector curvature_reg_matrix zeroed_pixels", "(S,) float64 s ≥ 0",
+            "Positive-only source reconstruction: s ≥ 0 minimising sᵀ(F + H)s − 2sᵀD, with "
+            "s = 0 on zeroed_pixels (their rows and columns deleted from the solve).",
+            notes="""
+                CPU backends: Bro & de Jong's fast NNLS on the normal equations, with Cholesky
+                up/down-dates of the free set (Numba warm-starts it from the unconstrained
+                solution).  JAX: block principal pivoting in a lax.while_loop (static shapes,
+                vmap-able), differentiated implicitly through the KKT conditions of the final
+                active set, ds_F = (F + H)_FF⁻¹ (dD_F − d(F + H)_FF s_F), ds = 0 elsewhere.
+            """,
+        ),
+        _kernel(
             "noise_normalization_complex_from", "solve", "likelihood", "noise_map",
             "float",
             "Σ_k log(2π (Re σ_k)²) + log(2π (Im σ_k)²).",
             composed_of=(),
+        ),
+        _kernel(
+            "log_evidence_from", "evidence", "likelihood",
+            "curvature_matrix regularization_matrix data_vector data noise_map solver "
+            "zeroed_pixels",
+            "float log evidence",
+            "Log evidence (SPEC §3) from F, H and D, with any regularization matrix H (constant, "
+            "adaptive, split) and either solver.",
+            maths=_EVIDENCE_MATHS,
+            composed_of=("reconstruction_positive_only_from",),
+            **_DENSE_SOURCE,
         ),
         _kernel(
             "log_likelihood_function_via_w_tilde_from", "evidence", "likelihood",
@@ -528,7 +597,7 @@ KERNELS: dict[str, Kernel] = {
     ]
 }
 
-MODULES: tuple[str, ...] = ("grid", "w_tilde", "mapping", "curvature", "likelihood")
+MODULES: tuple[str, ...] = ("grid", "w_tilde", "mapping", "curvature", "solve", "likelihood")
 
 
 def kernels_for(backend: str) -> list[Kernel]:

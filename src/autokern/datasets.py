@@ -138,7 +138,7 @@ class SourceMesh:
     pix_weights_for_sub_slim_index: np.ndarray
     neighbors: np.ndarray
     neighbors_sizes: np.ndarray
-    pix_size_for_sub_slim_index: np.ndarray = field(default=None)  # type: ignore[assignment]
+    pix_sizes_for_sub_slim_index: np.ndarray = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         self.pix_indexes_for_sub_slim_index = np.ascontiguousarray(
@@ -147,11 +147,11 @@ class SourceMesh:
             self.pix_weights_for_sub_slim_index, dtype=np.float64)
         self.neighbors = np.ascontiguousarray(self.neighbors, dtype=np.int64)
         self.neighbors_sizes = np.ascontiguousarray(self.neighbors_sizes, dtype=np.int64)
-        if self.pix_size_for_sub_slim_index is None:
-            self.pix_size_for_sub_slim_index = np.sum(self.pix_indexes_for_sub_slim_index >= 0,
+        if self.pix_sizes_for_sub_slim_index is None:
+            self.pix_sizes_for_sub_slim_index = np.sum(self.pix_indexes_for_sub_slim_index >= 0,
                                                       axis=1)
-        self.pix_size_for_sub_slim_index = np.ascontiguousarray(
-            self.pix_size_for_sub_slim_index, dtype=np.int64)
+        self.pix_sizes_for_sub_slim_index = np.ascontiguousarray(
+            self.pix_sizes_for_sub_slim_index, dtype=np.int64)
 
     @property
     def pixels(self) -> int:
@@ -188,6 +188,7 @@ DEV_REFERENCE_KEYS: dict[str, str] = {
     "noise_normalization_complex_from": "noise_normalization_linear",
     "log_likelihood_function_via_w_tilde_from": "log_evidence_linear",
     "log_likelihood_function_via_w_compact_from": "log_evidence_linear",
+    "log_evidence_from": "log_evidence_linear",
 }
 
 #: Intermediate arguments a reference run provides, by argument name.
@@ -260,12 +261,16 @@ class Case:
             "centre": lambda: ds.mask_spec.centre,
             "pix_indexes_for_sub_slim_index": lambda: mesh.pix_indexes_for_sub_slim_index,
             "pix_weights_for_sub_slim_index": lambda: mesh.pix_weights_for_sub_slim_index,
-            "pix_size_for_sub_slim_index": lambda: mesh.pix_size_for_sub_slim_index,
+            "pix_sizes_for_sub_slim_index": lambda: mesh.pix_sizes_for_sub_slim_index,
             "neighbors": lambda: mesh.neighbors,
             "neighbors_sizes": lambda: mesh.neighbors_sizes,
             "pixels": lambda: mesh.pixels,
             "pix_pixels": lambda: mesh.pixels,
             "coefficient": lambda: self.coefficient,
+            # one sub-pixel per image pixel unless the case says otherwise
+            "slim_index_for_sub_slim_index": lambda: np.arange(
+                len(mesh.pix_indexes_for_sub_slim_index), dtype=np.int64),
+            "sub_fraction": lambda: np.ones(len(ds.native_index_for_slim_index)),
         }
         if name in simple:
             return simple[name]()
@@ -285,6 +290,11 @@ class Case:
             "matrix": lambda: v("dirty_image"),
             "data_vector": lambda: ref.data_vector_from(v("mapping_matrix"), v("dirty_image")),
             "curvature_reg_matrix": lambda: self._curvature_reg_matrix(),
+            "curvature_matrix": lambda: self.reference.get("curvature_matrix_wtilde",
+                                                           ref.curvature_matrix_via_w_tilde_from(
+                                                               v("w_tilde"), v("mapping_matrix"))),
+            "regularization_matrix": lambda: ref.constant_regularization_matrix_from(
+                self.coefficient, mesh.neighbors, mesh.neighbors_sizes),
             "visibility_terms": lambda: ref.visibility_terms_from(
                 ds.data, ds.noise_map, ds.uv_wavelengths, ds.grid_radians_slim,
                 ds.native_index_for_slim_index, ds.pixel_scale, method="direct"),
@@ -369,7 +379,8 @@ def load_dev_reference(path: str | os.PathLike | None = None) -> Case:
                              MaskSpec(mask.shape, pixel_scale, radius=2.4))
     mesh = SourceMesh(ref["pix_indexes_for_sub_slim_index"],
                       ref["pix_weights_for_sub_slim_index"], ref["neighbors"],
-                      ref["neighbors_sizes"], ref["pix_size_for_sub_slim_index"])
+                      ref["neighbors_sizes"],
+                      ref["pix_size_for_sub_slim_index"])  # the dev file's older name
     for key in ("real_space_mask", "native_index_for_slim_index", "grid_radians_slim"):
         if not np.array_equal(getattr(dataset, key), ref[key]):
             raise ValueError(f"dev reference: derived {key} differs from the saved one")

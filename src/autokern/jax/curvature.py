@@ -221,10 +221,10 @@ def _via_preload(curvature_preload, pix_indexes_for_sub_slim_index,
 
 
 def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
-        curvature_preload, pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index,
+        curvature_preload, pix_indexes_for_sub_slim_index, pix_sizes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, native_index_for_slim_index, pix_pixels):
     indexes = indexes_within_sizes(jnp, pix_indexes_for_sub_slim_index,
-                                   pix_size_for_sub_slim_index)
+                                   pix_sizes_for_sub_slim_index)
     return _via_preload(curvature_preload, indexes, pix_weights_for_sub_slim_index,
                         native_index_for_slim_index, pixels=pix_pixels,
                         per_source=per_source_bucket(indexes, pix_pixels))

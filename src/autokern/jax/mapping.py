@@ -13,12 +13,17 @@ Tᵀ @ X with T in its sparse form has two implementations:
 """
 
 from functools import partial
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 from jax.experimental import sparse
+
+from autokern.errors import InputValueError
+
+Array = Any  # a jax.Array
 
 
 def scatter_target(pix_indexes_for_sub_slim_index, pixels):
@@ -170,3 +175,64 @@ def sparse_mapping_matrix_transpose_matmul(matrix, pix_indexes_for_sub_slim_inde
                              pix_weights_for_sub_slim_index, pixels=pixels,
                              per_source=per_source_bucket(pix_indexes_for_sub_slim_index,
                                                           pixels))
+
+
+def _runs(indexes, sizes, slim, pixels):
+    """The valid (image pixel, source) entries sorted by key = m·S + s, with run bookkeeping."""
+    per_row = indexes.shape[1]
+    valid = (jnp.arange(per_row) < sizes[:, None]) & (indexes >= 0)
+    sentinel = jnp.iinfo(jnp.int64).max
+    keys = jnp.where(valid, slim[:, None] * pixels + indexes, sentinel).ravel()
+    order = jnp.argsort(keys, stable=True)
+    keys = keys[order]
+    first = jnp.concatenate([jnp.ones(1, dtype=bool), keys[1:] != keys[:-1]]) & (keys < sentinel)
+    rows = jnp.where(keys < sentinel, keys // pixels, 0)
+    return order, keys < sentinel, first, rows, keys % pixels
+
+
+@partial(jax.jit, static_argnames=("pixels",))
+def _distinct_counts(indexes, sizes, slim, image_pixels_like, pixels):
+    _, _, first, rows, _ = _runs(indexes, sizes, slim, pixels)
+    return jnp.zeros(image_pixels_like.shape[0], dtype=jnp.int64).at[rows].add(first)
+
+
+@partial(jax.jit, static_argnames=("pixels", "max_per_pixel"))
+def _reduce_sub_pixels(indexes, weights, sizes, slim, sub_fraction, pixels, max_per_pixel):
+    image_pixels = sub_fraction.shape[0]
+    order, valid, first, rows, sources = _runs(indexes, sizes, slim, pixels)
+    run = jnp.cumsum(first) - 1
+    summed = jax.ops.segment_sum(jnp.where(valid, weights.ravel()[order], 0.0),
+                                 jnp.maximum(run, 0), num_segments=run.shape[0])
+    new_row = first & jnp.concatenate([jnp.ones(1, dtype=bool), rows[1:] != rows[:-1]])
+    rank = run - lax.cummax(jnp.where(new_row, run, 0))
+    target = jnp.where(first & (rank < max_per_pixel), rows, image_pixels)  # else dropped
+    shape = (image_pixels, max_per_pixel)
+    out_indexes = jnp.full(shape, -1, dtype=jnp.int64).at[target, rank].set(sources, mode="drop")
+    out_weights = jnp.zeros(shape).at[target, rank].set(
+        sub_fraction[rows] * summed[jnp.maximum(run, 0)], mode="drop")
+    counts = jnp.zeros(image_pixels, dtype=jnp.int64).at[rows].add(first)
+    return out_indexes, out_weights, jnp.minimum(counts, max_per_pixel)
+
+
+def mapping_from_sub_pixels(pix_indexes_for_sub_slim_index: Array,
+                            pix_weights_for_sub_slim_index: Array,
+                            pix_sizes_for_sub_slim_index: Array,
+                            slim_index_for_sub_slim_index: Array, sub_fraction: Array,
+                            pixels: int,
+                            max_per_pixel: int | None = None) -> tuple[Array, Array, Array]:
+    """One row per image pixel: indexes (M, B') −1 padded and sorted by source, weights (M, B')
+    (sub_fraction[m] × summed sub-pixel weights), sizes (M,).  ``pixels`` = S and
+    ``max_per_pixel`` = B' are static; B' defaults to the largest distinct count (needs concrete
+    inputs).  Under ``jax.jit`` pass B': a row with more distinct sources keeps its first B'."""
+    indexes = jnp.asarray(pix_indexes_for_sub_slim_index)
+    sizes = jnp.asarray(pix_sizes_for_sub_slim_index)
+    slim = jnp.asarray(slim_index_for_sub_slim_index)
+    sub_fraction = jnp.asarray(sub_fraction)
+    if max_per_pixel is None:
+        if isinstance(indexes, jax.core.Tracer) or isinstance(slim, jax.core.Tracer):
+            raise InputValueError("mapping_from_sub_pixels: pass max_per_pixel (B') when "
+                                  "tracing (under jax.jit or jax.vmap)")
+        counts = _distinct_counts(indexes, sizes, slim, sub_fraction, pixels)
+        max_per_pixel = int(np.max(np.asarray(counts), initial=0))
+    return _reduce_sub_pixels(indexes, jnp.asarray(pix_weights_for_sub_slim_index), sizes, slim,
+                              sub_fraction, pixels, max_per_pixel)

@@ -273,11 +273,11 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
 
 
 def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
-        curvature_preload, pix_indexes_for_sub_slim_index, pix_size_for_sub_slim_index,
+        curvature_preload, pix_indexes_for_sub_slim_index, pix_sizes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, native_index_for_slim_index, pix_pixels):
     # Every pair of mapping entries, cross terms within one image pixel included (F = Tᵀ W̃ T).
     indexes = indexes_within_sizes(np, pix_indexes_for_sub_slim_index,
-                                   pix_size_for_sub_slim_index)
+                                   pix_sizes_for_sub_slim_index)
     return _lattice_curvature(lag_table_from_preload(curvature_preload),
                               native_index_for_slim_index, indexes,
                               pix_weights_for_sub_slim_index, pix_pixels)

@@ -1,0 +1,125 @@
+"""The positive-only (non-negative) solve (JAX, float64).
+
+Static shapes throughout, so every function runs under ``jax.jit`` and ``jax.vmap``:
+
+- ``zeroed_pixels`` becomes a boolean mask (S,): pass int indexes (Z,) (concrete or traced), a
+  boolean mask (S,) directly, or None.  The kept problem is solved with the zeroed (and the
+  pinned) rows and columns of F + H replaced by the identity, which is the deleted problem.
+- The active set is found by block principal pivoting (Júdice & Pires; Kim & Park's backup rule:
+  exchange every infeasible variable while their count falls, at most three times more
+  otherwise, then only the largest-index one — Murty's rule, finite for SPD F + H) inside
+  ``lax.while_loop``, one masked Cholesky per iteration, starting from the unconstrained solution.
+  It returns NaN if it has not converged in the iteration cap.
+- Gradients are implicit: the loop's active set is a constant (``stop_gradient``) and the final
+  free-set solve has a ``custom_jvp`` from its KKT conditions, ds_F = A_FF⁻¹(dD_F − dA_FF s_F),
+  ds = 0 on the active set (reverse mode transposes it), reusing the solve's factor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+from jax.scipy.linalg import cho_factor, cho_solve
+
+from autokern import _nnls
+from autokern._nnls import KKT_TOLERANCE_FACTOR
+
+Array = Any  # a jax.Array (or anything jnp.asarray takes)
+
+_BACKUP_EXCHANGES = 3  # Kim & Park's p̄: full exchanges allowed without progress
+
+
+def _masked_system(curvature_reg_matrix: Array, free: Array) -> Array:
+    """F + H on the free set (float mask (S,)), the identity on the rest (S, S)."""
+    return curvature_reg_matrix * (free[:, None] * free[None, :]) + jnp.diag(1.0 - free)
+
+
+@jax.custom_jvp
+def _free_set_solution(data_vector: Array, curvature_reg_matrix: Array, free: Array) -> Array:
+    """s (S,) with A_FF s_F = D_F and s = 0 off the free set (float mask (S,), not
+    differentiated)."""
+    factor = cho_factor(_masked_system(curvature_reg_matrix, free), lower=True)
+    return free * cho_solve(factor, free * data_vector)
+
+
+@_free_set_solution.defjvp
+def _free_set_solution_jvp(primals, tangents):
+    data_vector, curvature_reg_matrix, free = primals
+    d_data_vector, d_curvature_reg_matrix, _ = tangents
+    factor = cho_factor(_masked_system(curvature_reg_matrix, free), lower=True)
+    solution = free * cho_solve(factor, free * data_vector)
+    rhs = free * (d_data_vector - d_curvature_reg_matrix @ solution)
+    return solution, free * cho_solve(factor, rhs)
+
+
+def _active_set(data_vector: Array, curvature_reg_matrix: Array,
+                zeroed: Array) -> tuple[Array, Array]:
+    """(free (S,) bool, converged) of the non-negative solve by block principal pivoting."""
+    pixels = data_vector.shape[0]
+    kept = ~zeroed
+    row_scales = jnp.max(jnp.abs(curvature_reg_matrix), axis=1)
+    scale = KKT_TOLERANCE_FACTOR * jnp.finfo(jnp.float64).eps * pixels
+    positions = jnp.arange(pixels)
+    cap = _nnls.max_iterations(pixels)  # a Python int, read when tracing
+
+    def infeasible(free):
+        mask = free.astype(curvature_reg_matrix.dtype)
+        factor = cho_factor(_masked_system(curvature_reg_matrix, mask), lower=True)
+        solution = mask * cho_solve(factor, mask * data_vector)
+        gradient = curvature_reg_matrix @ solution - data_vector
+        tolerance = scale * (jnp.abs(data_vector) + row_scales * jnp.max(solution, initial=0.0))
+        return kept & ((free & (solution < 0.0)) | (~free & (gradient < -tolerance)))
+
+    def cond(state):
+        _, _, _, iteration, done = state
+        return ~done & (iteration < cap)
+
+    def body(state):
+        free, fewest, backup, iteration, _ = state
+        bad = infeasible(free)
+        count = jnp.sum(bad)
+        progress = count < fewest
+        exchange_all = progress | (backup >= 1)
+        largest = pixels - 1 - jnp.argmax(bad[::-1])
+        flip = jnp.where(exchange_all, bad, bad & (positions == largest))
+        fewest = jnp.where(progress, count, fewest)
+        backup = jnp.where(progress, _BACKUP_EXCHANGES, backup - exchange_all.astype(backup.dtype))
+        return free ^ flip, fewest, backup, iteration + 1, count == 0
+
+    state = (kept, jnp.asarray(pixels + 1), jnp.asarray(_BACKUP_EXCHANGES), jnp.asarray(0),
+             jnp.asarray(False))
+    free, _, _, _, converged = lax.while_loop(cond, body, state)
+    return free, converged
+
+
+def _positive_only(data_vector: Array, curvature_reg_matrix: Array, zeroed: Array) -> Array:
+    free, converged = _active_set(lax.stop_gradient(data_vector),
+                                  lax.stop_gradient(curvature_reg_matrix), zeroed)
+    solution = _free_set_solution(data_vector, curvature_reg_matrix,
+                                  free.astype(curvature_reg_matrix.dtype))
+    return jnp.where(converged, solution, jnp.nan)
+
+
+_positive_only_jit = jax.jit(_positive_only)
+
+
+def _zeroed_mask(zeroed_pixels: Array | None, pixels: int) -> Array:
+    if zeroed_pixels is None:
+        return jnp.zeros(pixels, dtype=bool)
+    zeroed_pixels = jnp.asarray(zeroed_pixels)
+    if zeroed_pixels.dtype == jnp.bool_:
+        return zeroed_pixels
+    return jnp.zeros(pixels, dtype=bool).at[zeroed_pixels].set(True)
+
+
+def reconstruction_positive_only_from(data_vector: Array, curvature_reg_matrix: Array,
+                                      zeroed_pixels: Array | None = None) -> Array:
+    """s (S,) ≥ 0 minimising ½ sᵀAs − sᵀD over the kept pixels; D (S,), A = F + H (S, S) SPD,
+    ``zeroed_pixels`` (Z,) int indexes, an (S,) bool mask or None (exactly 0 in s).  NaN if the
+    active-set iteration hits its cap.  Differentiable (implicit KKT derivative), vmappable."""
+    data_vector = jnp.asarray(data_vector)
+    return _positive_only_jit(data_vector, jnp.asarray(curvature_reg_matrix),
+                              _zeroed_mask(zeroed_pixels, data_vector.shape[0]))
