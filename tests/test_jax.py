@@ -277,11 +277,14 @@ def test_enable_compilation_cache_needs_a_path(monkeypatch):
         aj.enable_compilation_cache()
 
 
-def test_cpu_dispatch_is_synchronous():
-    """jaxlib LAPACK kernels can wedge XLA's CPU pool; autokern.jax turns asynchronous CPU
-    dispatch off and sizes the pool to one thread (AUTOKERN_JAX_SAFE_CPU=0 keeps JAX's
-    defaults)."""
-    assert aj.backend_info()["cpu_async_dispatch"] is False
-    code = ("import os; before = os.sched_getaffinity(0); import autokern.jax; "
-            "assert os.sched_getaffinity(0) == before")  # pinned only while XLA starts
-    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
+def test_importing_the_backend_changes_no_process_setting_but_x64():
+    """x64 is the one process-wide setting of ``import autokern.jax``; dispatch, the thread
+    pool and the CPU affinity stay as JAX and the user left them."""
+    code = ("import os, jax; before = os.sched_getaffinity(0); "
+            "dispatch = jax.config.values['jax_cpu_enable_async_dispatch']; "
+            "import autokern.jax as aj; assert os.sched_getaffinity(0) == before; "
+            "assert aj.backend_info()['cpu_async_dispatch'] == dispatch; "
+            "assert jax.config.jax_enable_x64")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr

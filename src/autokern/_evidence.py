@@ -23,10 +23,11 @@ class ArrayOps:
 
     name: str
     xp: Any
-    #: lower Cholesky factor of a symmetric positive definite matrix, NaN where it is not
-    cholesky: Callable[[Any], Any]
-    #: x with (L Lᵀ) x = b from the lower factor L
-    cho_solve: Callable[[Any, Any], Any]
+    #: (x, log det A) with A x = b for a symmetric positive definite A, by one Cholesky
+    #: factorisation; NaN where A is not positive definite
+    solve_log_det: Callable[[Any, Any], tuple[Any, Any]]
+    #: (log det A, the smallest squared Cholesky pivot of A over its largest diagonal entry)
+    log_det_pivots: Callable[[Any], tuple[Any, Any]]
     #: fn → a compiled fn with the same arguments (identity, or jax.jit)
     compile: Callable[[Callable], Callable]
     #: whether a value is abstract (a JAX tracer): values can be checked only when it is not
@@ -40,6 +41,13 @@ class ArrayOps:
         return self._compiled[fn]
 
 
+def lower_factor(xp: Any, factor: Any) -> tuple[Any, Any]:
+    """(log det, smallest squared pivot / largest diagonal of L Lᵀ) from a lower factor L."""
+    pivots = xp.diagonal(factor) ** 2
+    return (xp.sum(xp.log(pivots)),
+            xp.min(pivots) / xp.max(xp.sum(factor * factor, axis=1)))
+
+
 def _numpy_cholesky(matrix: np.ndarray) -> np.ndarray:
     try:
         return scipy.linalg.cholesky(matrix, lower=True, check_finite=False)
@@ -47,13 +55,19 @@ def _numpy_cholesky(matrix: np.ndarray) -> np.ndarray:
         return np.full_like(matrix, np.nan)
 
 
-def _numpy_cho_solve(factor: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    return scipy.linalg.cho_solve((factor, True), rhs, check_finite=False)
+def _numpy_solve_log_det(matrix: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, float]:
+    factor = _numpy_cholesky(matrix)
+    solution = scipy.linalg.cho_solve((factor, True), rhs, check_finite=False)
+    return solution, lower_factor(np, factor)[0]
+
+
+def _numpy_log_det_pivots(matrix: np.ndarray) -> tuple[float, float]:
+    return lower_factor(np, _numpy_cholesky(matrix))
 
 
 #: NumPy/SciPy: the reference and the Numba backend
-NUMPY_OPS = ArrayOps("numpy", np, _numpy_cholesky, _numpy_cho_solve, lambda fn: fn,
-                     lambda value: False)
+NUMPY_OPS = ArrayOps("numpy", np, _numpy_solve_log_det, _numpy_log_det_pivots,
+                     lambda fn: fn, lambda value: False)
 
 
 def data_term(ops: ArrayOps, data: Any, noise_map: Any) -> Any:
@@ -68,14 +82,9 @@ def noise_normalization(ops: ArrayOps, noise_map: Any) -> Any:
                   + xp.log(2.0 * xp.pi * noise_map.imag**2))
 
 
-def log_det_cholesky(ops: ArrayOps, factor: Any) -> Any:
-    """log det(L Lᵀ) from the lower factor L."""
-    return 2.0 * ops.xp.sum(ops.xp.log(ops.xp.diagonal(factor)))
-
-
 def reconstruction(ops: ArrayOps, data_vector: Any, curvature_reg_matrix: Any) -> Any:
     """s = (F + H)⁻¹ D (NaN where F + H is not positive definite)."""
-    return ops.cho_solve(ops.cholesky(curvature_reg_matrix), data_vector)
+    return ops.solve_log_det(curvature_reg_matrix, data_vector)[0]
 
 
 def log_evidence_from_terms(ops: ArrayOps, curvature: Any, regularization: Any,
@@ -90,17 +99,14 @@ def log_evidence_from_terms(ops: ArrayOps, curvature: Any, regularization: Any,
     or a tiny pivot) would differ from one library to the next.
     """
     xp = ops.xp
-    factor = ops.cholesky(curvature + regularization)
+    linear, log_det_curvature_reg = ops.solve_log_det(curvature + regularization, data_vector)
     if solution is None:
-        solution = ops.cho_solve(factor, data_vector)
+        solution = linear
     chi_squared = (solution @ curvature @ solution - 2.0 * solution @ data_vector
                    + data_chi_squared)
     regularization_term = solution @ regularization @ solution
-    regularization_factor = ops.cholesky(regularization)
-    pivots = xp.diagonal(regularization_factor) ** 2
-    lost = xp.min(pivots) <= (regularization.shape[0] * np.finfo(np.float64).eps
-                              * xp.max(xp.diagonal(regularization)))
-    log_evidence = -0.5 * (chi_squared + regularization_term + log_det_cholesky(ops, factor)
-                           - log_det_cholesky(ops, regularization_factor)
-                           + noise_normalization_term)
+    log_det_regularization, pivot_ratio = ops.log_det_pivots(regularization)
+    lost = pivot_ratio <= regularization.shape[0] * np.finfo(np.float64).eps
+    log_evidence = -0.5 * (chi_squared + regularization_term + log_det_curvature_reg
+                           - log_det_regularization + noise_normalization_term)
     return xp.where(lost, xp.nan, log_evidence)

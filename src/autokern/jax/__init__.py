@@ -2,10 +2,10 @@
 
 Importing this package switches on ``jax_enable_x64`` for the whole process (JAX defaults to
 float32, which would lose the 1e-10 agreement every kernel promises); check it with
-``autokern info`` or :func:`backend_info`.  It also gives XLA's CPU client a one-thread
-intra-op pool and synchronous dispatch, which avoids a jaxlib thread-pool deadlock in its
-LAPACK kernels (see ``autokern.jax._runtime``; ``AUTOKERN_JAX_SAFE_CPU=0`` keeps JAX's
-defaults).
+``autokern info`` or :func:`backend_info`.  It changes nothing else: the compilation cache is
+an explicit call (:func:`enable_compilation_cache`), and the dense linear algebra is written so
+that ``vmap`` never creates the batched LAPACK calls that can wedge XLA's CPU thread pool
+(:mod:`autokern.jax.linalg`), whatever client JAX was started with.
 
 Each public kernel validates its arguments in Python, then calls small jitted cores whose
 static arguments are only those that set shapes (``pixels``, the grid extent, the chunk size),

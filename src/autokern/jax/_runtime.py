@@ -1,39 +1,17 @@
 """Process-wide JAX settings: float64, the persistent compile cache, what is running.
 
-Imported first by :mod:`autokern.jax`, so ``jax_enable_x64`` is on (and the CPU client is set
-up so that it cannot deadlock, see below) before any kernel runs.
+Imported first by :mod:`autokern.jax`, so ``jax_enable_x64`` is on before any kernel runs.
 """
 
 import os
 
 import jax
 
+# float64 everywhere: JAX defaults to float32, which would lose the 1e-10 agreement every kernel
+# promises.  This is the one process-wide setting importing autokern.jax makes; the others are
+# explicit calls (enable_compilation_cache).  The dense linear algebra needs no process setting
+# to be safe under vmap: see autokern.jax.linalg.
 jax.config.update("jax_enable_x64", True)
-# jaxlib's CPU LAPACK kernels (Cholesky, triangular solves, batched under vmap) split their work
-# over XLA's intra-op thread pool and wait for the pieces from inside that pool.  When every
-# pool thread is inside such a wait, none is left to do the pieces: a permanent hang, seen here
-# (native stacks) on 2 cores with vmapped likelihoods, about one run in five.  A pool of one
-# thread cannot wedge that way (its waits run the pieces inline), so the CPU client is created
-# while this process is pinned to one core, and the affinity is restored straight after; XLA
-# keeps its one-thread pool, Numba, BLAS and ducc0 keep every core.  CPU dispatch is made
-# synchronous too, so that no two programs are in flight at once.  Set
-# AUTOKERN_JAX_SAFE_CPU=0 before importing autokern.jax to keep JAX's defaults.
-SAFE_CPU_VARIABLE = "AUTOKERN_JAX_SAFE_CPU"
-
-
-def _create_cpu_client_with_one_pool_thread() -> None:
-    cpus = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {min(cpus)})
-    try:
-        jax.devices("cpu")
-    finally:
-        os.sched_setaffinity(0, cpus)
-
-
-if os.environ.get(SAFE_CPU_VARIABLE) != "0":
-    jax.config.update("jax_cpu_enable_async_dispatch", False)
-    if hasattr(os, "sched_setaffinity"):
-        _create_cpu_client_with_one_pool_thread()
 
 CACHE_DIR_VARIABLE = "AUTOKERN_JAX_CACHE_DIR"
 

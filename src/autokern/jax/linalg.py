@@ -1,21 +1,79 @@
-"""The array namespace of the JAX backend's shared maths: ``jax.numpy``, compiled with ``jax.jit``.
+"""The JAX backend's dense symmetric positive definite algebra, safe under ``jax.vmap``.
 
-A Cholesky factorisation of a matrix that is not positive definite has NaN entries (XLA does
-not raise); the shared maths checks the result once, where it is concrete.
+jaxlib's CPU LAPACK kernels (Cholesky, triangular solves) split a *batched* call over XLA's
+intra-op thread pool and wait for the pieces from inside that pool (``ParallelBatchMap``); when
+every pool thread is such a waiter, none is left to run the pieces and the process hangs for
+good.  vmapped likelihoods create exactly such batched calls, and on a 2-core machine hung
+about five runs in six.  So no LAPACK call here is ever batched: the factorisations are
+:func:`jax.custom_batching.sequential_vmap` cores (under ``vmap`` a loop of unbatched calls),
+and their derivatives are :func:`jax.custom_jvp` rules that use A⁻¹ — computed by the same
+sequential cores — through matrix products only, so ``grad`` (and ``vmap`` of ``grad``) adds
+no LAPACK call of its own.  A matrix that is not positive definite gives NaN (XLA does not
+raise); the shared maths checks the result once, where it is concrete.
 """
 
 import jax
 import jax.numpy as jnp
+from jax.custom_batching import sequential_vmap
 from jax.scipy.linalg import cho_solve
 
-from autokern._evidence import ArrayOps
+from autokern._evidence import ArrayOps, lower_factor
 
 
-def _cho_solve(factor, rhs):
-    return cho_solve((factor, True), rhs)
+@sequential_vmap
+def _solve_log_det(matrix, rhs):
+    factor = jnp.linalg.cholesky(matrix)
+    return cho_solve((factor, True), rhs), lower_factor(jnp, factor)[0]
 
 
-OPS = ArrayOps("jax", jnp, jnp.linalg.cholesky, _cho_solve, jax.jit,
+@sequential_vmap
+def _log_det_pivots(matrix):
+    return lower_factor(jnp, jnp.linalg.cholesky(matrix))
+
+
+@sequential_vmap
+def _inverse(matrix):
+    factor = jnp.linalg.cholesky(matrix)
+    return cho_solve((factor, True), jnp.eye(matrix.shape[0], dtype=matrix.dtype))
+
+
+def inverse(matrix):
+    """A⁻¹ of a symmetric positive definite A (no batched LAPACK under vmap)."""
+    return _inverse(matrix)
+
+
+@jax.custom_jvp
+def solve_log_det(matrix, rhs):
+    """(A⁻¹ b, log det A) for a symmetric positive definite A, one Cholesky factorisation."""
+    return _solve_log_det(matrix, rhs)
+
+
+@solve_log_det.defjvp
+def _solve_log_det_jvp(primals, tangents):
+    matrix, rhs = primals
+    d_matrix, d_rhs = tangents
+    solution, log_det = _solve_log_det(matrix, rhs)
+    inverse_matrix = _inverse(matrix)
+    return ((solution, log_det),
+            (inverse_matrix @ (d_rhs - d_matrix @ solution), jnp.sum(inverse_matrix * d_matrix)))
+
+
+@jax.custom_jvp
+def log_det_pivots(matrix):
+    """(log det A, smallest squared pivot / largest diagonal) of a symmetric positive definite
+    A; the second is a diagnostic, not differentiated."""
+    return _log_det_pivots(matrix)
+
+
+@log_det_pivots.defjvp
+def _log_det_pivots_jvp(primals, tangents):
+    (matrix,), (d_matrix,) = primals, tangents
+    log_det, pivot_ratio = _log_det_pivots(matrix)
+    return (log_det, pivot_ratio), (jnp.sum(_inverse(matrix) * d_matrix),
+                                    jnp.zeros_like(pivot_ratio))
+
+
+OPS = ArrayOps("jax", jnp, solve_log_det, log_det_pivots, jax.jit,
                lambda value: isinstance(value, jax.core.Tracer))
 
-__all__ = ["OPS"]
+__all__ = ["OPS", "inverse", "log_det_pivots", "solve_log_det"]

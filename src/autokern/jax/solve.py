@@ -22,10 +22,12 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 from jax import lax
+from jax.custom_batching import sequential_vmap
 from jax.scipy.linalg import cho_factor, cho_solve
 
 from autokern import _nnls
 from autokern._nnls import KKT_TOLERANCE_FACTOR
+from autokern.jax import linalg
 
 Array = Any  # a jax.Array (or anything jnp.asarray takes)
 
@@ -41,20 +43,22 @@ def _masked_system(curvature_reg_matrix: Array, free: Array) -> Array:
 def _free_set_solution(data_vector: Array, curvature_reg_matrix: Array, free: Array) -> Array:
     """s (S,) with A_FF s_F = D_F and s = 0 off the free set (float mask (S,), not
     differentiated)."""
-    factor = cho_factor(_masked_system(curvature_reg_matrix, free), lower=True)
-    return free * cho_solve(factor, free * data_vector)
+    masked = _masked_system(curvature_reg_matrix, free)
+    return free * linalg.solve_log_det(masked, free * data_vector)[0]
 
 
 @_free_set_solution.defjvp
 def _free_set_solution_jvp(primals, tangents):
+    # matrix products with A_FF⁻¹ only: no LAPACK call to batch under vmap (see linalg)
     data_vector, curvature_reg_matrix, free = primals
     d_data_vector, d_curvature_reg_matrix, _ = tangents
-    factor = cho_factor(_masked_system(curvature_reg_matrix, free), lower=True)
-    solution = free * cho_solve(factor, free * data_vector)
+    masked = _masked_system(curvature_reg_matrix, free)
+    solution = free * linalg.solve_log_det(masked, free * data_vector)[0]
     rhs = free * (d_data_vector - d_curvature_reg_matrix @ solution)
-    return solution, free * cho_solve(factor, rhs)
+    return solution, free * (linalg.inverse(masked) @ rhs)
 
 
+@sequential_vmap  # a loop of unbatched solves under vmap: no batched LAPACK (see linalg)
 def _active_set(data_vector: Array, curvature_reg_matrix: Array,
                 zeroed: Array) -> tuple[Array, Array]:
     """(free (S,) bool, converged) of the non-negative solve by block principal pivoting."""
