@@ -30,6 +30,6 @@ def test_likelihood_with_and_without_checks(benchmark, backend, checked, case, p
     first_call_s, result = bench.timed(lambda: fn(**arguments))
     benchmark.extra_info["first_call_s"] = first_call_s
     benchmark.extra_info["preset"] = preset
-    benchmark.pedantic(lambda: bench.block(fn(**arguments)), rounds=20, iterations=1,
+    benchmark.pedantic(lambda: bench.block(fn(**arguments)), rounds=60, iterations=1,
                        warmup_rounds=2)
     assert bench.relative_difference(result, expected) <= 1e-10
