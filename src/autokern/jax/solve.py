@@ -122,8 +122,14 @@ def _zeroed_mask(zeroed_pixels: Array | None, pixels: int) -> Array:
 def reconstruction_positive_only_from(data_vector: Array, curvature_reg_matrix: Array,
                                       zeroed_pixels: Array | None = None) -> Array:
     """s (S,) ≥ 0 minimising ½ sᵀAs − sᵀD over the kept pixels; D (S,), A = F + H (S, S) SPD,
-    ``zeroed_pixels`` (Z,) int indexes, an (S,) bool mask or None (exactly 0 in s).  NaN if the
-    active-set iteration hits its cap.  Differentiable (implicit KKT derivative), vmappable."""
+    ``zeroed_pixels`` (Z,) int indexes, an (S,) bool mask or None (exactly 0 in s).  When the
+    active-set iteration hits its cap (or A is not positive definite) the result is NaN under
+    tracing and, on concrete arrays, the CPU backends' error.  Differentiable (implicit KKT
+    derivative), vmappable."""
     data_vector = jnp.asarray(data_vector)
-    return _positive_only_jit(data_vector, jnp.asarray(curvature_reg_matrix),
-                              _zeroed_mask(zeroed_pixels, data_vector.shape[0]))
+    solution = _positive_only_jit(data_vector, jnp.asarray(curvature_reg_matrix),
+                                  _zeroed_mask(zeroed_pixels, data_vector.shape[0]))
+    if not isinstance(solution, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(solution))):
+        raise _nnls.not_converged(_nnls.max_iterations(data_vector.shape[0]),
+                                  data_vector.shape[0])
+    return solution
