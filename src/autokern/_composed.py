@@ -80,8 +80,7 @@ def visibility_terms_from(cores: Cores, data, noise_map, uv_wavelengths, grid_ra
     options = {"chunk_size": chunk_size, "method": method, "eps": eps}
     ops = cores.ops
     w_compact = cores.w_compact_curvature_interferometer_from(
-        extent, noise_map.real, uv_wavelengths, pixel_scale,
-        **options)
+        extent, noise_map.real, uv_wavelengths, pixel_scale, **options)
     dirty_image = cores.w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths,
                                                          grid_radians_slim, **options)
     return VisibilityTerms(w_compact, dirty_image,
@@ -113,8 +112,8 @@ def _solution(cores: Cores, curvature, regularization, data_vector, solver, zero
 
 
 def _finished_evidence(cores: Cores, kernel: str, what: str, curvature, regularization,
-                       data_vector,
-              data_chi_squared, noise_normalization, solver, zeroed_pixels):
+                       data_vector, data_chi_squared, noise_normalization, solver,
+                       zeroed_pixels):
     solution = _solution(cores, curvature, regularization, data_vector, solver, zeroed_pixels)
     log_evidence = cores.ops.compiled(_evidence_maths.log_evidence_from_terms)(
         curvature, regularization, data_vector, data_chi_squared, noise_normalization, solution)
@@ -135,9 +134,10 @@ def _log_evidence(cores: Cores, kernel: str, curvature, dirty_image, data_chi_sq
                                                                neighbors_sizes)
     coefficient_text = "traced" if cores.ops.is_traced(coefficient) else \
         f"{float(coefficient):g}"
-    return _finished_evidence(cores, kernel, f"F + H (or H) with coefficient {coefficient_text}",
-                     curvature, regularization, data_vector, data_chi_squared,
-                     noise_normalization, solver, zeroed_pixels)
+    return _finished_evidence(cores, kernel,
+                              f"F + H (or H) with coefficient {coefficient_text}", curvature,
+                              regularization, data_vector, data_chi_squared,
+                              noise_normalization, solver, zeroed_pixels)
 
 
 def _data_terms(cores: Cores, data, noise_map) -> tuple[Any, Any]:
@@ -149,9 +149,10 @@ def _data_terms(cores: Cores, data, noise_map) -> tuple[Any, Any]:
 def log_evidence_from(cores: Cores, curvature_matrix, regularization_matrix, data_vector, data,
                       noise_map, *, solver="positive_negative", zeroed_pixels=None):
     return _finished_evidence(cores, "log_evidence_from",
-                     "curvature_matrix + regularization_matrix (or regularization_matrix)",
-                     curvature_matrix, regularization_matrix, data_vector,
-                     *_data_terms(cores, data, noise_map), solver, zeroed_pixels)
+                              "curvature_matrix + regularization_matrix (or "
+                              "regularization_matrix)", curvature_matrix, regularization_matrix,
+                              data_vector, *_data_terms(cores, data, noise_map), solver,
+                              zeroed_pixels)
 
 
 def log_likelihood_function_via_w_tilde_from(cores: Cores, dirty_image, data, noise_map,

@@ -1,10 +1,11 @@
 """The log evidence of SPEC §3 from its terms, written once over a backend's array namespace.
 
 :class:`ArrayOps` is what the shared maths needs of a backend: its array module (NumPy or
-``jax.numpy``), a Cholesky factorisation that returns NaN instead of raising (so that JAX
-programs and NumPy calls fail the same way, checked once by the caller), a triangular solve and
-a compiler (identity on NumPy, ``jax.jit`` on JAX).  One Cholesky factorisation of F + H gives
-both the solve and log det(F + H).
+``jax.numpy``), two symmetric positive definite primitives built on one Cholesky factorisation
+each — a solve with its log determinant, and a log determinant with its smallest pivot — that
+return NaN instead of raising (so that JAX programs and NumPy calls fail the same way, checked
+once by the caller), and a compiler (identity on NumPy, ``jax.jit`` on JAX).  One
+factorisation of F + H gives both the solve and log det(F + H).
 """
 
 from __future__ import annotations
@@ -41,7 +42,12 @@ class ArrayOps:
         return self._compiled[fn]
 
 
-def lower_factor(xp: Any, factor: Any) -> tuple[Any, Any]:
+def log_det_of_factor(xp: Any, factor: Any) -> Any:
+    """log det(L Lᵀ) from a lower factor L."""
+    return 2.0 * xp.sum(xp.log(xp.diagonal(factor)))
+
+
+def log_det_and_pivots(xp: Any, factor: Any) -> tuple[Any, Any]:
     """(log det, smallest squared pivot / largest diagonal of L Lᵀ) from a lower factor L."""
     pivots = xp.diagonal(factor) ** 2
     return (xp.sum(xp.log(pivots)),
@@ -58,11 +64,11 @@ def _numpy_cholesky(matrix: np.ndarray) -> np.ndarray:
 def _numpy_solve_log_det(matrix: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, float]:
     factor = _numpy_cholesky(matrix)
     solution = scipy.linalg.cho_solve((factor, True), rhs, check_finite=False)
-    return solution, lower_factor(np, factor)[0]
+    return solution, log_det_of_factor(np, factor)
 
 
 def _numpy_log_det_pivots(matrix: np.ndarray) -> tuple[float, float]:
-    return lower_factor(np, _numpy_cholesky(matrix))
+    return log_det_and_pivots(np, _numpy_cholesky(matrix))
 
 
 #: NumPy/SciPy: the reference and the Numba backend

@@ -386,9 +386,12 @@ def _check_values(kernel: Kernel, arguments: dict[str, Any], sizes: dict[str, in
 
 
 def _builds_or_uses_w_tilde(kernel: Kernel) -> bool:
+    """Whether ``kernel`` pairs the complex noise map with a W̃: one it is given, or one it
+    builds by composing a W̃ reduction (read off the catalogue, not a list of names)."""
     names = {a.name for a in kernel.args}
-    return ("noise_map" in names and bool(names & {"w_tilde", "w_compact"})) or \
-        kernel.name == "visibility_terms_from"
+    builds = {"w_compact_curvature_interferometer_from", "w_tilde_curvature_interferometer_from",
+              "w_tilde_curvature_preload_interferometer_from"} & set(kernel.composed_of or ())
+    return "noise_map" in names and bool(names & {"w_tilde", "w_compact"} or builds)
 
 
 #: Re σ and Im σ count as equal within this relative difference

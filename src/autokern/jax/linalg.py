@@ -17,18 +17,18 @@ import jax.numpy as jnp
 from jax.custom_batching import sequential_vmap
 from jax.scipy.linalg import cho_solve
 
-from autokern._evidence import ArrayOps, lower_factor
+from autokern._evidence import ArrayOps, log_det_and_pivots, log_det_of_factor
 
 
 @sequential_vmap
 def _solve_log_det(matrix, rhs):
     factor = jnp.linalg.cholesky(matrix)
-    return cho_solve((factor, True), rhs), lower_factor(jnp, factor)[0]
+    return cho_solve((factor, True), rhs), log_det_of_factor(jnp, factor)
 
 
 @sequential_vmap
 def _log_det_pivots(matrix):
-    return lower_factor(jnp, jnp.linalg.cholesky(matrix))
+    return log_det_and_pivots(jnp, jnp.linalg.cholesky(matrix))
 
 
 @sequential_vmap
