@@ -13,10 +13,11 @@ RTOL = 1e-10
 
 def to_numpy(value: Any) -> np.ndarray:
     """A kernel result as a NumPy array (BCOO densified, VisibilityTerms flattened)."""
+    from autokern._inversion import Inversion
     from autokern.bench import as_array
     from autokern.terms import VisibilityTerms
 
-    if isinstance(value, VisibilityTerms | tuple):
+    if isinstance(value, VisibilityTerms | Inversion | tuple):
         return as_array(value)
     if hasattr(value, "todense"):
         value = value.todense()

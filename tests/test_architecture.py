@@ -44,6 +44,7 @@ def count_checks(monkeypatch):
     "curvature_matrix_via_w_compact_from",  # routed to another kernel
     "visibility_terms_from",  # composed of two reductions
     "curvature_matrix_via_w_compact_sparse_mapping_matrix_from",  # calls the mapping core
+    "inversion_result_from",  # composed: a routed F, D, the solve and every evidence term
 ])
 def test_one_public_call_runs_the_checks_exactly_once(backend, kernel, count_checks, get_case):
     arguments = get_case("tiny").arguments(kernel)
@@ -112,6 +113,8 @@ def test_shared_code_is_declared_not_compared_with_itself():
         # NumPy/SciPy shared maths over the same namespace (autokern._evidence)
         ("numba", "reconstruction_positive_negative_from"),
         ("numba", "noise_normalization_complex_from"),
+        # packs the visibility terms into an Inversion of NumPy arrays (autokern._composed)
+        ("numba", "inversion_from"),
     }
 
 

@@ -114,6 +114,7 @@ def test_every_kernel_argument_kind_is_known():
     from autokern._validation import _DTYPES
 
     kinds = set(_DTYPES) | {"count", "shape", "grid_size", "pair", "scalar", "chunk", "choice",
-                            "tolerance", "terms", "pixel_set", "optional_count"}
+                            "tolerance", "terms", "pixel_set", "optional_count", "inversion",
+                            "optional_scalar", "flag"}
     for kernel in KERNELS.values():
         assert {a.kind for a in kernel.args} <= kinds

@@ -15,6 +15,9 @@ Pick one explicitly (``from autokern import numba as kern``) or through the disp
 The default backend is the environment variable ``DEFAULT_JIT`` (``original``, ``numba`` or
 ``jax``) read at import, ``jax`` when unset.  Importing ``autokern`` imports neither Numba nor
 JAX; choosing a backend does.
+
+``autokern.threads(n)`` (a context manager) and ``autokern.set_num_threads(n)`` set the threads
+of every CPU part at once: Numba, the NUFFT, SciPy's FFTs and BLAS.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from autokern._dispatch import (
     get_kernel,
     resolve_backend,
 )
+from autokern._memory import set_num_threads, threads
 from autokern.catalogue import KERNELS
 
 if TYPE_CHECKING:
@@ -47,6 +51,8 @@ __all__ = [
     "get_backend",
     "get_kernel",
     "resolve_backend",
+    "set_num_threads",
+    "threads",
 ]
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from autokern import _evidence as _evidence_maths
 from autokern import cost
 from autokern._evidence import ArrayOps
+from autokern._inversion import Inversion, InversionResult
 from autokern._lattice import DEFAULT_EPS
 from autokern._visibility_terms import VisibilityTerms
 from autokern.errors import InputValueError
@@ -202,3 +203,38 @@ def log_likelihood_function_via_visibility_terms_from(cores: Cores, visibility_t
                          visibility_terms.data_chi_squared, visibility_terms.noise_normalization,
                          pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
                          neighbors, neighbors_sizes, coefficient, solver, zeroed_pixels)
+
+
+def inversion_from(cores: Cores, visibility_terms, native_index_for_slim_index, *,
+                   curvature_method="auto"):
+    xp = cores.ops.xp
+    terms = visibility_terms
+    return Inversion(xp.asarray(terms.w_compact, dtype=xp.float64),
+                     xp.asarray(terms.dirty_image, dtype=xp.float64), terms.data_chi_squared,
+                     terms.noise_normalization, native_index_for_slim_index, curvature_method,
+                     cores.backend, int(terms.n_visibilities))
+
+
+def inversion_result_from(cores: Cores, inversion, pix_indexes_for_sub_slim_index,
+                          pix_weights_for_sub_slim_index, regularization_matrix, *,
+                          solver="positive_negative", zeroed_pixels=None,
+                          log_det_regularization_matrix_term=None, matrices=False):
+    pixels = regularization_matrix.shape[0]
+    curvature = curvature_matrix_via_w_compact_from(
+        cores, inversion.w_compact, inversion.native_index_for_slim_index,
+        pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels,
+        method=inversion.curvature_method)
+    data_vector = cores.sparse_mapping_matrix_transpose_matmul(
+        inversion.dirty_image, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+        pixels)
+    solution = _solution(cores, curvature, regularization_matrix, data_vector, solver,
+                         zeroed_pixels)
+    terms = cores.ops.compiled(_evidence_maths.evidence_terms)(
+        curvature, regularization_matrix, data_vector, inversion.data_chi_squared,
+        inversion.noise_normalization, solution, log_det_regularization_matrix_term)
+    if not cores.ops.is_traced(terms[0]):
+        _require_finite(cores, terms[0], "inversion_result_from",
+                        "F + H (or H, or its log det)")
+    return InversionResult(*terms, inversion.noise_normalization,
+                           curvature if matrices else None,
+                           regularization_matrix if matrices else None)

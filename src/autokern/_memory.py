@@ -9,7 +9,8 @@ Each setting comes from one environment variable, read and checked here (a bad v
 - ``AUTOKERN_CHUNK_BUDGET_MB`` — work space for one chunk of a reduction over visibilities,
   which sets ``chunk_size="auto"`` (default 256 MB).
 - ``AUTOKERN_NUM_THREADS`` — threads for the CPU NUFFT (ducc0) and FFTs (scipy.fft); default
-  every core.
+  every core.  :func:`threads` / :func:`set_num_threads` set it, Numba's threads and BLAS's
+  together, in code.
 - ``AUTOKERN_DETERMINISTIC`` — ``1`` makes every CPU result bitwise reproducible run to run: the
   NUFFT's spreading then runs on one thread (multithreaded ducc0 adds its pieces in a varying
   order, ~3e-16 apart).  Numba's kernels are reproducible for a fixed Numba thread count either
@@ -18,6 +19,7 @@ Each setting comes from one environment variable, read and checked here (a bad v
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
@@ -65,9 +67,60 @@ def chunk_budget_bytes() -> int:
     return int(positive_setting("AUTOKERN_CHUNK_BUDGET_MB", DEFAULT_CHUNK_BUDGET_MB) * _MB)
 
 
+#: the thread count set in code (set_num_threads / threads), over AUTOKERN_NUM_THREADS
+_threads_in_code: int | None = None
+
+
 def num_threads() -> int:
-    """Threads for the CPU NUFFT and FFTs: ``AUTOKERN_NUM_THREADS`` or every core."""
+    """Threads for the CPU NUFFT and FFTs: the count set by :func:`set_num_threads` or
+    :func:`threads`, else ``AUTOKERN_NUM_THREADS``, else every core."""
+    if _threads_in_code is not None:
+        return _threads_in_code
     return int(positive_setting("AUTOKERN_NUM_THREADS", os.cpu_count() or 1, integer=True))
+
+
+def _checked_count(n: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigurationError(f"a thread count must be a positive int, got {n!r}")
+    return n
+
+
+def set_num_threads(n: int) -> None:
+    """Run autokern's CPU work on ``n`` threads from now on: Numba's parallel kernels, the
+    NUFFT (ducc0), SciPy's FFTs, and BLAS/LAPACK (through threadpoolctl, for the whole
+    process).  A sampler running one likelihood per core wants ``set_num_threads(1)`` in each
+    worker: BLAS's and Numba's own threads would otherwise compete for the same cores.
+
+    The JAX backend's thread pool is fixed when JAX starts: set ``XLA_FLAGS`` (e.g.
+    ``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1``) before importing
+    JAX instead.
+    """
+    global _threads_in_code
+    import numba
+    import threadpoolctl
+
+    _threads_in_code = _checked_count(n)
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    threadpoolctl.threadpool_limits(n)
+
+
+@contextlib.contextmanager
+def threads(n: int) -> Iterator[None]:
+    """``with autokern.threads(1): ...`` — :func:`set_num_threads` for the block, the previous
+    counts (autokern's, Numba's, BLAS's) restored after it."""
+    global _threads_in_code
+    import numba
+    import threadpoolctl
+
+    previous, previous_numba = _threads_in_code, numba.get_num_threads()
+    _threads_in_code = _checked_count(n)
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    try:
+        with threadpoolctl.threadpool_limits(n):
+            yield
+    finally:
+        _threads_in_code = previous
+        numba.set_num_threads(previous_numba)
 
 
 def deterministic() -> bool:

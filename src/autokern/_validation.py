@@ -17,6 +17,7 @@ only where the argument is concrete (not a tracer).
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 import re
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from autokern import _memory
+from autokern._inversion import Inversion
 from autokern._visibility_terms import VisibilityTerms
 from autokern.errors import AutokernError, InputShapeError, InputTypeError, InputValueError
 
@@ -157,7 +159,7 @@ def _article(word: str) -> str:
 def _normalise(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter,
                shapes: _Shapes) -> Any:
     """One argument in canonical form, its shape symbols bound in ``shapes``."""
-    if arg.kind in ("pixel_set", "optional_count") and value is None:
+    if arg.kind in ("pixel_set", "optional_count", "optional_scalar") and value is None:
         return None
     if arg.kind == "pixel_set":  # int indexes (Z,)
         value = np.asarray(value) if isinstance(value, (list, tuple)) else value
@@ -215,7 +217,40 @@ def _normalise(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter,
         shapes.bind(f"{arg.name}.w_compact", ("Ny", "2Nx-1"), tuple(value.w_compact.shape))
         shapes.bind(f"{arg.name}.dirty_image", ("M",), tuple(value.dirty_image.shape))
         return value
+    if arg.kind == "inversion":
+        return _inversion(kernel, arg.name, value, arrays, shapes)
+    if arg.kind == "optional_scalar":
+        return _scalar(kernel, arg.name, value, arrays)
+    if arg.kind == "flag":
+        if not isinstance(value, (bool, np.bool_)):
+            raise InputTypeError(f"{kernel.name}: {arg.name} must be True or False, got "
+                                 f"{value!r}")
+        return bool(value)
     return value
+
+
+def _inversion(kernel: Kernel, name: str, value: Any, arrays: ArrayConverter,
+               shapes: _Shapes) -> Inversion:
+    """An Inversion with its arrays on this backend (converted when it was built on another),
+    its shapes bound (Ny, Nx, M)."""
+    if not isinstance(value, Inversion):
+        raise InputTypeError(
+            f"{kernel.name}: {name} must be an autokern.inversion.Inversion (from "
+            f"inversion_from), got {type(value).__name__}"
+        )
+    shapes.bind(f"{name}.w_compact", ("Ny", "2Nx-1"), tuple(value.w_compact.shape))
+    shapes.bind(f"{name}.dirty_image", ("M",), tuple(value.dirty_image.shape))
+    shapes.bind(f"{name}.native_index_for_slim_index", ("M", "2"),
+                tuple(value.native_index_for_slim_index.shape))
+    converted = {
+        "w_compact": arrays(value.w_compact, _DTYPES["float"]),
+        "dirty_image": arrays(value.dirty_image, _DTYPES["float"]),
+        "native_index_for_slim_index": arrays(value.native_index_for_slim_index,
+                                              _DTYPES["int"]),
+    }
+    if all(converted[k] is getattr(value, k) for k in converted):
+        return value
+    return dataclasses.replace(value, **converted)
 
 
 def check(kernel: Kernel, arguments: dict[str, Any], arrays: ArrayConverter) -> dict[str, Any]:
@@ -315,6 +350,18 @@ def _symmetric(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | Non
     return None
 
 
+def _symmetric_lags(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
+    """A preload of a symmetric W̃: the lag (p, q) equals the lag (-p, -q) (wrap-around order),
+    to within 1e-10 of its largest entry; the curvature cores use W̃'s symmetry."""
+    mirrored = np.roll(value[::-1, ::-1], (1, 1), axis=(0, 1))
+    scale = np.max(np.abs(value), initial=0.0)
+    asymmetry = np.max(np.abs(value - mirrored), initial=0.0)
+    if asymmetry > 1e-10 * scale:
+        return (f"must hold the lags of a symmetric W̃ (lag (p, q) equal to lag (-p, -q)), found "
+                f"differences up to {asymmetry:g} (max |entry| = {scale:g})")
+    return None
+
+
 def _non_negative(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
     if value.size and value.min() < 0:
         return f"must be non-negative, found {value.min()}"
@@ -324,7 +371,7 @@ def _non_negative(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | 
 #: Value checks by argument name (names are the same in every kernel).
 VALUE_RULES: dict[str, tuple[Callable[..., str | None], ...]] = {
     "data": (_finite,),
-    "w_tilde": (_finite,),
+    "w_tilde": (_finite, _symmetric),
     "mapping_matrix": (_finite,),
     "matrix": (_finite,),
     "noise_map": (_finite, _positive),
@@ -333,8 +380,8 @@ VALUE_RULES: dict[str, tuple[Callable[..., str | None], ...]] = {
     "grid_radians_slim": (_finite, _sky_angle),
     "grid_radians_2d": (_finite, _sky_angle),
     "w_compact": (_finite,),
-    "w_tilde_preload": (_finite,),
-    "curvature_preload": (_finite,),
+    "w_tilde_preload": (_finite, _symmetric_lags),
+    "curvature_preload": (_finite, _symmetric_lags),
     "pix_weights_for_sub_slim_index": (_finite,),
     "dirty_image": (_finite,),
     "data_vector": (_finite,),

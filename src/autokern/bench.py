@@ -44,17 +44,21 @@ def block(value: Any) -> Any:
 
 
 def as_array(value: Any) -> np.ndarray:
-    """A kernel result as a float64 NumPy array (BCOO densified, VisibilityTerms and tuples
-    flattened)."""
+    """A kernel result as a float64 NumPy array (BCOO densified; VisibilityTerms, Inversion and
+    tuples flattened, None parts of a result left out)."""
+    from autokern._inversion import Inversion
     from autokern.terms import VisibilityTerms
 
+    if isinstance(value, Inversion):
+        return np.concatenate([as_array(getattr(value, name)).ravel()
+                               for name in Inversion.ARRAYS]).astype(float)
     if isinstance(value, VisibilityTerms):
         return np.concatenate([as_array(value.w_compact).ravel(),
                                as_array(value.dirty_image).ravel(),
                                [value.data_chi_squared, value.noise_normalization,
                                 value.n_visibilities]]).astype(float)
-    if isinstance(value, tuple):  # e.g. the (indexes, weights, sizes) of a reduced mapping
-        return np.concatenate([as_array(part).ravel() for part in value])
+    if isinstance(value, tuple):  # (indexes, weights, sizes) of a reduced mapping; a result
+        return np.concatenate([as_array(part).ravel() for part in value if part is not None])
     if hasattr(value, "todense"):
         value = value.todense()
     return np.asarray(value, dtype=float)

@@ -24,7 +24,8 @@ BACKEND_NAMES: tuple[str, ...] = ("original", "numba", "jax")
 
 _REQUIRED = inspect.Parameter.empty
 #: options that follow the data arguments and are always passed by keyword
-_KEYWORD_ONLY_KINDS = ("chunk", "choice", "tolerance", "pixel_set", "optional_count")
+_KEYWORD_ONLY_KINDS = ("chunk", "choice", "tolerance", "pixel_set", "optional_count", "flag",
+                       "optional_scalar")
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,9 @@ class Arg:
     ``kind`` is one of ``float``/``complex``/``int``/``bool`` (arrays of float64, complex128,
     int64, bool), ``matrix`` (a float64 array or, on JAX, a BCOO), ``scalar`` (a Python float),
     ``count`` (a positive int), ``grid_size`` (an int N or a pair (Ny, Nx)), ``shape`` (a pair of
-    positive ints), ``pair`` (a pair of floats), ``chunk`` (an int or ``"auto"``).
+    positive ints), ``pair`` (a pair of floats), ``chunk`` (an int or ``"auto"``), ``flag`` (a
+    bool), ``optional_scalar`` (None or a real number), ``terms`` (a VisibilityTerms),
+    ``inversion`` (an Inversion).
     """
 
     name: str
@@ -194,6 +197,40 @@ GLOSSARY: dict[str, Arg] = {
                 "autokern.terms.VisibilityTerms: the sufficient statistics of the visibilities "
                 "(w-compact, dirty image, Σ (V/σ)², noise normalization, K)."
             ),
+        ),
+        Arg(
+            "inversion",
+            "inversion",
+            doc=(
+                "autokern.inversion.Inversion (from inversion_from): the per-dataset state "
+                "(w-compact, dirty image, Σ (V/σ)², noise normalization, native indexes)."
+            ),
+        ),
+        Arg(
+            "curvature_method",
+            "choice",
+            doc=(
+                'The route F takes on each call: "direct" (no M × S intermediate), "sparse" '
+                '(two passes), "fft" (FFT convolution), or "auto": the cheapest by the cost '
+                "model (autokern.cost.curvature_method) for each call's S and B."
+            ),
+            default="auto",
+            choices=("auto", "sparse", "direct", "fft"),
+        ),
+        Arg(
+            "log_det_regularization_matrix_term",
+            "optional_scalar",
+            doc=(
+                "log det H when the caller already has it (a fixed H: pass the previous "
+                "result's log_det_regularization_matrix_term), or None to compute it."
+            ),
+            default=None,
+        ),
+        Arg(
+            "matrices",
+            "flag",
+            doc="Also return F and H (S, S) in the result.",
+            default=False,
         ),
     ]
 }
@@ -562,6 +599,45 @@ KERNELS: dict[str, Kernel] = {
             "adaptive, split) and either solver.",
             maths=_EVIDENCE_MATHS,
             composed_of=("reconstruction_positive_only_from",),
+            **_DENSE_SOURCE,
+        ),
+        _kernel(
+            "inversion_from", "evidence", "likelihood",
+            "visibility_terms native_index_for_slim_index curvature_method",
+            "autokern.inversion.Inversion",
+            "The reusable inversion of one dataset: everything of the likelihood that does not "
+            "change between calls, on this backend's arrays, for inversion_result_from.",
+            notes="""
+                Build it once per dataset (visibility_terms from visibility_terms_from or
+                autokern.terms.visibility_terms_from_chunks) and keep it in the sampler: a
+                call then costs F, log det H and one Cholesky factorisation of F + H, and
+                nothing of size K.
+            """,
+            composed_of=(),
+        ),
+        _kernel(
+            "inversion_result_from", "evidence", "likelihood",
+            "inversion pix_indexes_for_sub_slim_index pix_weights_for_sub_slim_index "
+            "regularization_matrix solver zeroed_pixels log_det_regularization_matrix_term "
+            "matrices",
+            "autokern.inversion.InversionResult (log_evidence, reconstruction, chi_squared, "
+            "regularization_term, log_det_curvature_reg_matrix_term, "
+            "log_det_regularization_matrix_term, noise_normalization, curvature_matrix, "
+            "regularization_matrix)",
+            "One likelihood evaluation of a reusable inversion: the log evidence (SPEC §3) and "
+            "every term of it, for a mapping and any regularization matrix H.",
+            maths=_EVIDENCE_MATHS,
+            notes="""
+                F takes the inversion's curvature_method route; D = Tᵀ d; log det H by a sparse
+                factorisation on the CPU backends when H is sparse (the downstream library's
+                way), a dense Cholesky on JAX.  On JAX the result is a pytree: jit, vmap and
+                grad apply to the whole call.
+            """,
+            composed_of=("curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
+                         "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
+                         "curvature_matrix_via_w_compact_fft_from",
+                         "sparse_mapping_matrix_transpose_matmul",
+                         "reconstruction_positive_only_from"),
             **_DENSE_SOURCE,
         ),
         _kernel(

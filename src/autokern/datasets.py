@@ -30,12 +30,15 @@ from autokern.errors import ConfigurationError, MissingDependencyError
 
 @dataclass(frozen=True)
 class Preset:
-    """Mock sizes: mask radius in pixels (sets M and the extent), K visibilities, S pixels."""
+    """Mock sizes: mask radius in pixels (sets M and the extent), K visibilities, S pixels,
+    the pixel scale (arcsec), the longest baseline (wavelengths) and the number of antennas."""
 
     radius_pixels: int
     visibilities: int
     source_pixels: int
     pixel_scale: float = 0.05
+    max_uv: float = 1.0e6
+    antennas: int = 24
 
 
 PRESETS: dict[str, Preset] = {
@@ -43,7 +46,15 @@ PRESETS: dict[str, Preset] = {
     "small": Preset(15, 1_000, 256),  # M = 716, extent 30
     "medium": Preset(30, 8_192, 1_000),  # M = 2 828, extent 60
     "large": Preset(60, 100_000, 1_500),  # M = 11 304, extent 120
+    # The science geometries of the downstream library's profiling campaign: a 3.5" circular
+    # mask, Delaunay S = 1 500 (B = 3); an SMA-like track (8 antennas, baselines to 5·10⁵ λ as
+    # in ../shared/data/sma) and ALMA-like tracks (43 antennas).
+    "sma35": Preset(35, 190, 1_500, 0.1, 5.0e5, 8),  # M = 3 852, extent 70
+    "alma35": Preset(70, 1_000_000, 1_500, 0.05, 2.0e6, 43),  # M = 15 380, extent 140
+    "almahigh35": Preset(140, 5_000_000, 1_500, 0.025, 4.0e6, 43),  # M = 61 572, extent 280
 }
+#: the presets of the science geometries (see :data:`PRESETS`)
+SCIENCE_PRESETS = ("sma35", "alma35", "almahigh35")
 
 
 @dataclass(frozen=True)
@@ -295,6 +306,8 @@ class Case:
                                                                v("w_tilde"), v("mapping_matrix"))),
             "regularization_matrix": lambda: ref.constant_regularization_matrix_from(
                 self.coefficient, mesh.neighbors, mesh.neighbors_sizes),
+            "inversion": lambda: ref.inversion_from(v("visibility_terms"),
+                                                    ds.native_index_for_slim_index),
             "visibility_terms": lambda: ref.visibility_terms_from(
                 ds.data, ds.noise_map, ds.uv_wavelengths, ds.grid_radians_slim,
                 ds.native_index_for_slim_index, ds.pixel_scale, method="direct"),
@@ -390,11 +403,13 @@ def load_dev_reference(path: str | os.PathLike | None = None) -> Case:
 
 # --- mock data -----------------------------------------------------------------------------
 
-def _uv_coverage(rng: np.random.Generator, n_visibilities: int, max_uv: float) -> np.ndarray:
-    """Earth-rotation tracks of a random array: (K, 2) (u, v) with max |u|, |v| ≈ ``max_uv``."""
-    antennas = rng.normal(size=(24, 3)) * np.array([1.0, 1.0, 0.1])
-    first, second = np.triu_indices(len(antennas), k=1)
-    baselines = antennas[first] - antennas[second]
+def _uv_coverage(rng: np.random.Generator, n_visibilities: int, max_uv: float,
+                 antennas: int = 24) -> np.ndarray:
+    """Earth-rotation tracks of a random array of ``antennas``: (K, 2) (u, v) with max |u|,
+    |v| = ``max_uv`` wavelengths."""
+    positions = rng.normal(size=(antennas, 3)) * np.array([1.0, 1.0, 0.1])
+    first, second = np.triu_indices(antennas, k=1)
+    baselines = positions[first] - positions[second]
     declination = np.deg2rad(-30.0)
     steps = -(-n_visibilities // len(baselines))
     hour_angle = np.linspace(-np.pi / 3, np.pi / 3, steps)
@@ -440,16 +455,17 @@ def _delaunay_mesh(rng: np.random.Generator, grid_arcsec: np.ndarray, source_pix
 def mock_case(preset: str | Preset = "small", seed: int = 0, coefficient: float = 1.0) -> Case:
     """A seeded, reproducible mock :class:`Case` at a preset of :data:`PRESETS`.
 
-    uv coverage from Earth-rotation tracks (|u|, |v| up to 10⁶ wavelengths, so phases across
-    the mask span many radians), equal real and imaginary noise, a Gaussian source plus
-    noise as data, and a Delaunay mapping of the image through an isothermal lens.
+    uv coverage from Earth-rotation tracks (|u|, |v| up to the preset's ``max_uv``, 10⁶
+    wavelengths unless it says otherwise, so phases across the mask span many radians), equal
+    real and imaginary noise, a Gaussian source plus noise as data, and a Delaunay mapping of
+    the image through an isothermal lens.
     """
     spec = PRESETS[preset] if isinstance(preset, str) else preset
     name = preset if isinstance(preset, str) else "custom"
     rng = np.random.default_rng(seed)
     side = 2 * spec.radius_pixels + 4
     mask = MaskSpec((side, side), spec.pixel_scale, spec.radius_pixels * spec.pixel_scale)
-    uv = _uv_coverage(rng, spec.visibilities, 1.0e6)
+    uv = _uv_coverage(rng, spec.visibilities, spec.max_uv, spec.antennas)
     sigma_real = 0.5 + rng.random(spec.visibilities)
     rng.random(spec.visibilities)  # was an independent imaginary noise: keep the stream
     # Re σ = Im σ, as W̃ (built from Re σ) requires of the likelihoods

@@ -18,6 +18,7 @@ from jax.custom_batching import sequential_vmap
 from jax.scipy.linalg import cho_solve
 
 from autokern._evidence import ArrayOps, log_det_and_pivots, log_det_of_factor
+from autokern._inversion import Inversion
 
 
 @sequential_vmap
@@ -75,5 +76,16 @@ def _log_det_pivots_jvp(primals, tangents):
 
 OPS = ArrayOps("jax", jnp, solve_log_det, log_det_pivots, jax.jit,
                lambda value: isinstance(value, jax.core.Tracer))
+
+# The shared maths' per-dataset state as a pytree (its arrays are leaves, its labels static), so
+# that jit, vmap and grad take it as an argument (InversionResult is a NamedTuple: a pytree
+# already).
+jax.tree_util.register_pytree_node(
+    Inversion,
+    lambda inv: (tuple(getattr(inv, k) for k in Inversion.ARRAYS),
+                 tuple(getattr(inv, k) for k in Inversion.STATIC)),
+    lambda static, arrays: Inversion(**dict(zip(Inversion.ARRAYS, arrays, strict=True)),
+                                     **dict(zip(Inversion.STATIC, static, strict=True))),
+)
 
 __all__ = ["OPS", "inverse", "log_det_pivots", "solve_log_det"]

@@ -2,22 +2,23 @@
 
 All variants share one access pattern: W̃[m, n] = ``table[base[m] + offset[n]]``, where the
 table is dense W̃ (base = m M, offset = n) or the full lattice lag table of a w-compact or
-preload (:func:`autokern.numba.w_tilde.lag_gather`), and T is used in column form, so that
+preload (:func:`autokern._lattice.lag_gather`), and T is used in column form, so that
 
     ω_m[t] = Σ_{n ∈ column t} W̃[m, n] T[n, t]
 
-is a gather-and-dot per (m, t) with sequential writes: M · nnz(T) multiply-adds, never the
-M² · S of a dense product.
+is a gather-and-dot per (m, t): M · nnz(T) multiply-adds, never the M² · S of a dense product.
 
-Consecutive pixels of one image row read consecutive table entries, so rows are processed in
-lanes of eight such pixels: each column entry feeds eight contiguous loads (and the index
-arithmetic is unsigned, so no negative-index check sits on the loads).
+Pixels are processed in **lanes**: runs of up to _LANE_CAP consecutive pixels of one image row,
+whose table entries for any n are consecutive.  For a lane and a column t, ω over the lane is
+a sum of contiguous table segments times weights (four per pass, a loop LLVM vectorises), kept
+in an S × width block; the block is transposed once per lane and each mapping entry of the
+lane adds one contiguous row of it into the output.
 
 The direct kernels also exploit the symmetry of W̃: with ω_m restricted to n < m (plus half the
-n = m term), A = Σ_m T[m]ᵀ ω_m satisfies F = A + Aᵀ, halving the gathers.  Rows m are split
-into one block per thread, balanced by work; each block accumulates its own S × S A and the
-blocks are summed in a fixed order, so results are bitwise reproducible for a given thread
-count.  Memory: (threads + 1) S² floats, no M × S intermediate.
+n = m term), A = Σ_m T[m]ᵀ ω_m satisfies F = A + Aᵀ, halving the gathers.  Lanes are split into
+one block per thread, balanced by work; each block accumulates its own S × S A and the blocks
+are summed in a fixed order, so results are bitwise reproducible for a given thread count.
+Memory: (threads + 1) S² floats plus 2 S · lane per thread; no M × S intermediate.
 """
 
 import numba
@@ -32,48 +33,61 @@ from autokern._mapping import indexes_within_sizes
 from autokern.numba.mapping import columns, transpose_matmul
 
 _JIT = {"cache": True, "nogil": True}
+# Contraction to FMA only (no reassociation): rounding differs from separate multiply-adds by
+# an ulp per term, and is the same on every run.
+_FMA = {**_JIT, "fastmath": {"contract"}}
 _TILE = 64
-#: pixels per lane of the curvature core (the eight accumulators of _lane_sums)
-_LANES = 8
+#: the longest lane (pixels): a whole image row up to this length (S · lane floats of work space
+#: per thread, twice)
+_LANE_CAP = 512
 #: below this fraction of non-zero entries a dense T is treated as sparse
 _SPARSE_DENSITY = 0.05
 
 
-@numba.njit(inline="always", **_JIT)
-def _lane_sums(table, lane_base, pointers, end, col_offset, col_weights, omega):
-    """omega[j, t] = Σ_{e in column t, e < end[t]} table[lane_base + j + col_offset[e]] w_e for
-    the _LANES pixels j of one lane: eight contiguous loads per entry into scalar accumulators.
-    Indexes are unsigned so that no negative-index wrap-around check sits on the loads."""
-    u1, u2, u3, u4 = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
-    u5, u6, u7 = np.uint64(5), np.uint64(6), np.uint64(7)
+@numba.njit(inline="always", **_FMA)
+def _lane_gather(table, lane_base, width, pointers, end, col_offset, col_weights, block):
+    """block[t, j] = Σ_{e in column t, e < end[t]} table[lane_base + col_offset[e] + j] w_e for
+    the ``width`` pixels j of one lane: contiguous segments, four entries per pass."""
     for t in range(pointers.shape[0] - 1):
-        c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = 0.0
-        for e in range(pointers[t], end[t]):
-            w = col_weights[e]
-            o = lane_base + col_offset[e]
-            c0 += table[o] * w
-            c1 += table[o + u1] * w
-            c2 += table[o + u2] * w
-            c3 += table[o + u3] * w
-            c4 += table[o + u4] * w
-            c5 += table[o + u5] * w
-            c6 += table[o + u6] * w
-            c7 += table[o + u7] * w
-        omega[0, t] = c0
-        omega[1, t] = c1
-        omega[2, t] = c2
-        omega[3, t] = c3
-        omega[4, t] = c4
-        omega[5, t] = c5
-        omega[6, t] = c6
-        omega[7, t] = c7
+        out = block[t]
+        for j in range(width):
+            out[j] = 0.0
+        e, stop = pointers[t], end[t]
+        while e + 3 < stop:
+            w1, w2 = col_weights[e], col_weights[e + 1]
+            w3, w4 = col_weights[e + 2], col_weights[e + 3]
+            s1 = table[lane_base + col_offset[e]:]
+            s2 = table[lane_base + col_offset[e + 1]:]
+            s3 = table[lane_base + col_offset[e + 2]:]
+            s4 = table[lane_base + col_offset[e + 3]:]
+            for j in range(width):
+                out[j] += (s1[j] * w1 + s2[j] * w2) + (s3[j] * w3 + s4[j] * w4)
+            e += 4
+        while e < stop:
+            w1 = col_weights[e]
+            s1 = table[lane_base + col_offset[e]:]
+            for j in range(width):
+                out[j] += s1[j] * w1
+            e += 1
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(inline="always", **_JIT)
+def _transpose(block, width, out):
+    """out[j, t] = block[t, j] for j < width, in tiles so that both sides stay in cache."""
+    pixels = block.shape[0]
+    for t0 in range(0, pixels, 32):
+        t1 = min(t0 + 32, pixels)
+        for j in range(width):
+            row = out[j]
+            for t in range(t0, t1):
+                row[t] = block[t, j]
+
+
+@numba.njit(parallel=True, **_FMA)
 def _half_products(table, base, offset, pointers, col_offset, col_weights, col_rows, indexes,
-                   weights, lanes, bounds, acc):
+                   weights, lanes, bounds, widest, acc):
     """Per block of lanes [bounds[i], bounds[i+1]): Σ_m T[m]ᵀ ω_m with ω_m over n < m plus
-    half of n = m.  A lane is ≤ _LANES consecutive pixels m with base[m] = base[first] + j."""
+    half of n = m.  A lane is ≤ _LANE_CAP consecutive pixels m with base[m] = base[first] + j."""
     pixels = pointers.shape[0] - 1
     n_blocks = bounds.shape[0] - 1
     for block in numba.prange(n_blocks):
@@ -85,26 +99,30 @@ def _half_products(table, base, offset, pointers, col_offset, col_weights, col_r
             while e < pointers[t + 1] and col_rows[e] < first_row:
                 e += 1
             end[t] = e
-        omega = np.empty((_LANES, pixels))
+        omega = np.empty((pixels, widest))  # omega[t, m - m0]
+        omega_rows = np.empty((widest, pixels))  # its transpose
         for lane in range(bounds[block], bounds[block + 1]):
             m0, m1 = lanes[lane], lanes[lane + 1]
-            _lane_sums(table, base[m0], pointers, end, col_offset, col_weights, omega)
+            _lane_gather(table, base[m0], m1 - m0, pointers, end, col_offset, col_weights, omega)
             # pairs inside the lane: n < m both in it, and half the n = m term
             for n in range(m0, m1):
                 for j in range(indexes.shape[1]):
                     t = indexes[n, j]
                     if t >= 0:
                         w = weights[n, j]
-                        omega[n - m0, t] += 0.5 * table[base[n] + offset[n]] * w
+                        omega[t, n - m0] += 0.5 * table[base[n] + offset[n]] * w
                         for m in range(n + 1, m1):
-                            omega[m - m0, t] += table[base[m] + offset[n]] * w
+                            omega[t, m - m0] += table[base[m] + offset[n]] * w
+            _transpose(omega, m1 - m0, omega_rows)
             for m in range(m0, m1):
+                row = omega_rows[m - m0]
                 for j in range(indexes.shape[1]):
                     s = indexes[m, j]
                     if s >= 0:
                         w = weights[m, j]
+                        target = out[s]
                         for t in range(pixels):
-                            out[s, t] += w * omega[m - m0, t]
+                            target[t] += w * row[t]
             for n in range(m0, m1):
                 for j in range(indexes.shape[1]):
                     if indexes[n, j] >= 0:
@@ -112,34 +130,36 @@ def _half_products(table, base, offset, pointers, col_offset, col_weights, col_r
 
 
 @numba.njit(parallel=True, **_JIT)
-def _symmetric_sum(acc, out):
-    """out = Σ_blocks (A + Aᵀ), tile by tile so that the transposed reads stay in cache.
-    Every tile row is the same work, so the threads stay balanced; out[i, j] and out[j, i]
-    add the same terms in the same order (x + y = y + x exactly), so F is exactly symmetric."""
+def _symmetric_sum(acc):
+    """acc[0] ← Σ_blocks (A + Aᵀ) in place, tile pair by tile pair (both tiles read, both
+    written), so that the transposed reads stay in cache; out[i, j] and out[j, i] get the same
+    value, so F is exactly symmetric, and the blocks are added in a fixed order."""
     pixels = acc.shape[1]
+    out = acc[0]
     n_tiles = (pixels + _TILE - 1) // _TILE
     for ti in numba.prange(n_tiles):
         i0, i1 = ti * _TILE, min((ti + 1) * _TILE, pixels)
-        for tj in range(n_tiles):
+        for tj in range(ti, n_tiles):
             j0, j1 = tj * _TILE, min((tj + 1) * _TILE, pixels)
             for i in range(i0, i1):
-                for j in range(j0, j1):
+                for j in range(max(j0, i), j1):
                     total = 0.0
                     for b in range(acc.shape[0]):
                         total += acc[b, i, j] + acc[b, j, i]
                     out[i, j] = total
+                    out[j, i] = total
 
 
-@numba.njit(parallel=True, **_JIT)
-def _omega(table, base, pointers, col_offset, col_weights, lanes, omega):
+@numba.njit(parallel=True, **_FMA)
+def _omega(table, base, pointers, col_offset, col_weights, lanes, widest, omega):
     """Ω = W̃ T (M × S), lane by lane; each lane writes only its own rows."""
     pixels = pointers.shape[0] - 1
     end = pointers[1:]
     for lane in numba.prange(lanes.shape[0] - 1):
         m0, m1 = lanes[lane], lanes[lane + 1]
-        block = np.empty((_LANES, pixels))
-        _lane_sums(table, base[m0], pointers, end, col_offset, col_weights, block)
-        omega[m0:m1] = block[: m1 - m0]
+        block = np.empty((pixels, widest))
+        _lane_gather(table, base[m0], m1 - m0, pointers, end, col_offset, col_weights, block)
+        _transpose(block, m1 - m0, omega[m0:m1])
 
 
 @numba.njit(**_JIT)
@@ -164,51 +184,52 @@ def _padded_rows(matrix):
 
 
 def _lanes(base: np.ndarray) -> np.ndarray:
-    """Starts of lanes: ≤ _LANES consecutive pixels whose bases step by exactly 1 (runs of one
-    image row), plus len(base) at the end."""
+    """Starts of lanes: ≤ _LANE_CAP consecutive pixels whose bases step by exactly 1 (runs of
+    one image row), plus len(base) at the end."""
     breaks = np.flatnonzero(np.diff(base) != 1) + 1
     run_starts = np.concatenate([[0], breaks])
     run_ends = np.concatenate([breaks, [len(base)]])
-    starts = [np.arange(a, b, _LANES) for a, b in zip(run_starts, run_ends, strict=True)]
+    starts = [np.arange(a, b, _LANE_CAP) for a, b in zip(run_starts, run_ends, strict=True)]
     return np.concatenate([*starts, [len(base)]]).astype(np.int64)
 
 
 def _balanced_bounds(lanes: np.ndarray, indexes: np.ndarray, pixels: int,
                      n_blocks: int) -> np.ndarray:
     """Lane boundaries giving each thread's block about the same work (a lane costs the
-    column entries before it plus a few passes over S per pixel)."""
+    column entries before it times its width, plus a few passes over S per pixel)."""
     entries = np.concatenate([[0], np.cumsum(np.count_nonzero(indexes >= 0, axis=1))])
     first, last = lanes[:-1], lanes[1:]
-    cost = np.cumsum(entries[first] + 4 * pixels * (last - first))
+    cost = np.cumsum((entries[first] + 4 * pixels) * (last - first))
     inner = np.searchsorted(cost, cost[-1] * np.arange(1, n_blocks) / n_blocks)
     return np.concatenate([[0], inner, [len(first)]]).astype(np.int64)
 
 
-def _unsigned_gather(table: np.ndarray, base: np.ndarray,
-                     offset: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The table padded by _LANES zeros (fixed-width lane loads stay in bounds) and base/offset
-    shifted to be non-negative and unsigned (every base[m] + offset[n] is a valid index)."""
+def _shifted_gather(table: np.ndarray, base: np.ndarray, offset: np.ndarray,
+                    lanes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The table padded by the widest lane of zeros (segment reads stay in bounds), base and
+    offset shifted to be non-negative (every base[m] + offset[n] is a valid index), and the
+    widest lane."""
+    widest = int(np.max(np.diff(lanes))) if len(lanes) > 1 else 1
     shift = offset.min()
-    return (np.concatenate([table.ravel(), np.zeros(_LANES)]),
-            (base + shift).astype(np.uint64), (offset - shift).astype(np.uint64))
+    return (np.concatenate([table.ravel(), np.zeros(widest)]), base + shift, offset - shift,
+            widest)
 
 
 def symmetric_curvature(table: np.ndarray, base: np.ndarray, offset: np.ndarray,
                         indexes: np.ndarray, weights: np.ndarray, pixels: int) -> np.ndarray:
     """F = Tᵀ W̃ T for a symmetric W̃[m, n] = table[base[m] + offset[n]] and T in (M, B) form."""
     pointers, col_rows, col_weights = columns(indexes, weights, pixels)
-    padded, base_u, offset_u = _unsigned_gather(table, base, offset)
     lanes = _lanes(base)
+    padded, base, offset, widest = _shifted_gather(table, base, offset, lanes)
     bounds = _balanced_bounds(lanes, indexes, pixels,
                               min(numba.get_num_threads(), len(lanes) - 1))
     # Work space and output come from NumPy, which requests transparent huge pages for big
     # arrays: 4 kB first-touch page faults would otherwise cost as much as the gathers.
     acc = np.zeros((len(bounds) - 1, pixels, pixels))
-    _half_products(padded, base_u, offset_u, pointers, offset_u[col_rows], col_weights,
-                   col_rows, indexes, weights, lanes, bounds, acc)
-    out = np.empty((pixels, pixels))
-    _symmetric_sum(acc, out)
-    return out
+    _half_products(padded, base, offset, pointers, offset[col_rows], col_weights, col_rows,
+                   indexes, weights, lanes, bounds, widest, acc)
+    _symmetric_sum(acc)
+    return acc[0] if len(acc) == 1 else acc[0].copy()  # a view would keep every block alive
 
 
 def _lattice_curvature(lag_table: np.ndarray, native_index_for_slim_index: np.ndarray,
@@ -258,9 +279,10 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_from(
     column_form = columns(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
                           pixels)
     pointers, col_rows, col_weights = column_form
-    padded, base_u, offset_u = _unsigned_gather(lag_table, base, offset)
+    lanes = _lanes(base)
+    padded, base, offset, widest = _shifted_gather(lag_table, base, offset, lanes)
     omega = np.empty((len(base), pixels))
-    _omega(padded, base_u, pointers, offset_u[col_rows], col_weights, _lanes(base), omega)
+    _omega(padded, base, pointers, offset[col_rows], col_weights, lanes, widest, omega)
     return transpose_matmul(column_form, omega)
 
 
