@@ -174,7 +174,9 @@ def test_no_module_takes_part_in_an_import_cycle():
 #: modules above the dispatcher: the public entry points, which may use it
 _ABOVE_DISPATCH = {"autokern", "autokern._dispatch", "autokern.terms", "autokern.datasets",
                    "autokern.bench", "autokern.cli", "autokern.original", "autokern.numba",
-                   "autokern.jax"}
+                   "autokern.jax", "autokern.autoarray"}
+#: modules of an optional extra: importing them without it raises MissingDependencyError
+_OPTIONAL = {"autokern.autoarray": "autoarray"}
 
 
 def test_nothing_below_the_dispatcher_imports_the_package_itself():
@@ -186,12 +188,18 @@ def test_nothing_below_the_dispatcher_imports_the_package_itself():
 
 
 def test_every_module_imports_alone_in_a_fresh_interpreter():
+    import importlib.util
+
     code = ("import importlib, sys\n"
             "for name in sys.argv[1:]:\n"
             "    importlib.import_module(name)\n")
     for module in _modules():
         run = subprocess.run([sys.executable, "-c", code, module], capture_output=True,
                              text=True, timeout=120)
+        extra = _OPTIONAL.get(module)
+        if extra is not None and importlib.util.find_spec(extra) is None:
+            assert "MissingDependencyError" in run.stderr, f"{module}: {run.stderr[-2000:]}"
+            continue
         assert run.returncode == 0, f"{module}: {run.stderr[-2000:]}"
 
 

@@ -288,3 +288,28 @@ def test_importing_the_backend_changes_no_process_setting_but_x64():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0, run.stderr
+
+
+def test_the_cpu_route_of_f_and_its_gradient_equal_the_xla_route(tiny):
+    # On the CPU the direct w-compact route is the Numba core behind jax.pure_callback, with
+    # the Numba adjoint as its custom_vjp; the XLA route (the GPU's) is the independent check.
+    w_compact = jnp.asarray(tiny.value("w_compact"))
+    native = jnp.asarray(tiny.dataset.native_index_for_slim_index)
+    indexes = jnp.asarray(tiny.mesh.pix_indexes_for_sub_slim_index)
+    weights = jnp.asarray(tiny.mesh.pix_weights_for_sub_slim_index)
+    pixels = tiny.mesh.pixels
+    cotangent = jnp.asarray(np.random.default_rng(5).normal(size=(pixels, pixels)))
+
+    def projected(route):
+        return lambda w, t: jnp.sum(cotangent * route(w, native, indexes, t, pixels=pixels))
+
+    on_cpu = projected(curvature._curvature_via_compact_on_cpu)
+    on_xla = projected(curvature.curvature_via_compact_direct)
+    assert abs(float(on_cpu(w_compact, weights)) / float(on_xla(w_compact, weights)) - 1) < 1e-13
+    for ours, theirs in zip(jax.grad(on_cpu, argnums=(0, 1))(w_compact, weights),
+                            jax.grad(on_xla, argnums=(0, 1))(w_compact, weights), strict=True):
+        assert relative_error(ours, theirs) <= 1e-12
+    scales = jnp.array([0.5, 2.0])
+    batched = jax.vmap(jax.grad(lambda s: on_cpu(w_compact, weights * s)))(scales)
+    single = [float(jax.grad(lambda s: on_xla(w_compact, weights * s))(x)) for x in scales]
+    assert relative_error(batched, np.array(single)) <= 1e-12

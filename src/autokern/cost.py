@@ -18,12 +18,18 @@ CURVATURE_ROUTES: dict[str, str] = {
     "fft": "curvature_matrix_via_w_compact_fft_from",
 }
 
-#: Seconds per unit of work of each route, fitted to Numba medians on the 2-core development
-#: machine (benchmarks/test_methods.py; 2026-11-23): sparse ~ M²·B gathers + M·B·S; direct
-#: ~ M²·B²/2 (symmetric half); fft ~ S·(4NyNx)·log₂(4NyNx) + M·B·S.  Measured (sparse, direct,
-#: fft): small 0.6, 0.5, 8.8 ms; medium 5.6, 5.5, 142 ms; large 67, 42, 900 ms.  With B = 3 the
-#: FFT route never wins on this CPU; it does once B² grows (B ≳ 8 at M = 70 000, S = 1 500).
-CURVATURE_SECONDS_PER_UNIT = {"sparse": 1.6e-10, "direct": 1.0e-10, "fft": 6.8e-10}
+#: Seconds per unit of work of each route, fitted (relative least squares) to Numba medians on
+#: the 2-core development machine at its default two threads (2026-11-30; the lane-by-row
+#: direct core): sparse ~ M²·B gathers + M·B·S; direct ~ M²·B/2 (symmetric half) + M·B·S;
+#: fft ~ S·(4NyNx)·log₂(4NyNx).  Measured (sparse, direct, fft), ms: small 1.3, 1.2, 26;
+#: medium 14, 13, 278; large 75, 57, 1 631; sma35 22, 23, 559; alma35 110, 86, 2 215;
+#: almahigh35 1 439, 586, 10 523.  With B = 3 and S = 1 500 the FFT route is 20-40× slower at
+#: every science geometry; direct wins from medium up, the two-pass route ties it below.
+CURVATURE_SECONDS_PER_UNIT = {
+    "sparse": (7.2e-11, 1.2e-9),
+    "direct": (2.9e-11, 1.3e-9),
+    "fft": (1.3e-9, 0.0),
+}
 
 
 def curvature_costs(image_pixels: int, source_pixels: int, mappings_per_pixel: int,
@@ -32,11 +38,12 @@ def curvature_costs(image_pixels: int, source_pixels: int, mappings_per_pixel: i
     m, s, b = image_pixels, source_pixels, mappings_per_pixel
     box = 4 * extent[0] * extent[1]
     units = {
-        "sparse": m * m * b + m * b * s,
-        "direct": m * m * b * b / 2,
-        "fft": s * box * math.log2(max(box, 2)) + m * b * s,
+        "sparse": (m * m * b, m * b * s),
+        "direct": (m * m * b / 2, m * b * s),
+        "fft": (s * box * math.log2(max(box, 2)), 0.0),
     }
-    return {k: units[k] * CURVATURE_SECONDS_PER_UNIT[k] for k in units}
+    return {k: sum(u * c for u, c in zip(units[k], CURVATURE_SECONDS_PER_UNIT[k], strict=True))
+            for k in units}
 
 
 def curvature_method(image_pixels: int, source_pixels: int, mappings_per_pixel: int,

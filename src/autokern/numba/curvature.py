@@ -15,10 +15,12 @@ in an S × width block; the block is transposed once per lane and each mapping e
 lane adds one contiguous row of it into the output.
 
 The direct kernels also exploit the symmetry of W̃: with ω_m restricted to n < m (plus half the
-n = m term), A = Σ_m T[m]ᵀ ω_m satisfies F = A + Aᵀ, halving the gathers.  Lanes are split into
-one block per thread, balanced by work; each block accumulates its own S × S A and the blocks
-are summed in a fixed order, so results are bitwise reproducible for a given thread count.
-Memory: (threads + 1) S² floats plus 2 S · lane per thread; no M × S intermediate.
+n = m term), A = Σ_m T[m]ᵀ ω_m satisfies F = A + Aᵀ, halving the gathers.  The threads split
+the source columns t (balanced by work) and each runs every lane on its own columns, so they
+write disjoint parts of one S × S output: no per-thread copies to sum, memory traffic that does
+not grow with the thread count, and every entry summed in the same order whatever the thread
+count (results are bitwise the same on 1 or 16 threads).  Memory: S² floats plus 2 S · lane
+per thread; no M × S intermediate.
 """
 
 import numba
@@ -45,10 +47,12 @@ _SPARSE_DENSITY = 0.05
 
 
 @numba.njit(inline="always", **_FMA)
-def _lane_gather(table, lane_base, width, pointers, end, col_offset, col_weights, block):
+def _lane_gather(table, lane_base, width, pointers, end, col_offset, col_weights, first, last,
+                 block):
     """block[t, j] = Σ_{e in column t, e < end[t]} table[lane_base + col_offset[e] + j] w_e for
-    the ``width`` pixels j of one lane: contiguous segments, four entries per pass."""
-    for t in range(pointers.shape[0] - 1):
+    the ``width`` pixels j of one lane and the columns t in [first, last): contiguous segments,
+    four entries per pass."""
+    for t in range(first, last):
         out = block[t]
         for j in range(width):
             out[j] = 0.0
@@ -72,11 +76,11 @@ def _lane_gather(table, lane_base, width, pointers, end, col_offset, col_weights
 
 
 @numba.njit(inline="always", **_JIT)
-def _transpose(block, width, out):
-    """out[j, t] = block[t, j] for j < width, in tiles so that both sides stay in cache."""
-    pixels = block.shape[0]
-    for t0 in range(0, pixels, 32):
-        t1 = min(t0 + 32, pixels)
+def _transpose(block, width, first, last, out):
+    """out[j, t] = block[t, j] for j < width and t in [first, last), in tiles so that both
+    sides stay in cache."""
+    for t0 in range(first, last, 32):
+        t1 = min(t0 + 32, last)
         for j in range(width):
             row = out[j]
             for t in range(t0, t1):
@@ -85,35 +89,30 @@ def _transpose(block, width, out):
 
 @numba.njit(parallel=True, **_FMA)
 def _half_products(table, base, offset, pointers, col_offset, col_weights, col_rows, indexes,
-                   weights, lanes, bounds, widest, acc):
-    """Per block of lanes [bounds[i], bounds[i+1]): Σ_m T[m]ᵀ ω_m with ω_m over n < m plus
-    half of n = m.  A lane is ≤ _LANE_CAP consecutive pixels m with base[m] = base[first] + j."""
+                   weights, lanes, splits, widest, out):
+    """out = Σ_m T[m]ᵀ ω_m with ω_m over n < m plus half of n = m.  A lane is ≤ _LANE_CAP
+    consecutive pixels m with base[m] = base[first] + j; thread i computes the columns t in
+    [splits[i], splits[i+1]) of every lane, so the threads write disjoint columns of ``out``."""
     pixels = pointers.shape[0] - 1
-    n_blocks = bounds.shape[0] - 1
-    for block in numba.prange(n_blocks):
-        out = acc[block]
-        first_row = lanes[bounds[block]]
-        end = np.empty(pixels, dtype=np.int64)  # end[t]: first entry of column t with row ≥ m
-        for t in range(pixels):
-            e = pointers[t]
-            while e < pointers[t + 1] and col_rows[e] < first_row:
-                e += 1
-            end[t] = e
+    for part in numba.prange(splits.shape[0] - 1):
+        first, last = splits[part], splits[part + 1]
+        end = pointers[:-1].copy()  # end[t]: first entry of column t with row ≥ the lane
         omega = np.empty((pixels, widest))  # omega[t, m - m0]
         omega_rows = np.empty((widest, pixels))  # its transpose
-        for lane in range(bounds[block], bounds[block + 1]):
+        for lane in range(lanes.shape[0] - 1):
             m0, m1 = lanes[lane], lanes[lane + 1]
-            _lane_gather(table, base[m0], m1 - m0, pointers, end, col_offset, col_weights, omega)
+            _lane_gather(table, base[m0], m1 - m0, pointers, end, col_offset, col_weights,
+                         first, last, omega)
             # pairs inside the lane: n < m both in it, and half the n = m term
             for n in range(m0, m1):
                 for j in range(indexes.shape[1]):
                     t = indexes[n, j]
-                    if t >= 0:
+                    if first <= t < last:
                         w = weights[n, j]
                         omega[t, n - m0] += 0.5 * table[base[n] + offset[n]] * w
                         for m in range(n + 1, m1):
                             omega[t, m - m0] += table[base[m] + offset[n]] * w
-            _transpose(omega, m1 - m0, omega_rows)
+            _transpose(omega, m1 - m0, first, last, omega_rows)
             for m in range(m0, m1):
                 row = omega_rows[m - m0]
                 for j in range(indexes.shape[1]):
@@ -121,21 +120,21 @@ def _half_products(table, base, offset, pointers, col_offset, col_weights, col_r
                     if s >= 0:
                         w = weights[m, j]
                         target = out[s]
-                        for t in range(pixels):
+                        for t in range(first, last):
                             target[t] += w * row[t]
             for n in range(m0, m1):
                 for j in range(indexes.shape[1]):
-                    if indexes[n, j] >= 0:
-                        end[indexes[n, j]] += 1
+                    t = indexes[n, j]
+                    if first <= t < last:
+                        end[t] += 1
 
 
 @numba.njit(parallel=True, **_JIT)
-def _symmetric_sum(acc):
-    """acc[0] ← Σ_blocks (A + Aᵀ) in place, tile pair by tile pair (both tiles read, both
-    written), so that the transposed reads stay in cache; out[i, j] and out[j, i] get the same
-    value, so F is exactly symmetric, and the blocks are added in a fixed order."""
-    pixels = acc.shape[1]
-    out = acc[0]
+def _symmetric_sum(out):
+    """out ← A + Aᵀ in place, tile pair by tile pair (both tiles read, both written), so that
+    the transposed reads stay in cache; out[i, j] and out[j, i] get the same value, so F is
+    exactly symmetric."""
+    pixels = out.shape[0]
     n_tiles = (pixels + _TILE - 1) // _TILE
     for ti in numba.prange(n_tiles):
         i0, i1 = ti * _TILE, min((ti + 1) * _TILE, pixels)
@@ -143,9 +142,7 @@ def _symmetric_sum(acc):
             j0, j1 = tj * _TILE, min((tj + 1) * _TILE, pixels)
             for i in range(i0, i1):
                 for j in range(max(j0, i), j1):
-                    total = 0.0
-                    for b in range(acc.shape[0]):
-                        total += acc[b, i, j] + acc[b, j, i]
+                    total = out[i, j] + out[j, i]
                     out[i, j] = total
                     out[j, i] = total
 
@@ -158,8 +155,96 @@ def _omega(table, base, pointers, col_offset, col_weights, lanes, widest, omega)
     for lane in numba.prange(lanes.shape[0] - 1):
         m0, m1 = lanes[lane], lanes[lane + 1]
         block = np.empty((pixels, widest))
-        _lane_gather(table, base[m0], m1 - m0, pointers, end, col_offset, col_weights, block)
-        _transpose(block, m1 - m0, omega[m0:m1])
+        _lane_gather(table, base[m0], m1 - m0, pointers, end, col_offset, col_weights, 0,
+                     pixels, block)
+        _transpose(block, m1 - m0, 0, pixels, omega[m0:m1])
+
+
+@numba.njit(parallel=True, **_FMA)
+def _mapping_cotangent(table, base, pointers, col_offset, col_weights, lanes, widest, indexes,
+                       cotangent, out):
+    """out[m, b] = Σ_t (G + Gᵀ)[s, t] Ω[m, t] for s = indexes[m, b] (0 where -1): the
+    derivative of ⟨G, F⟩ with respect to the mapping weights, Ω = W̃ T lane by lane."""
+    pixels = pointers.shape[0] - 1
+    end = pointers[1:]
+    for lane in numba.prange(lanes.shape[0] - 1):
+        m0, m1 = lanes[lane], lanes[lane + 1]
+        block = np.empty((pixels, widest))
+        rows = np.empty((widest, pixels))
+        _lane_gather(table, base[m0], m1 - m0, pointers, end, col_offset, col_weights, 0,
+                     pixels, block)
+        _transpose(block, m1 - m0, 0, pixels, rows)
+        for m in range(m0, m1):
+            omega = rows[m - m0]
+            for b in range(indexes.shape[1]):
+                s = indexes[m, b]
+                total = 0.0
+                if s >= 0:
+                    for t in range(pixels):
+                        total += (cotangent[s, t] + cotangent[t, s]) * omega[t]
+                out[m, b] = total
+
+
+@numba.njit(parallel=True, **_FMA)
+def _lag_cotangent(base, pointers, col_offset, col_weights, lanes, bounds, widest, indexes,
+                   weights, cotangent, acc):
+    """acc[part][base[m] + offset[n]] += (T G Tᵀ)[m, n] over the lanes of each part: the
+    derivative of ⟨G, F⟩ with respect to the table, as segment scatters (the transpose of
+    _lane_gather), one copy of the table per part."""
+    pixels = pointers.shape[0] - 1
+    for part in numba.prange(bounds.shape[0] - 1):
+        out = acc[part]
+        rows = np.empty((widest, pixels))  # rows[j] = (T G)[m0 + j]
+        block = np.empty((pixels, widest))
+        for lane in range(bounds[part], bounds[part + 1]):
+            m0, m1 = lanes[lane], lanes[lane + 1]
+            width = m1 - m0
+            for j in range(width):
+                row = rows[j]
+                for t in range(pixels):
+                    row[t] = 0.0
+                for b in range(indexes.shape[1]):
+                    s = indexes[m0 + j, b]
+                    if s >= 0:
+                        w = weights[m0 + j, b]
+                        for t in range(pixels):
+                            row[t] += w * cotangent[s, t]
+            for t0 in range(0, pixels, 32):
+                for j in range(width):
+                    for t in range(t0, min(t0 + 32, pixels)):
+                        block[t, j] = rows[j, t]
+            lane_base = base[m0]
+            for t in range(pixels):
+                source = block[t]
+                for e in range(pointers[t], pointers[t + 1]):
+                    w = col_weights[e]
+                    segment = out[lane_base + col_offset[e]:]
+                    for j in range(width):
+                        segment[j] += w * source[j]
+
+
+def lattice_curvature_cotangents(lag_table: np.ndarray, native_index_for_slim_index: np.ndarray,
+                                 indexes: np.ndarray, weights: np.ndarray,
+                                 cotangent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(∂⟨G, F⟩/∂lag_table, ∂⟨G, F⟩/∂weights) for F = Tᵀ W̃ T from a lag table: the reverse
+    derivative of :func:`lattice_curvature` (the JAX backend's CPU route uses it)."""
+    pixels = cotangent.shape[0]
+    base, offset = lag_gather(lag_table.shape, native_index_for_slim_index[:, 0],
+                              native_index_for_slim_index[:, 1])
+    pointers, col_rows, col_weights = columns(indexes, weights, pixels)
+    lanes = _lanes(base)
+    padded, base, offset, widest = _shifted_gather(lag_table, base, offset, lanes)
+    cotangent = np.ascontiguousarray(cotangent)
+    by_weight = np.zeros(indexes.shape)
+    _mapping_cotangent(padded, base, pointers, offset[col_rows], col_weights, lanes, widest,
+                       indexes, cotangent, by_weight)
+    parts = min(numba.get_num_threads(), len(lanes) - 1)
+    bounds = np.linspace(0, len(lanes) - 1, parts + 1).round().astype(np.int64)
+    acc = np.zeros((parts, padded.size))
+    _lag_cotangent(base, pointers, offset[col_rows], col_weights, lanes, bounds, widest,
+                   indexes, weights, cotangent, acc)
+    by_table = acc.sum(axis=0)[: lag_table.size].reshape(lag_table.shape)
+    return by_table, by_weight
 
 
 @numba.njit(**_JIT)
@@ -193,15 +278,15 @@ def _lanes(base: np.ndarray) -> np.ndarray:
     return np.concatenate([*starts, [len(base)]]).astype(np.int64)
 
 
-def _balanced_bounds(lanes: np.ndarray, indexes: np.ndarray, pixels: int,
-                     n_blocks: int) -> np.ndarray:
-    """Lane boundaries giving each thread's block about the same work (a lane costs the
-    column entries before it times its width, plus a few passes over S per pixel)."""
-    entries = np.concatenate([[0], np.cumsum(np.count_nonzero(indexes >= 0, axis=1))])
-    first, last = lanes[:-1], lanes[1:]
-    cost = np.cumsum((entries[first] + 4 * pixels) * (last - first))
-    inner = np.searchsorted(cost, cost[-1] * np.arange(1, n_blocks) / n_blocks)
-    return np.concatenate([[0], inner, [len(first)]]).astype(np.int64)
+def _column_splits(pointers: np.ndarray, col_rows: np.ndarray, image_pixels: int,
+                   n_parts: int) -> np.ndarray:
+    """Column boundaries giving each thread about the same work: an entry of column t at
+    image row n is gathered by every pixel after it (M - n), and each column costs a pass over
+    the image pixels in the output."""
+    entry_cost = np.concatenate([[0], np.cumsum(image_pixels - col_rows)])
+    cost = entry_cost[pointers[1:]] + 4 * image_pixels * np.arange(1, len(pointers))
+    inner = np.searchsorted(cost, cost[-1] * np.arange(1, n_parts) / n_parts)
+    return np.concatenate([[0], inner, [len(pointers) - 1]]).astype(np.int64)
 
 
 def _shifted_gather(table: np.ndarray, base: np.ndarray, offset: np.ndarray,
@@ -221,19 +306,20 @@ def symmetric_curvature(table: np.ndarray, base: np.ndarray, offset: np.ndarray,
     pointers, col_rows, col_weights = columns(indexes, weights, pixels)
     lanes = _lanes(base)
     padded, base, offset, widest = _shifted_gather(table, base, offset, lanes)
-    bounds = _balanced_bounds(lanes, indexes, pixels,
-                              min(numba.get_num_threads(), len(lanes) - 1))
-    # Work space and output come from NumPy, which requests transparent huge pages for big
-    # arrays: 4 kB first-touch page faults would otherwise cost as much as the gathers.
-    acc = np.zeros((len(bounds) - 1, pixels, pixels))
+    splits = _column_splits(pointers, col_rows, len(base), min(numba.get_num_threads(), pixels))
+    # The output comes from NumPy, which requests transparent huge pages for big arrays: 4 kB
+    # first-touch page faults would otherwise cost as much as the gathers.
+    out = np.zeros((pixels, pixels))
     _half_products(padded, base, offset, pointers, offset[col_rows], col_weights, col_rows,
-                   indexes, weights, lanes, bounds, widest, acc)
-    _symmetric_sum(acc)
-    return acc[0] if len(acc) == 1 else acc[0].copy()  # a view would keep every block alive
+                   indexes, weights, lanes, splits, widest, out)
+    _symmetric_sum(out)
+    return out
 
 
-def _lattice_curvature(lag_table: np.ndarray, native_index_for_slim_index: np.ndarray,
-                       indexes: np.ndarray, weights: np.ndarray, pixels: int) -> np.ndarray:
+def lattice_curvature(lag_table: np.ndarray, native_index_for_slim_index: np.ndarray,
+                      indexes: np.ndarray, weights: np.ndarray, pixels: int) -> np.ndarray:
+    """F = Tᵀ W̃ T from a full lattice lag table (the direct kernels' core; the JAX backend's
+    CPU route calls it too)."""
     base, offset = lag_gather(lag_table.shape, native_index_for_slim_index[:, 0],
                               native_index_for_slim_index[:, 1])
     return symmetric_curvature(lag_table, base, offset, indexes, weights, pixels)
@@ -242,7 +328,7 @@ def _lattice_curvature(lag_table: np.ndarray, native_index_for_slim_index: np.nd
 def compact_curvature(w_compact: np.ndarray, native_index_for_slim_index: np.ndarray,
                       indexes: np.ndarray, weights: np.ndarray, pixels: int) -> np.ndarray:
     """F from w-compact and the sparse mapping (the direct kernel's core)."""
-    return _lattice_curvature(lag_table_from_compact(w_compact), native_index_for_slim_index,
+    return lattice_curvature(lag_table_from_compact(w_compact), native_index_for_slim_index,
                               indexes, weights, pixels)
 
 
@@ -300,6 +386,6 @@ def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
     # Every pair of mapping entries, cross terms within one image pixel included (F = Tᵀ W̃ T).
     indexes = indexes_within_sizes(np, pix_indexes_for_sub_slim_index,
                                    pix_sizes_for_sub_slim_index)
-    return _lattice_curvature(lag_table_from_preload(curvature_preload),
+    return lattice_curvature(lag_table_from_preload(curvature_preload),
                               native_index_for_slim_index, indexes,
                               pix_weights_for_sub_slim_index, pix_pixels)

@@ -1,0 +1,58 @@
+"""The once-per-dataset precompute against its floor: the raw ducc0 NUFFTs it is made of.
+
+    pytest benchmarks/test_precompute.py --preset almahigh35 --benchmark-group-by=group
+
+``visibility_terms_from`` (w-compact, the dirty image, Σ (V/σ)², the noise normalization) by
+the NUFFT route, against ducc0's ``nu2u`` alone on the same points, strengths, grids and
+tolerance — the two type-1 transforms (w-compact on (Ny, 2Nx-1), the dirty image on (Ny, Nx))
+with their coordinates and strengths prepared outside the timing.  The ratio is what autokern
+adds to the floor of this method.  Threads: ducc0 and Numba use every core (state yours with
+``AUTOKERN_NUM_THREADS``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autokern import _lattice, _memory, _nufft, get_kernel
+from autokern._lattice import DEFAULT_EPS
+
+ducc0 = pytest.importorskip("ducc0")
+
+
+def _arguments(case):
+    ds = case.dataset
+    return (ds.data, ds.noise_map, ds.uv_wavelengths, ds.grid_radians_slim,
+            ds.native_index_for_slim_index, ds.pixel_scale)
+
+
+def test_precompute_autokern(benchmark, case):
+    benchmark.group = f"precompute {case.name}"
+    terms_from = get_kernel("visibility_terms_from", "numba")
+    terms = benchmark(terms_from, *_arguments(case), method="nufft")
+    assert terms.n_visibilities == len(case.dataset.data)
+
+
+def test_precompute_ducc0_floor(benchmark, case):
+    benchmark.group = f"precompute {case.name}"
+    ds = case.dataset
+    lattice = _lattice.lattice_of(ds.grid_radians_slim, ds.uv_wavelengths, DEFAULT_EPS)
+    problems = [
+        _nufft.w_compact_problem(np, ds.shape_masked_pixels_2d, ds.noise_map_real,
+                                 ds.uv_wavelengths, ds.pixel_scale),
+        _nufft.dirty_problem(np, ds.data, ds.noise_map, ds.uv_wavelengths, lattice),
+    ]
+    prepared = []
+    for problem in problems:
+        values, a_phase, b_phase = problem.points(np, wrap=False)
+        prepared.append((values, np.stack([a_phase, b_phase], axis=1),
+                         np.empty(problem.shape, dtype=np.complex128)))
+    threads = _memory.nufft_threads()
+
+    def floor():
+        for values, coord, out in prepared:
+            ducc0.nufft.nu2u(points=values, coord=coord, forward=False, epsilon=DEFAULT_EPS,
+                             nthreads=threads, out=out)
+
+    benchmark(floor)
