@@ -17,7 +17,7 @@ from autokern.catalogue import BACKEND_NAMES, KERNELS
 GROUPS = {
     "w_tilde_data_interferometer_from": "dirty_image",
     "w_tilde_curvature_interferometer_from": "w_tilde",
-    "w_tilde_curvature_preload_interferometer_from": "preload",
+    "nufft_precision_operator_from": "preload",
     "w_compact_curvature_interferometer_from": "w_compact",
     "mapping_matrix_from_BCOO": "mapping",
     "visibility_terms_from": "visibility_terms",
@@ -28,7 +28,7 @@ FAMILY_GROUPS = {"expansions": "expansions", "mapping": "mapping",
 #: Combinations that would take minutes per call (dense W̃ by direct sums over K).
 TOO_SLOW = {
     ("original", "w_tilde_curvature_interferometer_from"): {"medium", "large"},
-    ("original", "w_tilde_curvature_preload_interferometer_from"): {"large"},
+    ("original", "nufft_precision_operator_from"): {"large"},
     ("original", "w_compact_curvature_interferometer_from"): {"large"},
 }
 DENSE_W_TILDE = {k.name for k in KERNELS.values() if k.largest_array == "M M"} | {

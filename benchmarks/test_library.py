@@ -397,7 +397,7 @@ def library_terms(dataset) -> tuple:
 
 
 def autokern_terms(terms) -> tuple:
-    preload = get_kernel("preload_from_w_compact", "original")(terms.w_compact)
+    preload = get_kernel("nufft_precision_operator_via_w_compact_from", "original")(terms.w_compact)
     return preload, terms.dirty_image, terms.data_chi_squared, terms.noise_normalization
 
 

@@ -306,7 +306,7 @@ def test_arrays_match_the_librarys_dataset_and_inversion():
         arrays.data, arrays.noise_map, arrays.uv_wavelengths, arrays.grid_radians_slim,
         arrays.native_index_for_slim_index, arrays.pixel_scale)
     assert relative(terms.dirty_image, dataset.sparse_operator.dirty_image) <= RTOL_ARRAYS
-    preload = get_kernel("preload_from_w_compact", "original")(terms.w_compact)
+    preload = get_kernel("nufft_precision_operator_via_w_compact_from", "original")(terms.w_compact)
     assert relative(preload, arrays.nufft_precision_operator) <= RTOL_ARRAYS
     curvature = get_kernel("curvature_matrix_via_w_compact_from", "numba")(
         terms.w_compact, arrays.native_index_for_slim_index,

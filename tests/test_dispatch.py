@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import autokern
@@ -69,3 +70,26 @@ def test_missing_kernel_falls_back_to_numba_first(monkeypatch):
     monkeypatch.setitem(_dispatch._CORES, (name, "jax"), None)  # as if JAX lacked it
     assert resolve_backend(name, "jax") == "numba"
     assert get_kernel(name, backend="jax") is get_backend("numba").mapping_matrix_from
+
+
+@pytest.mark.parametrize("backend", ["original", "numba", "jax"])
+def test_former_preload_names_still_answer_with_a_deprecation_warning(backend, get_case):
+    from autokern.catalogue import RENAMED_KERNELS
+
+    module = autokern.get_backend(backend)
+    for old, new in RENAMED_KERNELS.items():
+        with pytest.warns(DeprecationWarning, match=f"{old} is deprecated.*{new}"):
+            assert get_kernel(old, backend) is get_kernel(new, backend)
+        with pytest.warns(DeprecationWarning, match=old):
+            assert getattr(module, old) is getattr(module, new)
+        with pytest.warns(DeprecationWarning, match=old):
+            assert getattr(autokern.Kernels(backend), old) is get_kernel(new, backend)
+    case = get_case("tiny")
+    arguments = case.arguments("curvature_matrix_via_nufft_precision_operator_from")
+    expected = get_kernel("curvature_matrix_via_nufft_precision_operator_from", backend)(
+        **arguments)
+    arguments["curvature_preload"] = arguments.pop("nufft_precision_operator")
+    with pytest.warns(DeprecationWarning, match="curvature_preload is deprecated"):
+        renamed = get_kernel("curvature_matrix_via_nufft_precision_operator_from", backend)(
+            **arguments)
+    assert np.array_equal(np.asarray(renamed), np.asarray(expected))

@@ -147,7 +147,7 @@ def test_likelihood_from_w_compact_matches_the_library_end_to_end(backend, varia
     """From the library's preload, dirty image and Delaunay mapping: F, H (coefficient 0.1), D,
     the solve and the evidence — all autokern's."""
     ref = reference("positive")
-    w_compact = get_kernel("w_compact_from_preload", "original")(ref["nufft_precision_operator"])
+    w_compact = get_kernel("w_compact_via_nufft_precision_operator_from", "original")(ref["nufft_precision_operator"])
     log_evidence = get_kernel("log_likelihood_function_via_w_compact_from", backend)(
         ref["dirty_image_weighted"], ref["data"], ref["noise_map"], w_compact,
         ref["native_index_for_slim_index"], ref["pix_indexes_for_sub_slim_index"],
@@ -173,7 +173,7 @@ def test_sub_pixel_mapping_gives_the_library_mapping_f_and_evidence(backend):
     np.testing.assert_array_equal(sizes, ref["pix_sizes_for_slim_index"])
     assert relative_error(weights, ref["pix_weights_for_slim_index"]) <= 1e-12
     pixels = ref["curvature_matrix"].shape[0]
-    curvature = get_kernel("curvature_matrix_via_w_tilde_curvature_preload_interferometer_from",
+    curvature = get_kernel("curvature_matrix_via_nufft_precision_operator_from",
                            backend)(ref["nufft_precision_operator"], indexes, sizes, weights,
                                     ref["native_index_for_slim_index"], pixels)
     assert relative_error(curvature, ref["curvature_matrix"]) <= 1e-10
@@ -217,7 +217,7 @@ def test_jax_sub_pixel_mapping_under_jit():
 
 
 def test_the_old_argument_name_still_works_with_a_warning(dev_case):
-    name = "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from"
+    name = "curvature_matrix_via_nufft_precision_operator_from"
     arguments = dev_case.arguments(name)
     expected = get_kernel(name, "original")(**arguments)
     arguments["pix_size_for_sub_slim_index"] = arguments.pop("pix_sizes_for_sub_slim_index")
@@ -236,7 +236,7 @@ _JAX_SCRIPT = textwrap.dedent("""
 
     with np.load(sys.argv[1], allow_pickle=False) as npz:
         ref = {key: npz[key] for key in npz.files}
-    w_compact = kern.w_compact_from_preload(ref["nufft_precision_operator"])
+    w_compact = kern.w_compact_via_nufft_precision_operator_from(ref["nufft_precision_operator"])
     weights0 = jnp.asarray(ref["pix_weights_for_sub_slim_index"])
     direction = jnp.asarray(np.random.default_rng(0).normal(size=weights0.shape))
 

@@ -89,7 +89,7 @@ def test_dense_mapping_matrix_routes_agree(tiny):
 
 
 @pytest.mark.parametrize("kernel", ["w_compact_curvature_interferometer_from",
-                                    "w_tilde_curvature_preload_interferometer_from",
+                                    "nufft_precision_operator_from",
                                     "w_tilde_curvature_interferometer_from",
                                     "w_tilde_data_interferometer_from"])
 def test_chunk_padding_never_changes_the_result(kernel, tiny):
@@ -175,7 +175,7 @@ def test_public_functions_work_under_a_user_jit(tiny):
                     arguments["pix_indexes_for_sub_slim_index"], arguments["coefficient"])
     assert relative_error(result, expected) <= 1e-12
     # A traced mapping takes the scatter form of Tᵀ.
-    name = "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from"
+    name = "curvature_matrix_via_nufft_precision_operator_from"
     two_pass = tiny.arguments(name)
     result = jax.jit(lambda indexes: getattr(aj, name)(
         **{**two_pass, "pix_indexes_for_sub_slim_index": indexes}))(

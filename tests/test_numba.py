@@ -17,13 +17,13 @@ from helpers import relative_error
 
 MAIN_KERNELS = [
     "w_compact_curvature_interferometer_from",
-    "w_tilde_curvature_preload_interferometer_from",
+    "nufft_precision_operator_from",
     "w_tilde_data_interferometer_from",
     "w_tilde_curvature_interferometer_from",
     "curvature_matrix_via_w_tilde_sparse_mapping_matrix_from",
     "curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
     "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
-    "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from",
+    "curvature_matrix_via_nufft_precision_operator_from",
     "log_likelihood_function_via_w_compact_from",
     "log_likelihood_function_via_w_tilde_from",
 ]
@@ -83,7 +83,7 @@ SENTINEL_KERNELS = [
     "curvature_matrix_via_w_tilde_sparse_mapping_matrix_from",
     "curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
     "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
-    "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from",
+    "curvature_matrix_via_nufft_precision_operator_from",
     "log_likelihood_function_via_w_compact_from",
 ]
 
@@ -109,7 +109,7 @@ def test_rows_of_sentinels_contribute_nothing(kernel, get_case):
 @pytest.mark.parametrize("kernel", [
     "curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
     "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
-    "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from",
+    "curvature_matrix_via_nufft_precision_operator_from",
 ])
 def test_curvature_does_not_depend_on_the_pixel_order(kernel, get_case):
     """F sums over image pixels: shuffling them (which breaks every run of contiguous pixels

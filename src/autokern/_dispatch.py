@@ -26,7 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from autokern import _composed, _validation
-from autokern.catalogue import BACKEND_NAMES, KERNELS, Kernel
+from autokern.catalogue import BACKEND_NAMES, KERNELS, RENAMED_KERNELS, Kernel
 from autokern.errors import BackendError, InputTypeError
 
 FALLBACK_BACKEND = "numba"
@@ -92,8 +92,19 @@ def provides(backend: str, name: str) -> bool:
     return True
 
 
+def current_name(name: str, stacklevel: int = 3) -> str:
+    """``name``, or for a former kernel name (:data:`~autokern.catalogue.RENAMED_KERNELS`) the
+    current one, with a DeprecationWarning."""
+    if name in RENAMED_KERNELS:
+        warnings.warn(f"{name} is deprecated: the kernel is called {RENAMED_KERNELS[name]} (the "
+                      "downstream library's name)", DeprecationWarning, stacklevel=stacklevel)
+        return RENAMED_KERNELS[name]
+    return name
+
+
 def resolve_backend(name: str, backend: str | None = None, *, fallback: bool = True) -> str:
     """The name of the backend whose ``name`` kernel a request for ``backend`` gets."""
+    name = current_name(name, stacklevel=3)
     if name not in KERNELS:
         raise BackendError(f"unknown kernel {name!r}; see autokern.catalogue.KERNELS")
     chosen = _checked_name(backend or DEFAULT_JIT)
@@ -180,14 +191,23 @@ def get_kernel(name: str, backend: str | None = None, *, fallback: bool = True,
     consistent shapes, options as the public function would pass them; bad input there gives
     undefined results instead of an error.
     """
+    name = current_name(name)
     return _function(name, resolve_backend(name, backend, fallback=fallback), checked)
 
 
 def export(backend: str, namespace: dict[str, Any]) -> list[str]:
     """Put the public function of every kernel ``backend`` provides into ``namespace`` (a
-    backend package's globals); return their names (for ``__all__``)."""
+    backend package's globals), and a module ``__getattr__`` that answers former kernel names
+    with a DeprecationWarning; return the current names (for ``__all__``)."""
     names = [k.name for k in KERNELS.values() if provides(backend, k.name)]
     namespace.update({n: _function(n, backend, True) for n in names})
+
+    def __getattr__(name: str) -> Any:
+        if name in RENAMED_KERNELS and RENAMED_KERNELS[name] in names:
+            return namespace[current_name(name)]
+        raise AttributeError(f"module 'autokern.{backend}' has no attribute {name!r}")
+
+    namespace["__getattr__"] = __getattr__
     return names
 
 
@@ -205,6 +225,7 @@ class Kernels:
         self.checked = checked
 
     def __getattr__(self, name: str) -> Any:
+        name = current_name(name)
         if name not in KERNELS:
             raise AttributeError(f"no kernel {name!r} in the autokern catalogue")
         return get_kernel(name, self.backend, fallback=self.fallback, checked=self.checked)

@@ -62,6 +62,6 @@ def curvature_matrix_via_w_compact_fft_from(w_compact: np.ndarray,
                                             pix_weights_for_sub_slim_index: np.ndarray,
                                             pixels: int) -> np.ndarray:
     """F from w-compact by FFT convolution (the catalogue kernel's CPU core)."""
-    return curvature_matrix(_lattice.preload_from_w_compact(w_compact),
+    return curvature_matrix(_lattice.nufft_precision_operator_via_w_compact_from(w_compact),
                             native_index_for_slim_index, pix_indexes_for_sub_slim_index,
                             pix_weights_for_sub_slim_index, pixels)

@@ -71,10 +71,10 @@ def lag_table_from_preload(preload: Any) -> Any:
     return preload[(-a) % (2 * ny), (-b) % (2 * nx)]
 
 
-def w_compact_from_preload(w_tilde_preload: Any) -> Any:
+def w_compact_via_nufft_precision_operator_from(nufft_precision_operator: Any) -> Any:
     """Exact re-indexing of a preload into w-compact (NumPy or JAX)."""
-    ny, nx = w_tilde_preload.shape[0] // 2, w_tilde_preload.shape[1] // 2
-    return w_tilde_preload[np.arange(ny)[:, None], (np.arange(-nx + 1, nx) % (2 * nx))[None, :]]
+    ny, nx = nufft_precision_operator.shape[0] // 2, nufft_precision_operator.shape[1] // 2
+    return nufft_precision_operator[np.arange(ny)[:, None], (np.arange(-nx + 1, nx) % (2 * nx))[None, :]]
 
 
 def preload_positions(ny: int, nx: int) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +85,7 @@ def preload_positions(ny: int, nx: int) -> tuple[np.ndarray, np.ndarray]:
     return p % (2 * ny), q % (2 * nx)
 
 
-def preload_from_w_compact(w_compact: np.ndarray) -> np.ndarray:
+def nufft_precision_operator_via_w_compact_from(w_compact: np.ndarray) -> np.ndarray:
     """Exact re-indexing of a NumPy w-compact into a (2Ny, 2Nx) preload."""
     ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
     preload = np.zeros((2 * ny, 2 * nx))

@@ -169,12 +169,12 @@ def preload_if_chosen(noise_map_real: np.ndarray, uv_wavelengths: np.ndarray,
                       shape_masked_pixels_2d: tuple[int, int], grid_radians_2d: np.ndarray,
                       chunk_size: int | str, method: str, eps: float) -> np.ndarray | None:
     """The preload (2Ny, 2Nx) by NUFFT."""
-    if not chosen("w_tilde_curvature_preload_interferometer_from", method, eps,
+    if not chosen("nufft_precision_operator_from", method, eps,
                   len(noise_map_real), shape_masked_pixels_2d):
         return None
     problem = preload_problem(np, noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
                               grid_radians_2d)
-    return _lattice.preload_from_w_compact(lattice_sum(problem, eps, chunk_size).real)
+    return _lattice.nufft_precision_operator_via_w_compact_from(lattice_sum(problem, eps, chunk_size).real)
 
 
 def dirty_image_if_chosen(data: np.ndarray, noise_map: np.ndarray, uv_wavelengths: np.ndarray,

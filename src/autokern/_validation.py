@@ -380,8 +380,8 @@ VALUE_RULES: dict[str, tuple[Callable[..., str | None], ...]] = {
     "grid_radians_slim": (_finite, _sky_angle),
     "grid_radians_2d": (_finite, _sky_angle),
     "w_compact": (_finite,),
-    "w_tilde_preload": (_finite, _symmetric_lags),
-    "curvature_preload": (_finite, _symmetric_lags),
+    "nufft_precision_operator": (_finite, _symmetric_lags),
+    "nufft_precision_operator": (_finite, _symmetric_lags),
     "pix_weights_for_sub_slim_index": (_finite,),
     "dirty_image": (_finite,),
     "data_vector": (_finite,),
@@ -437,7 +437,7 @@ def _builds_or_uses_w_tilde(kernel: Kernel) -> bool:
     builds by composing a W̃ reduction (read off the catalogue, not a list of names)."""
     names = {a.name for a in kernel.args}
     builds = {"w_compact_curvature_interferometer_from", "w_tilde_curvature_interferometer_from",
-              "w_tilde_curvature_preload_interferometer_from"} & set(kernel.composed_of or ())
+              "nufft_precision_operator_from"} & set(kernel.composed_of or ())
     return "noise_map" in names and bool(names & {"w_tilde", "w_compact"} or builds)
 
 

@@ -327,7 +327,7 @@ def precision_operator_for(dataset: Any, backend: str = "numba", *, method: str 
 
     Returns the (2Ny, 2Nx) float64 preload in the library's layout, W̃ for every lattice lag
     (units of 1 / σ², σ in the visibilities' units), computed by autokern's
-    ``w_tilde_curvature_preload_interferometer_from`` on ``backend`` from the same inputs the
+    ``nufft_precision_operator_from`` on ``backend`` from the same inputs the
     library's ``Interferometer.psf_precision_operator_from`` uses (``noise_map.real``,
     ``uv_wavelengths``, ``real_space_mask.shape_native_masked_pixels`` and the mask's full native
     grid ``real_space_mask.derive_grid.all_false.in_radians.native``).  Hand it to the library
@@ -338,7 +338,7 @@ def precision_operator_for(dataset: Any, backend: str = "numba", *, method: str 
     mask = dataset.real_space_mask
     noise_map = _array(dataset.noise_map, np.complex128)
     grid_2d = _array(mask.derive_grid.all_false.in_radians.native, np.float64)
-    preload = get_kernel("w_tilde_curvature_preload_interferometer_from", backend)(
+    preload = get_kernel("nufft_precision_operator_from", backend)(
         np.ascontiguousarray(noise_map.real), _array(dataset.uv_wavelengths, np.float64),
         tuple(int(n) for n in mask.shape_native_masked_pixels), grid_2d, method=method,
         eps=eps)

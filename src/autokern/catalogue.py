@@ -118,8 +118,9 @@ GLOSSARY: dict[str, Arg] = {
         ),
         Arg("w_tilde", "float", "M M", "Dense W̃ (symmetric)."),
         Arg("w_compact", "float", "Ny 2Nx-1", "W̃ on the half-plane of lattice offsets."),
-        Arg("w_tilde_preload", "float", "2Ny 2Nx", "W̃ lags in FFT wrap-around order."),
-        Arg("curvature_preload", "float", "2Ny 2Nx", "W̃ lags in FFT wrap-around order."),
+        Arg("nufft_precision_operator", "float", "2Ny 2Nx",
+            "W̃ lags in FFT wrap-around order (the downstream library's name; autokern called "
+            "it the preload)."),
         Arg(
             "pix_indexes_for_sub_slim_index",
             "int",
@@ -377,7 +378,7 @@ KERNELS: dict[str, Kernel] = {
             maths=_W_TILDE_MATHS, largest_array="M M", alternative=_USE_COMPACT,
         ),
         _kernel(
-            "w_tilde_curvature_preload_interferometer_from", "reductions", "w_tilde",
+            "nufft_precision_operator_from", "reductions", "w_tilde",
             "noise_map_real uv_wavelengths shape_masked_pixels_2d grid_radians_2d chunk_size "
             "method eps",
             "(2Ny, 2Nx) float64 preload",
@@ -404,12 +405,13 @@ KERNELS: dict[str, Kernel] = {
                          "w_tilde_data_interferometer_from"),
         ),
         _kernel(
-            "w_tilde_via_preload_from", "expansions", "w_tilde",
-            "w_tilde_preload native_index_for_slim_index",
+            "w_tilde_via_nufft_precision_operator_from", "expansions", "w_tilde",
+            "nufft_precision_operator native_index_for_slim_index",
             "(M, M) float64 W̃",
             "Expand a preload to dense W̃.",
             maths="W̃[i, j] = preload[(r_j - r_i) mod 2Ny, (c_j - c_i) mod 2Nx]",
             largest_array="M M", alternative=_USE_COMPACT,
+            renamed={"w_tilde_preload": "nufft_precision_operator"},
         ),
         _kernel(
             "w_tilde_via_compact_from", "expansions", "w_tilde",
@@ -419,13 +421,15 @@ KERNELS: dict[str, Kernel] = {
             maths=_COMPACT_MATHS, largest_array="M M", alternative=_USE_COMPACT,
         ),
         _kernel(
-            "w_compact_from_preload", "expansions", "w_tilde", "w_tilde_preload",
+            "w_compact_via_nufft_precision_operator_from", "expansions", "w_tilde",
+            "nufft_precision_operator",
             "(Ny, 2Nx - 1) float64 w-compact",
             "Exact re-indexing of a preload into w-compact.",
             maths=_PRELOAD_LAYOUT,
+            renamed={"w_tilde_preload": "nufft_precision_operator"},
         ),
         _kernel(
-            "preload_from_w_compact", "expansions", "w_tilde", "w_compact",
+            "nufft_precision_operator_via_w_compact_from", "expansions", "w_tilde", "w_compact",
             "(2Ny, 2Nx) float64 preload",
             "Exact re-indexing of w-compact into the preload layout.",
             maths=_PRELOAD_LAYOUT,
@@ -529,14 +533,16 @@ KERNELS: dict[str, Kernel] = {
             **_DENSE_SOURCE,
         ),
         _kernel(
-            "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from", "curvature",
+            "curvature_matrix_via_nufft_precision_operator_from", "curvature",
             "curvature",
-            "curvature_preload pix_indexes_for_sub_slim_index pix_sizes_for_sub_slim_index "
+            "nufft_precision_operator pix_indexes_for_sub_slim_index "
+            "pix_sizes_for_sub_slim_index "
             "pix_weights_for_sub_slim_index native_index_for_slim_index pix_pixels",
             "(S, S) float64 F",
             "Curvature matrix from the preload and the sparse mapping (entries past "
             "pix_sizes_for_sub_slim_index are ignored).",
-            renamed={"pix_size_for_sub_slim_index": "pix_sizes_for_sub_slim_index"},
+            renamed={"pix_size_for_sub_slim_index": "pix_sizes_for_sub_slim_index",
+                     "curvature_preload": "nufft_precision_operator"},
             maths=_CURVATURE_MATHS + "\n" + _PRELOAD_LAYOUT,
             **_DENSE_SOURCE,
         ),
@@ -671,6 +677,18 @@ KERNELS: dict[str, Kernel] = {
             **_DENSE_SOURCE,
         ),
     ]
+}
+
+#: Former kernel names, deprecated: the dispatcher (get_kernel, Kernels, backend modules) still
+#: answers to them with a DeprecationWarning.  The preload kernels took the downstream
+#: library's name for the preload, the NUFFT precision operator.
+RENAMED_KERNELS: dict[str, str] = {
+    "w_tilde_curvature_preload_interferometer_from": "nufft_precision_operator_from",
+    "preload_from_w_compact": "nufft_precision_operator_via_w_compact_from",
+    "w_compact_from_preload": "w_compact_via_nufft_precision_operator_from",
+    "w_tilde_via_preload_from": "w_tilde_via_nufft_precision_operator_from",
+    "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from":
+        "curvature_matrix_via_nufft_precision_operator_from",
 }
 
 MODULES: tuple[str, ...] = ("grid", "w_tilde", "mapping", "curvature", "solve", "likelihood")

@@ -178,10 +178,10 @@ DEV_REFERENCE_KEYS: dict[str, str] = {
     "mask_2d_circular_from": "real_space_mask",
     "w_tilde_data_interferometer_from": "dirty_image_weighted",
     "w_tilde_curvature_interferometer_from": "w_tilde",
-    "w_tilde_curvature_preload_interferometer_from": "nufft_precision_operator",
-    "w_tilde_via_preload_from": "w_tilde",
+    "nufft_precision_operator_from": "nufft_precision_operator",
+    "w_tilde_via_nufft_precision_operator_from": "w_tilde",
     "w_tilde_via_compact_from": "w_tilde",
-    "preload_from_w_compact": "nufft_precision_operator",
+    "nufft_precision_operator_via_w_compact_from": "nufft_precision_operator",
     "data_vector_from": "data_vector_wtilde",
     "sparse_mapping_matrix_transpose_matmul": "data_vector_wtilde",
     "curvature_matrix_via_w_tilde_from": "curvature_matrix_wtilde",
@@ -189,7 +189,7 @@ DEV_REFERENCE_KEYS: dict[str, str] = {
     "curvature_matrix_via_w_compact_sparse_mapping_matrix_from": "curvature_matrix_wtilde",
     "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from": "curvature_matrix_wtilde",
     "curvature_matrix_via_w_compact_sparse_mapping_matrix_from_BCOO": "curvature_matrix_wtilde",
-    "curvature_matrix_via_w_tilde_curvature_preload_interferometer_from":
+    "curvature_matrix_via_nufft_precision_operator_from":
         "curvature_matrix_wtilde",
     "curvature_matrix_via_w_compact_fft_from": "curvature_matrix_wtilde",
     "curvature_matrix_via_w_compact_from": "curvature_matrix_wtilde",
@@ -205,8 +205,7 @@ DEV_REFERENCE_KEYS: dict[str, str] = {
 #: Intermediate arguments a reference run provides, by argument name.
 _REFERENCE_INTERMEDIATES = {
     "w_tilde": "w_tilde",
-    "w_tilde_preload": "nufft_precision_operator",
-    "curvature_preload": "nufft_precision_operator",
+    "nufft_precision_operator": "nufft_precision_operator",
     "dirty_image": "dirty_image_weighted",
     "data_vector": "data_vector_wtilde",
 }
@@ -291,8 +290,8 @@ class Case:
                 ds.data, ds.noise_map, ds.uv_wavelengths, ds.grid_radians_slim),
             "w_compact": lambda: ref.w_compact_curvature_interferometer_from(
                 ds.shape_masked_pixels_2d, ds.noise_map_real, ds.uv_wavelengths, ds.pixel_scale),
-            "w_tilde_preload": lambda: ref.preload_from_w_compact(v("w_compact")),
-            "curvature_preload": lambda: v("w_tilde_preload"),
+            "nufft_precision_operator": lambda: ref.nufft_precision_operator_via_w_compact_from(
+                v("w_compact")),
             "w_tilde": lambda: ref.w_tilde_via_compact_from(v("w_compact"),
                                                             ds.native_index_for_slim_index),
             "mapping_matrix": lambda: ref.mapping_matrix_from(

@@ -38,7 +38,7 @@ from autokern.jax.mapping import (
     scatter_target,
     transpose_matmul,
 )
-from autokern.jax.w_tilde import preload_from_w_compact
+from autokern.jax.w_tilde import nufft_precision_operator_via_w_compact_from
 from autokern.numba import curvature as numba_curvature
 
 #: float64 entries of one gathered block of W̃ (M × R): 4 MB, cache-sized
@@ -274,20 +274,20 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_from_BCOO(
 
 
 @partial(jax.jit, static_argnames=("pixels", "per_source"))
-def _via_preload(curvature_preload, pix_indexes_for_sub_slim_index,
+def _via_preload(nufft_precision_operator, pix_indexes_for_sub_slim_index,
                  pix_weights_for_sub_slim_index, native_index_for_slim_index, pixels,
                  per_source):
-    return _two_pass(lag_table_from_preload(curvature_preload), native_index_for_slim_index,
+    return _two_pass(lag_table_from_preload(nufft_precision_operator), native_index_for_slim_index,
                      pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels,
                      per_source)
 
 
-def curvature_matrix_via_w_tilde_curvature_preload_interferometer_from(
-        curvature_preload, pix_indexes_for_sub_slim_index, pix_sizes_for_sub_slim_index,
+def curvature_matrix_via_nufft_precision_operator_from(
+        nufft_precision_operator, pix_indexes_for_sub_slim_index, pix_sizes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, native_index_for_slim_index, pix_pixels):
     indexes = indexes_within_sizes(jnp, pix_indexes_for_sub_slim_index,
                                    pix_sizes_for_sub_slim_index)
-    return _via_preload(curvature_preload, indexes, pix_weights_for_sub_slim_index,
+    return _via_preload(nufft_precision_operator, indexes, pix_weights_for_sub_slim_index,
                         native_index_for_slim_index, pixels=pix_pixels,
                         per_source=per_source_bucket(indexes, pix_pixels))
 
@@ -325,6 +325,6 @@ def curvature_matrix_via_w_compact_fft_from(w_compact, native_index_for_slim_ind
     batch = _memory.resolve_chunk_size("auto", pixels, 48 * 4 * ny * nx)
     rows = native_index_for_slim_index[:, 0] - native_index_for_slim_index[:, 0].min()
     cols = native_index_for_slim_index[:, 1] - native_index_for_slim_index[:, 1].min()
-    return _fft_curvature(preload_from_w_compact(w_compact), rows, cols,
+    return _fft_curvature(nufft_precision_operator_via_w_compact_from(w_compact), rows, cols,
                           pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
                           pixels, batch)

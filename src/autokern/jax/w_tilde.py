@@ -96,14 +96,14 @@ def _preload(noise_map_real, uv_wavelengths, grid_radians_2d, shape, chunk):
     return jnp.zeros((2 * ny, 2 * nx)).at[_lattice.preload_positions(ny, nx)].set(lag_table)
 
 
-def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths,
+def nufft_precision_operator_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
                                                   chunk_size, method, eps):
-    if nufft.chosen("w_tilde_curvature_preload_interferometer_from", method, eps,
+    if nufft.chosen("nufft_precision_operator_from", method, eps,
                     noise_map_real.shape[0], shape_masked_pixels_2d):
         problem = _nufft.preload_problem(jnp, noise_map_real, uv_wavelengths,
                                          shape_masked_pixels_2d, grid_radians_2d)
-        return preload_from_w_compact(nufft.lattice_sum(problem, eps, chunk_size).real)
+        return nufft_precision_operator_via_w_compact_from(nufft.lattice_sum(problem, eps, chunk_size).real)
     ny, nx = shape_masked_pixels_2d
     chunk = _lag_chunk(chunk_size, noise_map_real.shape[0], ny, nx)
     return _preload(noise_map_real, uv_wavelengths, grid_radians_2d,
@@ -217,8 +217,8 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
 
 # --- expansions and re-indexings -----------------------------------------------------------
 
-def w_tilde_via_preload_from(w_tilde_preload, native_index_for_slim_index):
-    return _expand_preload(w_tilde_preload, native_index_for_slim_index)
+def w_tilde_via_nufft_precision_operator_from(nufft_precision_operator, native_index_for_slim_index):
+    return _expand_preload(nufft_precision_operator, native_index_for_slim_index)
 
 
 def w_tilde_via_compact_from(w_compact, native_index_for_slim_index):
@@ -226,8 +226,8 @@ def w_tilde_via_compact_from(w_compact, native_index_for_slim_index):
 
 
 @jax.jit
-def _expand_preload(w_tilde_preload, native_index_for_slim_index):
-    return w_tilde_preload[preload_index(w_tilde_preload.shape, native_index_for_slim_index,
+def _expand_preload(nufft_precision_operator, native_index_for_slim_index):
+    return nufft_precision_operator[preload_index(nufft_precision_operator.shape, native_index_for_slim_index,
                                          native_index_for_slim_index)]
 
 
@@ -237,11 +237,11 @@ def _expand_compact(w_compact, native_index_for_slim_index):
                                    native_index_for_slim_index)]
 
 
-w_compact_from_preload = jax.jit(_lattice.w_compact_from_preload)
+w_compact_via_nufft_precision_operator_from = jax.jit(_lattice.w_compact_via_nufft_precision_operator_from)
 
 
 @jax.jit
-def preload_from_w_compact(w_compact):
+def nufft_precision_operator_via_w_compact_from(w_compact):
     ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
     return jnp.zeros((2 * ny, 2 * nx)).at[_lattice.preload_positions(ny, nx)].set(
         _lattice.lag_table_from_compact(w_compact))

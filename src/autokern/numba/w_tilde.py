@@ -32,8 +32,8 @@ from autokern._lattice import (
 )
 
 # The exact re-indexings are NumPy index maths shared with the reference backend.
-from autokern._lattice import preload_from_w_compact as preload_from_w_compact
-from autokern._lattice import w_compact_from_preload as w_compact_from_preload
+from autokern._lattice import nufft_precision_operator_via_w_compact_from as nufft_precision_operator_via_w_compact_from
+from autokern._lattice import w_compact_via_nufft_precision_operator_from as w_compact_via_nufft_precision_operator_from
 
 _JIT = {"cache": True, "nogil": True}
 #: reseed the rotation recurrence of the trig tables from cos/sin this often (round-off grows
@@ -239,7 +239,7 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
     return w_tilde
 
 
-def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths,
+def nufft_precision_operator_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
                                                   chunk_size, method, eps):
     by_nufft = _nufft.preload_if_chosen(noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
@@ -275,8 +275,8 @@ def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavele
     return w_compact
 
 
-def w_tilde_via_preload_from(w_tilde_preload, native_index_for_slim_index):
-    return _expand_lattice(lag_table_from_preload(w_tilde_preload),
+def w_tilde_via_nufft_precision_operator_from(nufft_precision_operator, native_index_for_slim_index):
+    return _expand_lattice(lag_table_from_preload(nufft_precision_operator),
                            native_index_for_slim_index[:, 0], native_index_for_slim_index[:, 1])
 
 

@@ -10,8 +10,8 @@ from autokern import _lattice, _memory, _nufft
 from autokern._lattice import ARCSEC_TO_RADIANS, compact_index, preload_index
 
 # The exact re-indexings are NumPy index maths shared with the Numba backend.
-from autokern._lattice import preload_from_w_compact as preload_from_w_compact
-from autokern._lattice import w_compact_from_preload as w_compact_from_preload
+from autokern._lattice import nufft_precision_operator_via_w_compact_from as nufft_precision_operator_via_w_compact_from
+from autokern._lattice import w_compact_via_nufft_precision_operator_from as w_compact_via_nufft_precision_operator_from
 
 
 def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
@@ -58,7 +58,7 @@ def _lag_sum(weight, uv_wavelengths, y_lags, x_lags, chunk_size):
     return out
 
 
-def w_tilde_curvature_preload_interferometer_from(noise_map_real, uv_wavelengths,
+def nufft_precision_operator_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
                                                   chunk_size, method, eps):
     by_nufft = _nufft.preload_if_chosen(noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
@@ -89,8 +89,8 @@ def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavele
     return _lag_sum(1.0 / noise_map_real**2, uv_wavelengths, -d * a, d * b, chunk_size)
 
 
-def w_tilde_via_preload_from(w_tilde_preload, native_index_for_slim_index):
-    return w_tilde_preload[preload_index(w_tilde_preload.shape, native_index_for_slim_index,
+def w_tilde_via_nufft_precision_operator_from(nufft_precision_operator, native_index_for_slim_index):
+    return nufft_precision_operator[preload_index(nufft_precision_operator.shape, native_index_for_slim_index,
                                          native_index_for_slim_index)]
 
 
