@@ -107,7 +107,8 @@ def test_shared_code_is_declared_not_compared_with_itself():
         # pure Python on the checked tuples
         ("numba", "mask_2d_centres_from"), ("jax", "mask_2d_centres_from"),
         # NumPy index maths (autokern._lattice)
-        ("numba", "w_compact_via_nufft_precision_operator_from"), ("numba", "nufft_precision_operator_via_w_compact_from"),
+        ("numba", "w_compact_via_nufft_precision_operator_from"),
+        ("numba", "nufft_precision_operator_via_w_compact_from"),
         # SciPy FFTs (autokern._fft_curvature)
         ("numba", "curvature_matrix_via_w_compact_fft_from"),
         # NumPy/SciPy shared maths over the same namespace (autokern._evidence)

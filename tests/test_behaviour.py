@@ -50,12 +50,14 @@ def test_padding_with_the_sentinel_changes_nothing(backend, kernel, get_case):
     assert relative_error(result, expected) <= 1e-12
 
 
-@pytest.mark.parametrize("backend", providers("w_compact_via_nufft_precision_operator_from", "nufft_precision_operator_via_w_compact_from"))
+@pytest.mark.parametrize("backend", providers("w_compact_via_nufft_precision_operator_from",
+                                              "nufft_precision_operator_via_w_compact_from"))
 def test_compact_and_preload_are_exact_reindexings(backend, get_case):
     kern = get_backend(backend)
     w_compact = get_case("tiny").value("w_compact")
     preload = np.asarray(kern.nufft_precision_operator_via_w_compact_from(w_compact))
-    np.testing.assert_array_equal(np.asarray(kern.w_compact_via_nufft_precision_operator_from(preload)), w_compact)
+    np.testing.assert_array_equal(
+        np.asarray(kern.w_compact_via_nufft_precision_operator_from(preload)), w_compact)
     ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
     assert np.all(preload[ny] == 0) and np.all(preload[:, nx] == 0)
 
@@ -66,8 +68,8 @@ def test_expansions_give_a_symmetric_w_tilde(backend, get_case):
     kern, case = get_backend(backend), get_case("tiny")
     native = case.value("native_index_for_slim_index")
     from_compact = np.asarray(kern.w_tilde_via_compact_from(case.value("w_compact"), native))
-    from_preload = np.asarray(kern.w_tilde_via_nufft_precision_operator_from(case.value("nufft_precision_operator"),
-                                                            native))
+    from_preload = np.asarray(kern.w_tilde_via_nufft_precision_operator_from(
+        case.value("nufft_precision_operator"), native))
     np.testing.assert_array_equal(from_compact, from_compact.T)
     np.testing.assert_array_equal(from_compact, from_preload)
 

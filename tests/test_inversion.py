@@ -147,7 +147,8 @@ def test_likelihood_from_w_compact_matches_the_library_end_to_end(backend, varia
     """From the library's preload, dirty image and Delaunay mapping: F, H (coefficient 0.1), D,
     the solve and the evidence — all autokern's."""
     ref = reference("positive")
-    w_compact = get_kernel("w_compact_via_nufft_precision_operator_from", "original")(ref["nufft_precision_operator"])
+    w_compact = get_kernel("w_compact_via_nufft_precision_operator_from", "original")(
+        ref["nufft_precision_operator"])
     log_evidence = get_kernel("log_likelihood_function_via_w_compact_from", backend)(
         ref["dirty_image_weighted"], ref["data"], ref["noise_map"], w_compact,
         ref["native_index_for_slim_index"], ref["pix_indexes_for_sub_slim_index"],

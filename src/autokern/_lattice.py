@@ -74,7 +74,8 @@ def lag_table_from_preload(preload: Any) -> Any:
 def w_compact_via_nufft_precision_operator_from(nufft_precision_operator: Any) -> Any:
     """Exact re-indexing of a preload into w-compact (NumPy or JAX)."""
     ny, nx = nufft_precision_operator.shape[0] // 2, nufft_precision_operator.shape[1] // 2
-    return nufft_precision_operator[np.arange(ny)[:, None], (np.arange(-nx + 1, nx) % (2 * nx))[None, :]]
+    return nufft_precision_operator[np.arange(ny)[:, None],
+                                    (np.arange(-nx + 1, nx) % (2 * nx))[None, :]]
 
 
 def preload_positions(ny: int, nx: int) -> tuple[np.ndarray, np.ndarray]:

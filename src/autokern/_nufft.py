@@ -174,7 +174,8 @@ def preload_if_chosen(noise_map_real: np.ndarray, uv_wavelengths: np.ndarray,
         return None
     problem = preload_problem(np, noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
                               grid_radians_2d)
-    return _lattice.nufft_precision_operator_via_w_compact_from(lattice_sum(problem, eps, chunk_size).real)
+    return _lattice.nufft_precision_operator_via_w_compact_from(
+        lattice_sum(problem, eps, chunk_size).real)
 
 
 def dirty_image_if_chosen(data: np.ndarray, noise_map: np.ndarray, uv_wavelengths: np.ndarray,

@@ -381,7 +381,6 @@ VALUE_RULES: dict[str, tuple[Callable[..., str | None], ...]] = {
     "grid_radians_2d": (_finite, _sky_angle),
     "w_compact": (_finite,),
     "nufft_precision_operator": (_finite, _symmetric_lags),
-    "nufft_precision_operator": (_finite, _symmetric_lags),
     "pix_weights_for_sub_slim_index": (_finite,),
     "dirty_image": (_finite,),
     "data_vector": (_finite,),

@@ -103,7 +103,8 @@ def nufft_precision_operator_from(noise_map_real, uv_wavelengths,
                     noise_map_real.shape[0], shape_masked_pixels_2d):
         problem = _nufft.preload_problem(jnp, noise_map_real, uv_wavelengths,
                                          shape_masked_pixels_2d, grid_radians_2d)
-        return nufft_precision_operator_via_w_compact_from(nufft.lattice_sum(problem, eps, chunk_size).real)
+        return nufft_precision_operator_via_w_compact_from(
+            nufft.lattice_sum(problem, eps, chunk_size).real)
     ny, nx = shape_masked_pixels_2d
     chunk = _lag_chunk(chunk_size, noise_map_real.shape[0], ny, nx)
     return _preload(noise_map_real, uv_wavelengths, grid_radians_2d,
@@ -217,7 +218,8 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
 
 # --- expansions and re-indexings -----------------------------------------------------------
 
-def w_tilde_via_nufft_precision_operator_from(nufft_precision_operator, native_index_for_slim_index):
+def w_tilde_via_nufft_precision_operator_from(nufft_precision_operator,
+                                              native_index_for_slim_index):
     return _expand_preload(nufft_precision_operator, native_index_for_slim_index)
 
 
@@ -227,8 +229,9 @@ def w_tilde_via_compact_from(w_compact, native_index_for_slim_index):
 
 @jax.jit
 def _expand_preload(nufft_precision_operator, native_index_for_slim_index):
-    return nufft_precision_operator[preload_index(nufft_precision_operator.shape, native_index_for_slim_index,
-                                         native_index_for_slim_index)]
+    return nufft_precision_operator[preload_index(nufft_precision_operator.shape,
+                                                  native_index_for_slim_index,
+                                                  native_index_for_slim_index)]
 
 
 @jax.jit
@@ -237,7 +240,8 @@ def _expand_compact(w_compact, native_index_for_slim_index):
                                    native_index_for_slim_index)]
 
 
-w_compact_via_nufft_precision_operator_from = jax.jit(_lattice.w_compact_via_nufft_precision_operator_from)
+w_compact_via_nufft_precision_operator_from = jax.jit(
+    _lattice.w_compact_via_nufft_precision_operator_from)
 
 
 @jax.jit

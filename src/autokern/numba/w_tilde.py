@@ -32,8 +32,12 @@ from autokern._lattice import (
 )
 
 # The exact re-indexings are NumPy index maths shared with the reference backend.
-from autokern._lattice import nufft_precision_operator_via_w_compact_from as nufft_precision_operator_via_w_compact_from
-from autokern._lattice import w_compact_via_nufft_precision_operator_from as w_compact_via_nufft_precision_operator_from
+from autokern._lattice import (
+    nufft_precision_operator_via_w_compact_from as nufft_precision_operator_via_w_compact_from,
+)
+from autokern._lattice import (
+    w_compact_via_nufft_precision_operator_from as w_compact_via_nufft_precision_operator_from,
+)
 
 _JIT = {"cache": True, "nogil": True}
 #: reseed the rotation recurrence of the trig tables from cos/sin this often (round-off grows
@@ -275,7 +279,8 @@ def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavele
     return w_compact
 
 
-def w_tilde_via_nufft_precision_operator_from(nufft_precision_operator, native_index_for_slim_index):
+def w_tilde_via_nufft_precision_operator_from(nufft_precision_operator,
+                                              native_index_for_slim_index):
     return _expand_lattice(lag_table_from_preload(nufft_precision_operator),
                            native_index_for_slim_index[:, 0], native_index_for_slim_index[:, 1])
 

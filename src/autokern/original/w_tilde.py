@@ -10,8 +10,12 @@ from autokern import _lattice, _memory, _nufft
 from autokern._lattice import ARCSEC_TO_RADIANS, compact_index, preload_index
 
 # The exact re-indexings are NumPy index maths shared with the Numba backend.
-from autokern._lattice import nufft_precision_operator_via_w_compact_from as nufft_precision_operator_via_w_compact_from
-from autokern._lattice import w_compact_via_nufft_precision_operator_from as w_compact_via_nufft_precision_operator_from
+from autokern._lattice import (
+    nufft_precision_operator_via_w_compact_from as nufft_precision_operator_via_w_compact_from,
+)
+from autokern._lattice import (
+    w_compact_via_nufft_precision_operator_from as w_compact_via_nufft_precision_operator_from,
+)
 
 
 def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
@@ -89,9 +93,11 @@ def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavele
     return _lag_sum(1.0 / noise_map_real**2, uv_wavelengths, -d * a, d * b, chunk_size)
 
 
-def w_tilde_via_nufft_precision_operator_from(nufft_precision_operator, native_index_for_slim_index):
-    return nufft_precision_operator[preload_index(nufft_precision_operator.shape, native_index_for_slim_index,
-                                         native_index_for_slim_index)]
+def w_tilde_via_nufft_precision_operator_from(nufft_precision_operator,
+                                              native_index_for_slim_index):
+    return nufft_precision_operator[preload_index(nufft_precision_operator.shape,
+                                                  native_index_for_slim_index,
+                                                  native_index_for_slim_index)]
 
 
 def w_tilde_via_compact_from(w_compact, native_index_for_slim_index):
