@@ -209,13 +209,8 @@ def _normalise(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter,
             raise InputValueError(f"{kernel.name}: {arg.name} must lie in (0, 1), got {value}")
         return value
     if arg.kind == "terms":
-        if not isinstance(value, VisibilityTerms):
-            raise InputTypeError(
-                f"{kernel.name}: {arg.name} must be an autokern.terms.VisibilityTerms (from "
-                f"visibility_terms_from), got {type(value).__name__}"
-            )
-        shapes.bind(f"{arg.name}.w_compact", ("Ny", "2Nx-1"), tuple(value.w_compact.shape))
-        shapes.bind(f"{arg.name}.dirty_image", ("M",), tuple(value.dirty_image.shape))
+        _bind_sums(kernel, arg.name, value, VisibilityTerms,
+                   "autokern.terms.VisibilityTerms (from visibility_terms_from)", shapes)
         return value
     if arg.kind == "inversion":
         return _inversion(kernel, arg.name, value, arrays, shapes)
@@ -229,17 +224,23 @@ def _normalise(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter,
     return value
 
 
+def _bind_sums(kernel: Kernel, name: str, value: Any, expected: type, what: str,
+               shapes: _Shapes) -> None:
+    """Check that ``value`` is an ``expected`` (VisibilityTerms or Inversion) and bind the
+    shapes of its w-compact (Ny, 2Nx-1) and dirty image (M,)."""
+    if not isinstance(value, expected):
+        raise InputTypeError(f"{kernel.name}: {name} must be an {what}, got "
+                             f"{type(value).__name__}")
+    shapes.bind(f"{name}.w_compact", ("Ny", "2Nx-1"), tuple(value.w_compact.shape))
+    shapes.bind(f"{name}.dirty_image", ("M",), tuple(value.dirty_image.shape))
+
+
 def _inversion(kernel: Kernel, name: str, value: Any, arrays: ArrayConverter,
                shapes: _Shapes) -> Inversion:
     """An Inversion with its arrays on this backend (converted when it was built on another),
     its shapes bound (Ny, Nx, M)."""
-    if not isinstance(value, Inversion):
-        raise InputTypeError(
-            f"{kernel.name}: {name} must be an autokern.inversion.Inversion (from "
-            f"inversion_from), got {type(value).__name__}"
-        )
-    shapes.bind(f"{name}.w_compact", ("Ny", "2Nx-1"), tuple(value.w_compact.shape))
-    shapes.bind(f"{name}.dirty_image", ("M",), tuple(value.dirty_image.shape))
+    _bind_sums(kernel, name, value, Inversion,
+               "autokern.inversion.Inversion (from inversion_from)", shapes)
     shapes.bind(f"{name}.native_index_for_slim_index", ("M", "2"),
                 tuple(value.native_index_for_slim_index.shape))
     converted = {
