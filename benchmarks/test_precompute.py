@@ -7,10 +7,17 @@ the NUFFT route, against ducc0's ``nu2u`` alone on the same points, strengths, g
 tolerance — the two type-1 transforms (w-compact on (Ny, 2Nx-1), the dirty image on (Ny, Nx))
 with their coordinates and strengths prepared outside the timing.  The ratio is what autokern
 adds to the floor of this method.  Threads: ducc0 and Numba use every core (state yours with
-``AUTOKERN_NUM_THREADS``).
+``AUTOKERN_NUM_THREADS``).  ``test_precompute_peak_memory`` runs it once in a fresh process and
+records the peak resident memory (``VmHWM``, restarted once the inputs are in memory) and the
+inputs' share in ``extra_info`` (``--benchmark-json`` keeps them).
 """
 
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -56,3 +63,37 @@ def test_precompute_ducc0_floor(benchmark, case):
                              nthreads=threads, out=out)
 
     benchmark(floor)
+
+
+_PEAK_SCRIPT = """
+import json, sys
+from autokern import datasets, get_kernel
+
+def status(key):
+    return int(open("/proc/self/status").read().split(key + ":")[1].split()[0]) * 1024
+
+ds = datasets.mock_case(sys.argv[1]).dataset
+arguments = (ds.data, ds.noise_map, ds.uv_wavelengths, ds.grid_radians_slim,
+             ds.native_index_for_slim_index, ds.pixel_scale)
+inputs = status("VmRSS")
+with open("/proc/self/clear_refs", "w") as handle:
+    handle.write("5")  # the peak (VmHWM) restarts from the current resident size
+get_kernel("visibility_terms_from", "numba")(*arguments, method="nufft")
+print(json.dumps({"inputs_bytes": inputs, "peak_bytes": status("VmHWM")}))
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="needs Linux /proc")
+def test_precompute_peak_memory(benchmark, case):
+    """Peak resident memory of the precompute, in a fresh process (inputs included), in
+    ``extra_info``: ``peak_bytes`` and ``inputs_bytes``."""
+    benchmark.group = f"precompute {case.name}"
+
+    def measure():
+        run = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, case.name],
+                             capture_output=True, text=True, timeout=600, check=True)
+        return json.loads(run.stdout.strip().splitlines()[-1])
+
+    memory = benchmark.pedantic(measure, rounds=1, iterations=1)
+    benchmark.extra_info.update(memory)
+    assert memory["peak_bytes"] >= memory["inputs_bytes"] > 0
