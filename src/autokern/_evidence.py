@@ -4,7 +4,8 @@
 ``jax.numpy``), two symmetric positive definite primitives built on one Cholesky factorisation
 each — a solve with its log determinant, and a log determinant with its smallest pivot — that
 return NaN instead of raising (so that JAX programs and NumPy calls fail the same way, checked
-once by the caller), and a compiler (identity on NumPy, ``jax.jit`` on JAX).  One
+once by the caller), and a compiler (``jax.jit`` on JAX; on NumPy, the function run with BLAS on
+one thread, so that it does not fight Numba's threads for the cores).  One
 factorisation of F + H gives both the solve and log det(F + H).
 """
 
@@ -29,7 +30,7 @@ class ArrayOps:
     solve_log_det: Callable[[Any, Any], tuple[Any, Any]]
     #: (log det A, the smallest squared Cholesky pivot of A over its largest diagonal entry)
     log_det_pivots: Callable[[Any], tuple[Any, Any]]
-    #: fn → a compiled fn with the same arguments (identity, or jax.jit)
+    #: fn → a compiled fn with the same arguments (NumPy: run on one BLAS thread; JAX: jax.jit)
     compile: Callable[[Callable], Callable]
     #: whether a value is abstract (a JAX tracer): values can be checked only when it is not
     is_traced: Callable[[Any], bool]
@@ -98,9 +99,31 @@ def _numpy_log_det_pivots(matrix: np.ndarray) -> tuple[float, float]:
     return log_det_and_pivots(np, _numpy_cholesky(matrix))
 
 
+_BLAS: list = []
+
+
+def _on_one_blas_thread(fn: Callable) -> Callable:
+    """``fn`` run with BLAS/LAPACK on one thread (threadpoolctl, ~15 µs a call).
+
+    The dense S × S algebra of the evidence follows Numba's parallel curvature core: with BLAS
+    threaded too, both pools spin on the same cores and each slows the other (measured at
+    alma35 on two cores: F 60 → ~110 ms, a 1 500 × 1 500 matrix-vector product 0.4 → 8 ms);
+    on one BLAS thread the Cholesky costs what it costs and F keeps both cores.
+    """
+    def on_one_thread(*args: Any) -> Any:
+        if not _BLAS:
+            import threadpoolctl
+
+            _BLAS.append(threadpoolctl.ThreadpoolController())
+        with _BLAS[0].limit(limits=1, user_api="blas"):
+            return fn(*args)
+
+    return on_one_thread
+
+
 #: NumPy/SciPy: the reference and the Numba backend
 NUMPY_OPS = ArrayOps("numpy", np, _numpy_solve_log_det, _numpy_log_det_pivots,
-                     lambda fn: fn, lambda value: False)
+                     _on_one_blas_thread, lambda value: False)
 
 
 def data_term(ops: ArrayOps, data: Any, noise_map: Any) -> Any:
