@@ -232,9 +232,7 @@ def inversion_result_from(cores: Cores, inversion, pix_indexes_for_sub_slim_inde
     terms = cores.ops.compiled(_evidence_maths.evidence_terms)(
         curvature, regularization_matrix, data_vector, inversion.data_chi_squared,
         inversion.noise_normalization, solution, log_det_regularization_matrix_term)
-    if not cores.ops.is_traced(terms[0]):
-        _require_finite(cores, terms[0], "inversion_result_from",
-                        "F + H (or H, or its log det)")
+    _require_finite(cores, terms[0], "inversion_result_from", "F + H (or H, or its log det)")
     return InversionResult(*terms, inversion.noise_normalization,
                            curvature if matrices else None,
                            regularization_matrix if matrices else None)

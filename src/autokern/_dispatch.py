@@ -104,7 +104,7 @@ def current_name(name: str, stacklevel: int = 3) -> str:
 
 def resolve_backend(name: str, backend: str | None = None, *, fallback: bool = True) -> str:
     """The name of the backend whose ``name`` kernel a request for ``backend`` gets."""
-    name = current_name(name, stacklevel=3)
+    name = current_name(name)
     if name not in KERNELS:
         raise BackendError(f"unknown kernel {name!r}; see autokern.catalogue.KERNELS")
     chosen = _checked_name(backend or DEFAULT_JIT)

@@ -85,6 +85,15 @@ def _checked_count(n: int) -> int:
     return n
 
 
+def _set_autokern_and_numba_threads(n: int) -> None:
+    """The checked count ``n`` for autokern's FFTs/NUFFT and for Numba (at most its pool)."""
+    global _threads_in_code
+    import numba
+
+    _threads_in_code = _checked_count(n)
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+
+
 def set_num_threads(n: int) -> None:
     """Run autokern's CPU work on ``n`` threads from now on: Numba's parallel kernels, the
     NUFFT (ducc0), SciPy's FFTs, and BLAS/LAPACK (through threadpoolctl, for the whole
@@ -95,12 +104,9 @@ def set_num_threads(n: int) -> None:
     ``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1``) before importing
     JAX instead.
     """
-    global _threads_in_code
-    import numba
     import threadpoolctl
 
-    _threads_in_code = _checked_count(n)
-    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    _set_autokern_and_numba_threads(n)
     threadpoolctl.threadpool_limits(n)
 
 
@@ -113,8 +119,7 @@ def threads(n: int) -> Iterator[None]:
     import threadpoolctl
 
     previous, previous_numba = _threads_in_code, numba.get_num_threads()
-    _threads_in_code = _checked_count(n)
-    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    _set_autokern_and_numba_threads(n)
     try:
         with threadpoolctl.threadpool_limits(n):
             yield
