@@ -72,16 +72,23 @@ def _numpy_solve_log_det(matrix: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarra
 SPARSE_LOG_DET_DENSITY = 0.05
 
 
-def _sparse_log_det_pivots(matrix: np.ndarray) -> tuple[float, float]:
+def _sparse_log_det_pivots(matrix: np.ndarray, flat_nonzero: np.ndarray) -> tuple[float, float]:
     """(log det, smallest pivot / largest diagonal entry) of a sparse symmetric positive definite
     matrix by SuperLU with a symmetric fill-reducing order and diagonal pivots (so its pivots
-    are those of the LDLᵀ, i.e. the squared Cholesky pivots); NaN if one is not positive."""
+    are those of the LDLᵀ, i.e. the squared Cholesky pivots); NaN if one is not positive.
+    ``flat_nonzero`` are the flat indexes of its non-zero entries (row-major)."""
     import scipy.sparse
     import scipy.sparse.linalg
 
+    # CSR straight from the row-major non-zeros: SciPy's dense → CSC conversion took 3× longer
+    n = matrix.shape[0]
+    rows, cols = np.divmod(flat_nonzero, n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    sparse = scipy.sparse.csr_matrix((matrix.ravel()[flat_nonzero], cols, indptr), shape=(n, n))
     try:
         factor = scipy.sparse.linalg.splu(
-            scipy.sparse.csc_matrix(matrix), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+            sparse.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
             options={"SymmetricMode": True})
     except RuntimeError:  # an exactly singular pivot
         return np.nan, np.nan
@@ -94,8 +101,9 @@ def _sparse_log_det_pivots(matrix: np.ndarray) -> tuple[float, float]:
 def _numpy_log_det_pivots(matrix: np.ndarray) -> tuple[float, float]:
     # H is sparse in practice (a few neighbours per pixel): a sparse factorisation is ~10×
     # cheaper than the dense Cholesky at S = 1 500 and gives the same log det to ~1e-12.
-    if np.count_nonzero(matrix) <= SPARSE_LOG_DET_DENSITY * matrix.size:
-        return _sparse_log_det_pivots(matrix)
+    flat_nonzero = np.flatnonzero(matrix)
+    if flat_nonzero.size <= SPARSE_LOG_DET_DENSITY * matrix.size:
+        return _sparse_log_det_pivots(matrix, flat_nonzero)
     return log_det_and_pivots(np, _numpy_cholesky(matrix))
 
 
