@@ -6,6 +6,7 @@ schedulers (threads, synchronous) run in this process.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -28,6 +29,10 @@ from dask import bag as db  # noqa: E402
 from dask.core import get_dependencies  # noqa: E402
 
 from helpers import relative_error  # noqa: E402
+
+# each scheduler's HTTP server asks for port 8787 and takes another when a cluster (the
+# benchmark's, another session's) holds it
+pytestmark = pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
 
 RTOL = 1e-12
 CHUNK_ROWS = 90  # K = 1 000: 12 chunks (the last one shorter)
@@ -260,13 +265,21 @@ def test_without_dask_the_error_names_the_extra():
 # Progress and the cluster's settings
 
 
-def test_progress_on_a_cluster_and_locally(client, chunk_tuples, geometry, expected, capsys):
+def test_progress_on_a_cluster_and_locally(client, chunk_tuples, geometry, expected, capsys,
+                                           monkeypatch):
+    shown = []
+    monkeypatch.setattr(distributed, "progress",
+                        lambda *futures, real=distributed.progress: shown.append(
+                            real(*futures)))
+    # the default client (local_client's) is Dask's current scheduler
     result = akd.compute_visibility_terms(chunk_tuples, *geometry, progress=True)
     assert_terms_equal(result, expected("numba"))
+    assert len(shown) == 1  # distributed.progress, on the cluster
     result = akd.compute_visibility_terms(chunk_tuples, *geometry, progress=True,
                                           scheduler="threads", threads=1)
     assert_terms_equal(result, expected("numba"))
-    assert "100%" in capsys.readouterr().out  # dask.diagnostics.ProgressBar
+    assert len(shown) == 1
+    assert "100% Completed" in capsys.readouterr().out  # dask.diagnostics.ProgressBar
 
 
 def test_local_client_sets_the_kernels_threads(client):
@@ -274,3 +287,32 @@ def test_local_client_sets_the_kernels_threads(client):
                                    os.environ.get("NUMBA_NUM_THREADS")))
     assert len(settings) == 2
     assert set(settings.values()) == {("1", "1")}
+
+
+# ----------------------------------------------------------------------------------------------
+# Benchmarks
+
+
+def test_synthetic_chunks_are_seeded_and_made_where_used(client, geometry):
+    chunks = akd.synthetic_chunks(2_500, 1_000, max_uv=2.0e5, seed=3)
+    assert len(chunks) == 3
+    made = dask.compute(*chunks, scheduler="synchronous")
+    again = dask.compute(*akd.synthetic_chunks(2_500, 1_000, max_uv=2.0e5, seed=3),
+                         scheduler="synchronous")
+    assert [len(chunk[0]) for chunk in made] == [1_000, 1_000, 500]
+    for first, second in zip(made, again, strict=True):
+        for a, b in zip(first, second, strict=True):
+            np.testing.assert_array_equal(a, b)
+    result = akd.compute_visibility_terms(chunks, *geometry, progress=False)  # on the cluster
+    assert_terms_equal(result, visibility_terms_from_chunks(made, *geometry, backend="numba",
+                                                            progress=False))
+
+
+def test_the_benchmark_entry(capsys):
+    assert akd.main(["--visibilities", "3000", "--chunk-rows", "1000", "--preset", "tiny"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["n_visibilities"] == 3_000
+    assert summary["n_chunks"] == 3
+    assert summary["n_workers"] == 2
+    assert len(summary["worker_peak_rss_mb"]) == 2
+    assert summary["seconds"] > 0 and summary["visibilities_per_second"] > 0

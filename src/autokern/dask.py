@@ -31,12 +31,15 @@ import contextlib
 import functools
 import importlib
 import inspect
+import operator
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from autokern._dispatch import get_kernel, resolve_backend
+from autokern._memory import threads as autokern_threads
 from autokern._visibility_terms import VisibilityTerms
 from autokern.errors import (
     AutokernError,
@@ -51,10 +54,14 @@ if TYPE_CHECKING:
     from distributed import Client
 
 __all__ = [
+    "ClusterRun",
     "chunks_from_arrays",
     "compute_visibility_terms",
     "delayed_chunks",
     "local_client",
+    "main",
+    "run_on_local_cluster",
+    "synthetic_chunks",
     "tree_sum",
     "visibility_terms_from_dask",
 ]
@@ -78,17 +85,6 @@ def _require(module: str) -> ModuleType:
 # Tasks: module-level functions, so workers unpickle them by reference
 
 
-@contextlib.contextmanager
-def _thread_count(threads: int | None) -> Iterator[None]:
-    if threads is None:
-        yield
-        return
-    from autokern._memory import threads as threads_block
-
-    with threads_block(threads):
-        yield
-
-
 def _unpacked(chunk: Any, where: str) -> tuple[Any, Any, Any]:
     if not isinstance(chunk, (tuple, list)) or len(chunk) != 3:
         raise InputTypeError(
@@ -105,7 +101,7 @@ def _terms_of(chunk: Any, where: str, grid_radians_slim: Any, native_index_for_s
     data, noise_map, uv_wavelengths = _unpacked(chunk, where)
     kernel = get_kernel(_KERNEL, backend)  # imports the backend once per worker process
     try:
-        with _thread_count(threads):
+        with contextlib.nullcontext() if threads is None else autokern_threads(threads):
             return kernel(data, noise_map, uv_wavelengths, grid_radians_slim,
                           native_index_for_slim_index, pixel_scale, **options)
     except AutokernError as error:
@@ -128,7 +124,7 @@ def _partition_terms(partition: Iterable[Any], index: int, *args: Any) -> Visibi
 
 def _sum_terms(*terms: VisibilityTerms | None) -> VisibilityTerms | None:
     present = [t for t in terms if t is not None]
-    return functools.reduce(lambda a, b: a + b, present) if present else None
+    return functools.reduce(operator.add, present) if present else None
 
 
 def _total(*terms: VisibilityTerms | None) -> VisibilityTerms:
@@ -511,3 +507,186 @@ def local_client(n_workers: int = 2, threads_per_worker: int = 1, *, kernel_thre
                                   env=env, **cluster_options) as cluster, \
             distributed.Client(cluster) as client:
         yield client
+
+
+# ----------------------------------------------------------------------------------------------
+# Benchmarks: synthetic chunks made on the workers, a timed run on a fresh LocalCluster
+
+
+def _synthetic_chunk(rows: int, seed: int, index: int, max_uv: float,
+                     antennas: int) -> tuple[Any, Any, Any]:
+    import numpy as np
+
+    from autokern.datasets import _uv_coverage
+
+    rng = np.random.default_rng((seed, index))
+    uv_wavelengths = _uv_coverage(rng, rows, max_uv, antennas)
+    sigma = 0.5 + rng.random(rows)
+    noise_map = sigma + 1j * sigma  # Re σ = Im σ, as W̃ requires
+    data = (rng.normal(size=rows) + 1j * rng.normal(size=rows)) * sigma
+    return data, noise_map, uv_wavelengths
+
+
+def synthetic_chunks(n_visibilities: int, chunk_rows: int, *, max_uv: float = 1.0e6,
+                     antennas: int = 43, seed: int = 0) -> list[Delayed]:
+    """Delayed chunks of seeded random visibilities, each made on the worker that uses it.
+
+    For survey-scale benchmarks without files: nothing of size K passes through the client.
+
+    Parameters
+    ----------
+    n_visibilities : int
+        K in all.
+    chunk_rows : int
+        Visibilities per chunk (the last chunk takes the remainder).
+    max_uv : float
+        Longest baseline, wavelengths (each chunk's Earth-rotation tracks are scaled to it).
+    antennas : int
+        Antennas of each chunk's random array.
+    seed : int
+        Chunk ``i`` draws from ``numpy.random.default_rng((seed, i))``.
+
+    Returns
+    -------
+    list of Delayed
+        ``ceil(n_visibilities / chunk_rows)`` chunks: (K_i,) complex128 data and noise
+        (Re σ = Im σ in [0.5, 1.5)), (K_i, 2) float64 uv.
+    """
+    dask = _require("dask")
+    for name, value in (("n_visibilities", n_visibilities), ("chunk_rows", chunk_rows)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputValueError(f"synthetic_chunks: {name} must be a positive int, got "
+                                  f"{value!r}")
+    make = dask.delayed(_synthetic_chunk, pure=True)
+    return [make(min(chunk_rows, n_visibilities - start), seed, index, max_uv, antennas,
+                 dask_key_name=f"synthetic-chunk-{seed}-{chunk_rows}-{max_uv}-{antennas}-{index}")
+            for index, start in enumerate(range(0, n_visibilities, chunk_rows))]
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
+
+
+@dataclass(frozen=True)
+class ClusterRun:
+    """Timings of :func:`run_on_local_cluster` (seconds) and its result."""
+
+    terms: VisibilityTerms
+    n_chunks: int
+    n_workers: int
+    threads_per_worker: int
+    startup_seconds: float  #: the cluster and its workers started
+    warmup_seconds: float  #: the first chunks: imports and Numba's cache (or JAX compiling)
+    seconds: float  #: every chunk read, reduced and the result on the client
+    worker_peak_rss_mb: tuple[float, ...]  #: each worker process's peak resident memory
+
+    @property
+    def visibilities_per_second(self) -> float:
+        return self.terms.n_visibilities / self.seconds
+
+    def summary(self) -> dict[str, Any]:
+        """The numbers, JSON-ready (no arrays)."""
+        return {"n_visibilities": self.terms.n_visibilities, "n_chunks": self.n_chunks,
+                "n_workers": self.n_workers, "threads_per_worker": self.threads_per_worker,
+                "startup_seconds": self.startup_seconds, "warmup_seconds": self.warmup_seconds,
+                "seconds": self.seconds, "visibilities_per_second": self.visibilities_per_second,
+                "worker_peak_rss_mb": list(self.worker_peak_rss_mb),
+                "data_chi_squared": self.terms.data_chi_squared}
+
+
+def run_on_local_cluster(chunks: Sequence[Any], grid_radians_slim: Any,
+                         native_index_for_slim_index: Any, pixel_scale: float, *,
+                         n_workers: int = 2, threads_per_worker: int = 1, kernel_threads: int = 1,
+                         backend: str | None = "numba", split_every: int = 8,
+                         warm_up: bool = True, progress: bool = False,
+                         **options: Any) -> ClusterRun:
+    """Time :func:`compute_visibility_terms` on a fresh :func:`local_client` (a benchmark).
+
+    Parameters
+    ----------
+    chunks : sequence of Delayed
+        As for :func:`visibility_terms_from_dask` (e.g. :func:`delayed_chunks` of
+        ``autokern.io.read_measurement_set_part``, or :func:`synthetic_chunks`).
+    grid_radians_slim, native_index_for_slim_index, pixel_scale, backend, split_every, **options
+        As for :func:`visibility_terms_from_dask`.
+    n_workers, threads_per_worker, kernel_threads
+        As for :func:`local_client`.
+    warm_up : bool
+        First compute the terms of one chunk per worker thread, timed apart: the kernels'
+        first call on each worker (imports, Numba's cache, JAX's compiling) is not the
+        throughput.  Those chunks are computed again in the timed run.
+    progress : bool
+        ``distributed.progress`` during the timed run.
+
+    Returns
+    -------
+    ClusterRun
+        The terms, and seconds to start the cluster, to warm up and for the run.
+    """
+    from time import perf_counter
+
+    if isinstance(chunks, (str, bytes)) or not isinstance(chunks, Sequence) or not chunks:
+        raise InputTypeError("run_on_local_cluster: chunks must be a non-empty sequence of "
+                             f"Delayed chunks, got {type(chunks).__name__}")
+    arguments = (grid_radians_slim, native_index_for_slim_index, pixel_scale)
+    settings = {"backend": backend, "split_every": split_every, **options}
+    start = perf_counter()
+    with local_client(n_workers, threads_per_worker, kernel_threads=kernel_threads) as client:
+        client.wait_for_workers(n_workers)
+        startup = perf_counter() - start
+        warmup = 0.0
+        if warm_up:
+            start = perf_counter()
+            compute_visibility_terms(chunks[:n_workers * threads_per_worker], *arguments,
+                                     progress=False, scheduler=client, **settings)
+            warmup = perf_counter() - start
+        start = perf_counter()
+        terms = compute_visibility_terms(chunks, *arguments, progress=progress,
+                                         scheduler=client, **settings)
+        seconds = perf_counter() - start
+        peak = tuple(client.run(_peak_rss_mb).values())
+    return ClusterRun(terms, len(chunks), n_workers, threads_per_worker, startup, warmup,
+                      seconds, peak)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m autokern.dask``: time the terms of synthetic survey-scale visibilities on a
+    LocalCluster, over the geometry of a mock preset; prints one JSON line."""
+    import argparse
+    import json
+
+    from autokern.datasets import PRESETS, mock_case
+
+    parser = argparse.ArgumentParser(prog="python -m autokern.dask", description=main.__doc__)
+    parser.add_argument("--visibilities", type=float, default=1e8, help="K (default 1e8)")
+    parser.add_argument("--chunk-rows", type=float, default=1e6, help="K per chunk (1e6)")
+    parser.add_argument("--preset", default="alma35", choices=sorted(PRESETS),
+                        help="mask, pixel scale and longest baseline (alma35)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads-per-worker", type=int, default=1)
+    parser.add_argument("--kernel-threads", type=int, default=1)
+    parser.add_argument("--backend", default="numba")
+    parser.add_argument("--split-every", type=int, default=8)
+    parser.add_argument("--progress", action="store_true")
+    args = parser.parse_args(argv)
+
+    preset = PRESETS[args.preset]
+    dataset = mock_case(args.preset).dataset  # its geometry (the preset's visibilities unused)
+    chunks = synthetic_chunks(int(args.visibilities), int(args.chunk_rows),
+                              max_uv=preset.max_uv, antennas=preset.antennas)
+    run = run_on_local_cluster(
+        chunks, dataset.grid_radians_slim, dataset.native_index_for_slim_index,
+        dataset.pixel_scale, n_workers=args.workers, threads_per_worker=args.threads_per_worker,
+        kernel_threads=args.kernel_threads, backend=args.backend, split_every=args.split_every,
+        progress=args.progress)
+    print(json.dumps({"preset": args.preset, "backend": args.backend, **run.summary()}))
+    return 0
+
+
+if __name__ == "__main__":
+    # the importable module's functions, so that workers unpickle them by reference
+    from autokern.dask import main as _main
+
+    sys.exit(_main())
