@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from autokern._lattice import ARCSEC_TO_RADIANS
-from autokern.errors import ConfigurationError, MissingDependencyError
+from autokern.errors import ConfigurationError
 
 
 @dataclass(frozen=True)
@@ -361,21 +361,13 @@ def _data_dir(path: str | os.PathLike | None) -> Path:
 def read_visibilities_fits(directory: str | os.PathLike) -> tuple[np.ndarray, ...]:
     """(data, noise_map, uv_wavelengths) from ``data.fits``, ``noise_map.fits`` and
     ``uv_wavelengths.fits`` in ``directory`` (the downstream library's layout: (K, 2) tables of
-    (real, imag) and (u, v)); returned as native-endian complex128, complex128, float64."""
-    try:
-        from astropy.io import fits
-    except ImportError as error:
-        raise MissingDependencyError(
-            "reading FITS needs astropy: pip install 'autokern[fits]'"
-        ) from error
+    (real, imag) and (u, v)); returned as native-endian complex128, complex128, float64.
+    :func:`autokern.io.visibilities_from_fits` reads files of any names."""
+    from autokern.io import visibilities_from_fits
 
-    def table(name: str) -> np.ndarray:
-        with fits.open(Path(directory) / f"{name}.fits") as hdul:
-            return np.asarray(hdul[0].data, dtype=np.float64)
-
-    data, noise, uv = table("data"), table("noise_map"), table("uv_wavelengths")
-    return (data[:, 0] + 1j * data[:, 1], noise[:, 0] + 1j * noise[:, 1],
-            np.ascontiguousarray(uv))
+    folder = Path(directory)
+    return visibilities_from_fits(folder / "data.fits", folder / "noise_map.fits",
+                                  folder / "uv_wavelengths.fits")
 
 
 def load_dev_reference(path: str | os.PathLike | None = None) -> Case:

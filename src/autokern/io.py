@@ -1,0 +1,1044 @@
+"""Visibilities from disk: Measurement Sets (python-casacore) and the downstream FITS layout.
+
+Measurement Sets
+================
+:func:`measurement_set_chunks` streams one Measurement Set (MS), or several, as
+``(data, noise_map, uv_wavelengths)`` chunks of Stokes I visibilities, which
+:func:`autokern.terms.visibility_terms_from_chunks` folds; it holds one block of rows at a
+time, never a whole column.  :func:`measurement_set_parts` cuts the MSs into small picklable
+:class:`MeasurementSetPart` row ranges and :func:`read_measurement_set_part` reads one of them
+on its own (one ``dask.delayed`` task each); :func:`measurement_set_chunks` is those two in a
+loop.  :func:`write_measurement_set` (or :class:`MeasurementSetWriter`) writes a valid MS block
+by block, for mock data, tests and benchmarks.
+
+Conventions (columns as in the MS definition v2.0, AIPS++ Note 229; weights as on CASA's
+*Data Weights* page and in its ``statwt`` task):
+
+- **One visibility per (row, channel) kept**, in row order, then channel order.  A row's
+  channels take their frequencies ν from CHAN_FREQ of the spectral window that its
+  DATA_DESC_ID names (DATA_DESCRIPTION/SPECTRAL_WINDOW_ID), so rows of several spectral windows
+  may be mixed in one MS: u = UVW[0]·ν/c, v = UVW[1]·ν/c with c = 299 792 458 m/s.
+- **(u, v) signs**: as stored, and the visibilities are not conjugated.  The downstream library
+  (PyAutoArray, ``autoarray/operators/transformer_util.py``) models V_k = Σ_i I_i exp(−2πi
+  (x_i u_k + y_i v_k)), the sign of the measurement equation V = ∫ I exp(−2πi (u l + v m)) for
+  which MS UVW are defined, and its workspace's CASA guide builds ``uv_wavelengths`` from UVW
+  the same way (UVW[:2]·ν/c, no sign change).  So x plays the role of l and y of m.
+- **Stokes I** from POLARIZATION/CORR_TYPE (of the row's DATA_DESCRIPTION/POLARIZATION_ID):
+  I = (XX + YY)/2 for linear feeds, I = (RR + LL)/2 for circular ones, or the I correlation
+  itself when the MS holds one.  Any other layout (one parallel hand only, cross hands only)
+  is an :class:`~autokern.errors.InputValueError`: Stokes I cannot be formed from it.
+- **Noise**: CASA's weight of a correlation is w = 1/σ², σ the rms noise of its real part and,
+  equally, of its imaginary part (``statwt`` sets w = 2/(var Re + var Im)); SIGMA holds that σ.
+  The weights are WEIGHT_SPECTRUM (per channel) when the column is present and filled, else
+  WEIGHT (per correlation, for every channel of its row), else SIGMA (``weight_column`` picks
+  one explicitly, SIGMA_SPECTRUM included).  With σ₁², σ₂² of the two correlations,
+  σ_I² = (σ₁² + σ₂²)/4 (σ_I = σ for an I correlation), and the noise map is σ_I + iσ_I (Re σ =
+  Im σ, as W̃ requires).  CASA keeps WEIGHT for CORRECTED_DATA and SIGMA for the uncalibrated
+  DATA; after ``split``/``mstransform`` of the corrected data, DATA and WEIGHT belong together.
+- **Flags**: a visibility is dropped when FLAG_ROW is set, when FLAG is set on either of its
+  two correlations (I from one hand alone is I ± Q or I ± V, not Stokes I; CASA's Stokes I
+  imaging drops such data too), when a weight (or σ) is not positive and finite, or when its
+  data are not finite.  Chunks left empty are skipped.
+
+FITS
+====
+:func:`visibilities_from_fits` reads the downstream library's FITS layout from three paths.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autokern.errors import (
+    InputShapeError,
+    InputTypeError,
+    InputValueError,
+    MissingDependencyError,
+)
+
+__all__ = [
+    "DEFAULT_CHUNK_CELLS",
+    "SPEED_OF_LIGHT",
+    "MeasurementSetPart",
+    "MeasurementSetWriter",
+    "RowBlock",
+    "measurement_set_chunks",
+    "measurement_set_parts",
+    "read_measurement_set_part",
+    "visibilities_from_fits",
+    "write_measurement_set",
+]
+
+#: The speed of light in vacuum, m/s (exact in SI).
+SPEED_OF_LIGHT = 299_792_458.0
+#: Data cells (row × channel × correlation) read at once when ``chunk_rows`` is None: 2²³
+#: complex64 cells are 64 MiB of one column, ~4·10⁶ Stokes I visibilities from two correlations.
+DEFAULT_CHUNK_CELLS = 1 << 23
+#: casacore's Stokes enumeration (``casacore/measures/Measures/Stokes.h``), as CORR_TYPE holds it.
+_STOKES = ("Undefined", "I", "Q", "U", "V", "RR", "RL", "LR", "LL", "XX", "XY", "YX", "YY",
+           "RX", "RY", "LX", "LY", "XR", "XL", "YR", "YL", "PP", "PQ", "QP", "QQ")
+#: The two parallel hands whose mean is Stokes I.
+_PARALLEL_HANDS = (("XX", "YY"), ("RR", "LL"))
+#: Receptor order of each feed kind, for CORR_PRODUCT and FEED/POLARIZATION_TYPE.
+_RECEPTORS = ("XY", "RL")
+_WEIGHT_COLUMNS = ("WEIGHT_SPECTRUM", "WEIGHT", "SIGMA_SPECTRUM", "SIGMA")
+#: The order in which ``weight_column=None`` looks for weights.
+_AUTO_WEIGHTS = ("WEIGHT_SPECTRUM", "WEIGHT", "SIGMA")
+_SUBTABLES = ("SPECTRAL_WINDOW", "DATA_DESCRIPTION", "POLARIZATION")
+#: 2020-01-01T00:00 UTC as an MS TIME (MJD seconds): the time of rows written without one.
+_DEFAULT_TIME = 58_849.0 * 86_400.0
+#: Cells of one storage tile (correlations × channels × rows) of the columns written.
+_TILE_CELLS = 1 << 17
+
+Chunk = tuple[np.ndarray, np.ndarray, np.ndarray]
+ChannelSelection = range | tuple[int, ...]
+
+
+def _casacore_tables() -> Any:
+    try:
+        from casacore import tables
+    except ImportError as error:
+        raise MissingDependencyError(
+            'Measurement Sets need python-casacore: pip install "autokern[ms]"') from error
+    return tables
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MeasurementSetPart:
+    """Rows ``[start_row, stop_row)`` of the MS at ``path`` and the selection to read from them.
+
+    ``spectral_windows`` None reads every spectral window; ``channels`` holds ``(spectral
+    window, channels)`` pairs with the channels sorted (a ``range`` or a tuple), and windows not
+    named read every channel.  Small, hashable and picklable: one per Dask task.
+    """
+
+    path: str
+    start_row: int
+    stop_row: int
+    spectral_windows: tuple[int, ...] | None = None
+    channels: tuple[tuple[int, ChannelSelection], ...] | None = None
+
+    @property
+    def rows(self) -> int:
+        return self.stop_row - self.start_row
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What an MS's subtables say: per spectral window its channel frequencies (Hz), per data
+    description its window and polarization, per polarization its CORR_TYPE."""
+
+    frequencies: tuple[np.ndarray, ...]
+    dd_window: np.ndarray
+    dd_polarization: np.ndarray
+    corr_types: tuple[tuple[int, ...], ...]
+    columns: frozenset[str]
+    rows: int
+
+
+def _open(tables: Any, path: str | os.PathLike, readonly: bool = True) -> Any:
+    location = Path(path)
+    if not location.exists():
+        raise FileNotFoundError(f"no Measurement Set at {str(location)!r}")
+    if not (location / "table.dat").is_file():
+        raise InputValueError(f"{str(location)!r} is not a casacore table (no table.dat): "
+                              "expected a Measurement Set directory")
+    ms = tables.table(str(location), ack=False, readonly=readonly)
+    missing = [name for name in _SUBTABLES if name not in ms.getkeywords()]
+    if missing:
+        ms.close()
+        raise InputValueError(f"{str(location)!r} is not a Measurement Set: it has no "
+                              f"{', '.join(missing)} subtable")
+    return ms
+
+
+def _layout(tables: Any, ms: Any) -> _Layout:
+    def subtable(name: str) -> Any:
+        return tables.table(ms.getkeyword(name), ack=False)
+
+    with subtable("SPECTRAL_WINDOW") as spw:
+        frequencies = tuple(np.asarray(spw.getcell("CHAN_FREQ", r), dtype=np.float64).ravel()
+                            for r in range(spw.nrows()))
+    with subtable("DATA_DESCRIPTION") as dd:
+        dd_window = np.asarray(dd.getcol("SPECTRAL_WINDOW_ID"), dtype=np.int64).reshape(-1)
+        dd_polarization = np.asarray(dd.getcol("POLARIZATION_ID"),
+                                     dtype=np.int64).reshape(-1)
+    with subtable("POLARIZATION") as pol:
+        corr_types = tuple(tuple(int(c) for c in np.ravel(pol.getcell("CORR_TYPE", r)))
+                           for r in range(pol.nrows()))
+    if np.any((dd_window < 0) | (dd_window >= len(frequencies))) or \
+            np.any((dd_polarization < 0) | (dd_polarization >= len(corr_types))):
+        raise InputValueError(f"{ms.name()!r}: DATA_DESCRIPTION names a spectral window or "
+                              "polarization that its subtables do not hold")
+    return _Layout(frequencies, dd_window, dd_polarization, corr_types,
+                   frozenset(ms.colnames()), int(ms.nrows()))
+
+
+def _stokes_names(corr_types: Sequence[int]) -> list[str]:
+    return [_STOKES[c] if 0 <= c < len(_STOKES) else f"#{c}" for c in corr_types]
+
+
+def _stokes_i_terms(corr_types: Sequence[int], where: str) -> tuple[int, int, float]:
+    """(index 1, index 2, scale): I = (d₁ + d₂)/2 and σ_I² = scale·(σ₁² + σ₂²)."""
+    names = _stokes_names(corr_types)
+    if "I" in names:
+        index = names.index("I")
+        return index, index, 0.5  # (σ² + σ²)/2 = σ²
+    for first, second in _PARALLEL_HANDS:
+        if first in names and second in names:
+            return names.index(first), names.index(second), 0.25
+    raise InputValueError(
+        f"{where}: Stokes I cannot be formed from the correlations {names} (CORR_TYPE "
+        f"{list(corr_types)}); it needs XX and YY, RR and LL, or I")
+
+
+def _column_error(path: str, column: str, columns: Iterable[str], what: str) -> InputValueError:
+    present = sorted(columns)
+    data_like = [c for c in present if c.endswith("DATA") and c != "FLOAT_DATA"]
+    return InputValueError(
+        f"Measurement Set {path!r} has no {what} column {column!r}; its data columns are "
+        f"{data_like} (all columns: {present})")
+
+
+def _check_columns(path: str, layout: _Layout, data_column: str,
+                   weight_column: str | None) -> None:
+    if data_column not in layout.columns:
+        raise _column_error(path, data_column, layout.columns, "data")
+    if weight_column is not None:
+        if weight_column not in _WEIGHT_COLUMNS:
+            raise InputValueError(f"weight_column must be None or one of {_WEIGHT_COLUMNS}, "
+                                  f"got {weight_column!r}")
+        if weight_column not in layout.columns:
+            raise _column_error(path, weight_column, layout.columns, "weight")
+    elif not any(c in layout.columns for c in _AUTO_WEIGHTS):
+        raise InputValueError(f"Measurement Set {path!r} has none of the weight columns "
+                              f"{_AUTO_WEIGHTS}")
+
+
+def _window_list(spectral_windows: int | Sequence[int] | None,
+                 n_windows: int, path: str) -> tuple[int, ...] | None:
+    if spectral_windows is None:
+        return None
+    values = [spectral_windows] if np.ndim(spectral_windows) == 0 else list(spectral_windows)
+    if not values:
+        raise InputValueError("spectral_windows is empty; pass None for every window")
+    for value in values:
+        if not isinstance(value, int | np.integer) or isinstance(value, bool):
+            raise InputTypeError(f"spectral_windows holds {value!r}; expected window indices")
+        if not 0 <= value < n_windows:
+            raise InputValueError(f"spectral window {value} is not in {path!r}, which has "
+                                  f"{n_windows} (0 … {n_windows - 1})")
+    if len(set(values)) != len(values):
+        raise InputValueError(f"spectral_windows {values} names a window twice")
+    return tuple(sorted(int(v) for v in values))
+
+
+def _one_channel_selection(selection: Any, nchan: int, window: int) -> ChannelSelection:
+    if isinstance(selection, slice):
+        chosen: ChannelSelection = range(*selection.indices(nchan))
+    elif isinstance(selection, range) and selection.step > 0:
+        chosen = selection
+    else:
+        values = np.asarray(list(selection) if isinstance(selection, range) else selection)
+        if values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
+            raise InputTypeError(f"channels of spectral window {window}: expected a slice, a "
+                                 f"range or a sequence of channel indices, got {selection!r}")
+        if len(np.unique(values)) != len(values):
+            raise InputValueError(f"channels of spectral window {window} name a channel twice")
+        chosen = tuple(int(v) for v in np.sort(values))
+    if len(chosen) == 0:
+        raise InputValueError(f"channels selects no channel of spectral window {window} "
+                              f"({nchan} channels)")
+    if chosen[0] < 0 or chosen[-1] >= nchan:
+        raise InputValueError(f"channels {selection!r} of spectral window {window} are out of "
+                              f"range: it has {nchan} channels (0 … {nchan - 1})")
+    return chosen
+
+
+def _channel_pairs(channels: Any, windows: tuple[int, ...] | None,
+                   frequencies: Sequence[np.ndarray]
+                   ) -> tuple[tuple[int, ChannelSelection], ...] | None:
+    if channels is None:
+        return None
+    every = windows if windows is not None else tuple(range(len(frequencies)))
+    if isinstance(channels, Mapping):
+        unknown = sorted(set(channels) - set(every))
+        if unknown:
+            raise InputValueError(f"channels names spectral windows {unknown} that are not "
+                                  f"selected (selected: {list(every)})")
+        items = sorted(channels.items())
+    else:
+        items = [(window, channels) for window in every]
+    return tuple((int(w), _one_channel_selection(s, len(frequencies[w]), int(w)))
+                 for w, s in items)
+
+
+def _paths(path: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
+    if isinstance(path, str | os.PathLike):
+        return [os.fspath(path)]
+    paths = [os.fspath(p) for p in path]
+    if not paths:
+        raise InputValueError("no Measurement Set path was given")
+    return paths
+
+
+def _default_chunk_rows(layout: _Layout) -> int:
+    widest = max((len(f) for f in layout.frequencies), default=1)
+    most_corr = max((len(c) for c in layout.corr_types), default=1)
+    return max(1, DEFAULT_CHUNK_CELLS // max(1, widest * most_corr))
+
+
+def measurement_set_parts(path: str | os.PathLike | Sequence[str | os.PathLike], *,
+                          chunk_rows: int | None = None,
+                          spectral_windows: int | Sequence[int] | None = None,
+                          channels: Any = None) -> list[MeasurementSetPart]:
+    """Cut one MS or several into row ranges that :func:`read_measurement_set_part` reads.
+
+    Parameters
+    ----------
+    path
+        One MS directory or a sequence of them (read one after the other).
+    chunk_rows
+        Rows per part; None picks rows × channels × correlations ≈ :data:`DEFAULT_CHUNK_CELLS`.
+    spectral_windows
+        A window index or indices (the same in every MS); None: all.  Parts with no row of a
+        selected window are left out (DATA_DESC_ID is scanned part by part).
+    channels
+        None (all), a slice, range or sequence of channel indices for every selected window,
+        or a mapping {window: channels}; windows it does not name read every channel.
+
+    Returns
+    -------
+    list of MeasurementSetPart
+        In path order, then row order.
+    """
+    tables = _casacore_tables()
+    if chunk_rows is not None and (isinstance(chunk_rows, bool) or
+                                   not isinstance(chunk_rows, int | np.integer) or
+                                   chunk_rows < 1):
+        raise InputValueError(f"chunk_rows must be a positive integer or None, got "
+                              f"{chunk_rows!r}")
+    parts = []
+    for one in _paths(path):
+        ms = _open(tables, one)
+        try:
+            layout = _layout(tables, ms)
+            windows = _window_list(spectral_windows, len(layout.frequencies), one)
+            pairs = _channel_pairs(channels, windows, layout.frequencies)
+            step = int(chunk_rows) if chunk_rows is not None else _default_chunk_rows(layout)
+            wanted = None if windows is None else np.isin(layout.dd_window, windows)
+            for start in range(0, layout.rows, step):
+                stop = min(start + step, layout.rows)
+                if wanted is not None:
+                    ddid = np.asarray(ms.getcol("DATA_DESC_ID", start, stop - start))
+                    if not wanted[ddid].any():
+                        continue
+                parts.append(MeasurementSetPart(one, start, stop, windows, pairs))
+        finally:
+            ms.close()
+    return parts
+
+
+def _empty_chunk() -> Chunk:
+    return (np.zeros(0, np.complex128), np.zeros(0, np.complex128), np.zeros((0, 2)))
+
+
+def _channel_masks(layout: _Layout, part: MeasurementSetPart) -> list[np.ndarray]:
+    masks = [np.ones(len(f), dtype=bool) for f in layout.frequencies]
+    for window, chosen in part.channels or ():
+        if window >= len(masks) or chosen[-1] >= len(masks[window]):
+            raise InputValueError(f"{part.path!r}: channels {chosen} of spectral window "
+                                  f"{window} are not in this MS")
+        masks[window] = np.zeros(len(masks[window]), dtype=bool)
+        masks[window][list(chosen)] = True
+    return masks
+
+
+class _Rows:
+    """Rows ``[start, start + nrow)`` of a casacore table, read column by column."""
+
+    def __init__(self, table: Any, start: int, nrow: int, owned: bool = False) -> None:
+        self.table, self.start, self.nrow, self.owned = table, start, nrow, owned
+
+    def getcol(self, name: str) -> np.ndarray:
+        return self.table.getcol(name, self.start, self.nrow)
+
+    def getcolslice(self, name: str, blc: list[int], trc: list[int]) -> np.ndarray:
+        return self.table.getcolslice(name, blc, trc, [], self.start, self.nrow)
+
+    def iscelldefined(self, name: str) -> bool:
+        return bool(self.table.iscelldefined(name, self.start))
+
+    def shapes(self, name: str) -> set[str]:
+        return set(self.table.getcolshapestring(name, self.start, self.nrow))
+
+    def close(self) -> None:
+        if self.owned:
+            self.table.close()
+
+
+def _weight_column_for(source: _Rows, layout: _Layout, weight_column: str | None,
+                       where: str) -> str:
+    if weight_column is not None:
+        return weight_column
+    for name in _AUTO_WEIGHTS:
+        # A column may exist with its cells never written (CASA adds WEIGHT_SPECTRUM so).
+        if name in layout.columns and source.iscelldefined(name):
+            return name
+    raise InputValueError(f"{where}: none of the weight columns {_AUTO_WEIGHTS} has values")
+
+
+def _variances(source: _Rows, column: str, blc: list[int], trc: list[int]) -> np.ndarray:
+    """σ² per correlation: (R, C, P) from a spectrum column, (R, 1, P) from a row column."""
+    if column.endswith("_SPECTRUM"):
+        values = np.asarray(source.getcolslice(column, blc, trc), dtype=np.float64)
+    else:
+        values = np.asarray(source.getcol(column), dtype=np.float64)[:, None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return values**2 if column.startswith("SIGMA") else 1.0 / values
+
+
+def _check_shapes(ms: Any, source: _Rows, columns: Sequence[str], shape: tuple[int, int],
+                  where: str) -> None:
+    """Each column's cells must be (channels, correlations) of the rows' window and
+    polarization: casacore's getcol over cells of unequal shapes corrupts memory."""
+    for column in columns:
+        description = ms.getcoldesc(column)
+        # a fixed shape is the same in every row; python-casacore gives shapes in C order
+        found = {str(list(description["shape"]))} if "shape" in description else \
+            source.shapes(column)
+        expected = str(list(shape))
+        if found != {expected}:
+            raise InputValueError(
+                f"{where}: column {column} has cells of shape {sorted(found)} where the rows' "
+                f"spectral window and polarization give {expected}")
+
+
+def _by_window(per_window: Sequence[np.ndarray], windows: np.ndarray, lo: int, hi: int,
+               nchan: int, dtype: Any) -> np.ndarray:
+    """Channels lo … hi of each row's window: (1, C) for one window, else (R, C)."""
+    distinct = np.unique(windows)
+    if len(distinct) == 1:
+        return np.asarray(per_window[distinct[0]][None, lo:hi + 1], dtype=dtype)
+    table = np.zeros((len(per_window), hi + 1 - lo), dtype=dtype)
+    for window in distinct:  # windows of this group all have nchan channels
+        table[window] = per_window[window][lo:hi + 1]
+    return table[windows]
+
+
+def _group_visibilities(ms: Any, source: _Rows, layout: _Layout, ddid: np.ndarray,
+                        use: np.ndarray, masks: list[np.ndarray], data_column: str,
+                        weight_column: str | None, where: str) -> tuple[Chunk, np.ndarray]:
+    """Stokes I of rows that share one cell shape: the chunk and each kept value's row."""
+    windows = layout.dd_window[ddid]
+    polarizations = layout.dd_polarization[ddid]
+    nchan = len(layout.frequencies[windows[0]])
+    ncorr = len(layout.corr_types[polarizations[0]])
+    weights = _weight_column_for(source, layout, weight_column, where)
+    spectral = [data_column, "FLAG"] + [weights] * weights.endswith("_SPECTRUM")
+    _check_shapes(ms, source, spectral, (nchan, ncorr), where)
+    distinct = np.unique(windows)
+    union = np.zeros(nchan, dtype=bool)
+    for window in distinct:
+        union |= masks[window]
+    chosen = np.flatnonzero(union)
+    lo, hi = int(chosen[0]), int(chosen[-1])
+    blc, trc = [lo, 0], [hi, ncorr - 1]
+    data = source.getcolslice(data_column, blc, trc)
+    flag = np.asarray(source.getcolslice("FLAG", blc, trc), dtype=bool)
+    variance = _variances(source, weights, blc, trc)
+    uvw = np.asarray(source.getcol("UVW"), dtype=np.float64)
+
+    terms = {p: _stokes_i_terms(layout.corr_types[p], where) for p in np.unique(polarizations)}
+    if len(terms) == 1:
+        first, second, scale = next(iter(terms.values()))
+        d1, d2 = data[..., first], data[..., second]
+        f1, f2 = flag[..., first], flag[..., second]
+        v1, v2 = variance[..., first], variance[..., second]
+    else:  # rows of several polarization setups with the same number of correlations
+        table = np.array([terms.get(p, (0, 0, 0.0)) for p in range(len(layout.corr_types))])
+        first = table[polarizations, 0].astype(np.int64)[:, None, None]
+        second = table[polarizations, 1].astype(np.int64)[:, None, None]
+        scale = table[polarizations, 2][:, None]
+
+        def pick(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+            return np.take_along_axis(values, np.broadcast_to(
+                index, (*values.shape[:2], 1)), axis=2)[..., 0]
+
+        d1, d2, f1, f2 = pick(data, first), pick(data, second), pick(flag, first), \
+            pick(flag, second)
+        v1, v2 = pick(variance, first), pick(variance, second)
+
+    stokes_i = 0.5 * (d1.astype(np.complex128) + d2)
+    variance_i = scale * (v1 + v2)
+    keep = use[:, None] & _by_window(masks, windows, lo, hi, nchan, bool) & ~f1 & ~f2
+    keep &= np.isfinite(v1) & (v1 > 0) & np.isfinite(v2) & (v2 > 0)
+    keep &= np.isfinite(stokes_i.real) & np.isfinite(stokes_i.imag)
+
+    per_channel = _by_window(layout.frequencies, windows, lo, hi, nchan,
+                             np.float64) / SPEED_OF_LIGHT
+    count = int(np.count_nonzero(keep))
+    uv = np.empty((count, 2))
+    uv[:, 0] = (uvw[:, 0, None] * per_channel)[keep]
+    uv[:, 1] = (uvw[:, 1, None] * per_channel)[keep]
+    sigma = np.sqrt(np.broadcast_to(variance_i, keep.shape)[keep])
+    noise = np.empty(count, dtype=np.complex128)
+    noise.real, noise.imag = sigma, sigma
+    rows = np.broadcast_to(np.arange(len(ddid))[:, None], keep.shape)[keep]
+    return (np.ascontiguousarray(stokes_i[keep]), noise, uv), rows
+
+
+def _read_open(ms: Any, layout: _Layout, part: MeasurementSetPart, data_column: str,
+               weight_column: str | None) -> Chunk:
+    where = f"Measurement Set {part.path!r} rows {part.start_row}:{part.stop_row}"
+    if not 0 <= part.start_row < part.stop_row <= layout.rows:
+        raise InputValueError(f"{where}: out of range, the MS has {layout.rows} rows")
+    start, nrow = part.start_row, part.rows
+    ddid = np.asarray(ms.getcol("DATA_DESC_ID", start, nrow), dtype=np.int64)
+    if ddid.min() < 0 or ddid.max() >= len(layout.dd_window):
+        raise InputValueError(f"{where}: DATA_DESC_ID outside DATA_DESCRIPTION's "
+                              f"{len(layout.dd_window)} rows")
+    use = ~np.asarray(ms.getcol("FLAG_ROW", start, nrow), dtype=bool)
+    if part.spectral_windows is not None:
+        use &= np.isin(layout.dd_window[ddid], part.spectral_windows)
+    if not use.any():
+        return _empty_chunk()
+    masks = _channel_masks(layout, part)
+    shapes = np.array([(len(layout.frequencies[w]), len(layout.corr_types[p]))
+                       for w, p in zip(layout.dd_window, layout.dd_polarization, strict=True)])
+    shape_of_row = shapes[ddid]
+    kinds = np.unique(shape_of_row[use], axis=0)
+    pieces, rows = [], []
+    for kind in kinds:
+        in_kind = np.all(shape_of_row == kind, axis=1)
+        if in_kind.all():
+            source, index = _Rows(ms, start, nrow), np.arange(nrow)
+        else:  # rows of other shapes in between: read only these (a reference table)
+            index = np.flatnonzero(in_kind & use)
+            source = _Rows(ms.selectrows((start + index).tolist()), 0, len(index), owned=True)
+        try:
+            piece, row = _group_visibilities(ms, source, layout, ddid[index], use[index],
+                                             masks, data_column, weight_column, where)
+        finally:
+            source.close()
+        pieces.append(piece)
+        rows.append(index[row])
+    if len(pieces) == 1:
+        return pieces[0]
+    order = np.argsort(np.concatenate(rows), kind="stable")  # back to row order
+    return tuple(np.ascontiguousarray(np.concatenate(p)[order])  # type: ignore[return-value]
+                 for p in zip(*pieces, strict=True))
+
+
+def read_measurement_set_part(part: MeasurementSetPart, *, data_column: str = "DATA",
+                              weight_column: str | None = None) -> Chunk:
+    """Stokes I visibilities of one :class:`MeasurementSetPart` (conventions: module docs).
+
+    Parameters
+    ----------
+    part
+        From :func:`measurement_set_parts`.
+    data_column
+        DATA, CORRECTED_DATA, MODEL_DATA or any other complex column of the MS.
+    weight_column
+        None (WEIGHT_SPECTRUM if filled, else WEIGHT, else SIGMA) or one of WEIGHT_SPECTRUM,
+        WEIGHT, SIGMA_SPECTRUM, SIGMA.
+
+    Returns
+    -------
+    data : (K,) complex128
+        Stokes I, in the data column's units (Jy for calibrated data).
+    noise_map : (K,) complex128
+        σ_I + iσ_I.
+    uv_wavelengths : (K, 2) float64
+        (u, v) in wavelengths.
+    """
+    tables = _casacore_tables()
+    ms = _open(tables, part.path)
+    try:
+        layout = _layout(tables, ms)
+        _check_columns(part.path, layout, data_column, weight_column)
+        return _read_open(ms, layout, part, data_column, weight_column)
+    finally:
+        ms.close()
+
+
+def _chunks_of(tables: Any, parts: list[MeasurementSetPart], data_column: str,
+               weight_column: str | None) -> Iterator[Chunk]:
+    opened: tuple[str, Any, _Layout] | None = None
+    try:
+        for part in parts:
+            if opened is None or opened[0] != part.path:
+                if opened is not None:
+                    opened[1].close()
+                ms = _open(tables, part.path)
+                opened = (part.path, ms, _layout(tables, ms))
+            chunk = _read_open(opened[1], opened[2], part, data_column, weight_column)
+            if len(chunk[0]):
+                yield chunk
+    finally:
+        if opened is not None:
+            opened[1].close()
+
+
+def measurement_set_chunks(path: str | os.PathLike | Sequence[str | os.PathLike], *,
+                           data_column: str = "DATA", chunk_rows: int | None = None,
+                           spectral_windows: int | Sequence[int] | None = None,
+                           channels: Any = None,
+                           weight_column: str | None = None) -> Iterator[Chunk]:
+    """Stream Stokes I ``(data, noise_map, uv_wavelengths)`` chunks out of one MS or several.
+
+    One chunk per part of :func:`measurement_set_parts` (empty ones skipped), read as
+    :func:`read_measurement_set_part` reads it; the arguments are theirs.  Paths, selections
+    and columns are checked now, before the first chunk is read::
+
+        chunks = measurement_set_chunks("target.ms", data_column="CORRECTED_DATA")
+        terms = visibility_terms_from_chunks(chunks, grid_radians_slim,
+                                             native_index_for_slim_index, pixel_scale)
+
+    Yields
+    ------
+    (data (K,) complex128, noise_map (K,) complex128, uv_wavelengths (K, 2) float64)
+        C-contiguous, K ≤ rows × channels of the part.
+    """
+    tables = _casacore_tables()
+    parts = measurement_set_parts(path, chunk_rows=chunk_rows,
+                                  spectral_windows=spectral_windows, channels=channels)
+    for one in _paths(path):
+        ms = _open(tables, one)
+        try:
+            _check_columns(one, _layout(tables, ms), data_column, weight_column)
+        finally:
+            ms.close()
+    return _chunks_of(tables, parts, data_column, weight_column)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+@dataclass(eq=False)
+class RowBlock:
+    """A block of R rows of one spectral window (C channels, P correlations) to write.
+
+    Attributes
+    ----------
+    uvw : (R, 3) float64
+        Baseline coordinates in metres.
+    data : (R, C, P) complex
+        The DATA column (stored as complex64, as the MS defines it).
+    spectral_window : int
+        The window of every row (its DATA_DESC_ID).
+    weight, sigma : (R, P) float, optional
+        WEIGHT and SIGMA; either derives the other (w = 1/σ²), both absent mean w = σ = 1.
+    weight_spectrum : (R, C, P) float, optional
+        WEIGHT_SPECTRUM, when the writer has that column (else WEIGHT spread over channels).
+    flag : (R, C, P) bool, optional
+        FLAG (default: nothing flagged).
+    flag_row : (R,) bool, optional
+        FLAG_ROW (default: False).
+    antenna1, antenna2 : (R,) int, optional
+        Default antennas 0 and 1.
+    time : (R,) float or float, optional
+        TIME in MJD seconds (default 2020-01-01).
+    columns : mapping of str to (R, C, P) complex
+        Further data columns the writer was given (e.g. CORRECTED_DATA, MODEL_DATA).
+    """
+
+    uvw: np.ndarray
+    data: np.ndarray
+    spectral_window: int = 0
+    weight: np.ndarray | None = None
+    sigma: np.ndarray | None = None
+    weight_spectrum: np.ndarray | None = None
+    flag: np.ndarray | None = None
+    flag_row: np.ndarray | None = None
+    antenna1: np.ndarray | None = None
+    antenna2: np.ndarray | None = None
+    time: np.ndarray | float | None = None
+    columns: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def from_stokes_i(cls, uvw: np.ndarray, data: np.ndarray, sigma: np.ndarray, *,
+                      spectral_window: int = 0, flag: np.ndarray | None = None,
+                      weight_spectrum: bool = False, **others: Any) -> RowBlock:
+        """Rows of two parallel hands (XX, YY or RR, LL) that both hold the Stokes I ``data``.
+
+        ``data`` (R, C) complex; ``sigma`` (R,) or (R, C) the σ_I of each of Re I and Im I;
+        ``flag`` (R, C) bool.  Each hand gets σ = √2 σ_I, so reading back gives ``data`` and
+        ``sigma`` (to single precision).  With ``weight_spectrum`` (or a per-channel sigma)
+        the weights go to WEIGHT_SPECTRUM and WEIGHT is their mean over channels (CASA's
+        ``mstransform`` rule).
+        """
+        data = np.asarray(data)
+        if data.ndim != 2:
+            raise InputShapeError(f"RowBlock.from_stokes_i: data must be (R, C), got "
+                                  f"{data.shape}")
+        variance = 2.0 * np.asarray(sigma, dtype=np.float64) ** 2
+        if variance.ndim == 1:
+            variance = variance[:, None]
+        both = np.stack([data, data], axis=-1)
+        per_channel = np.broadcast_to(1.0 / variance, data.shape)
+        spectrum = np.stack([per_channel, per_channel], axis=-1)
+        flags = None if flag is None else np.stack([flag, flag], axis=-1)
+        if weight_spectrum or variance.shape[1] > 1:
+            return cls(uvw, both, spectral_window, weight=spectrum.mean(axis=1),
+                       weight_spectrum=spectrum, flag=flags, **others)
+        return cls(uvw, both, spectral_window, weight=spectrum[:, 0], flag=flags, **others)
+
+
+def _correlation_codes(correlations: str | Sequence[str]) -> tuple[int, ...]:
+    named = {"linear": ("XX", "YY"), "circular": ("RR", "LL")}
+    names = named.get(correlations, correlations) if isinstance(correlations, str) else \
+        tuple(correlations)
+    if isinstance(names, str):
+        raise InputValueError(f"correlations must be 'linear', 'circular' or a sequence of "
+                              f"names such as ('XX', 'XY', 'YX', 'YY'), got {correlations!r}")
+    for name in names:
+        if name not in _STOKES or name == "Undefined":
+            raise InputValueError(f"unknown correlation {name!r}; known: {_STOKES[1:]}")
+    if len(set(names)) != len(names) or not names:
+        raise InputValueError(f"correlations {names} must be distinct and not empty")
+    return tuple(_STOKES.index(n) for n in names)
+
+
+def _corr_product(name: str) -> list[int]:
+    if len(name) != 2:  # I, Q, U, V: no receptor pair
+        return [0, 0]
+    for receptors in _RECEPTORS:
+        if name[0] in receptors and name[1] in receptors:
+            return [receptors.index(name[0]), receptors.index(name[1])]
+    return [0, 0]
+
+
+class MeasurementSetWriter:
+    """Write a Measurement Set block by block with casacore's table tools.
+
+    Parameters
+    ----------
+    path
+        The MS directory to create.
+    spectral_windows
+        Channel frequencies (Hz): one 1-D array for one window, or a sequence of them.
+    correlations
+        "linear" (XX, YY), "circular" (RR, LL) or a sequence of CORR_TYPE names.
+    data_columns
+        The complex columns to create; DATA always, CORRECTED_DATA, MODEL_DATA on demand
+        (each :class:`RowBlock` then brings them in ``columns``).
+    weight_spectrum
+        Create WEIGHT_SPECTRUM (4 bytes per data cell on disk).
+    phase_centre
+        (RA, Dec) of the one field, radians (J2000).
+    overwrite
+        Replace an existing directory at ``path``.
+
+    Use as a context manager; ``append`` each :class:`RowBlock`, and ``close`` (or leaving the
+    ``with``) fills ANTENNA and FEED for the antennas seen.  Columns of data, flags and
+    weight spectra are tiled (TiledColumnStMan when every window has as many channels, else
+    TiledShapeStMan), so rows append at disk speed and memory holds one block at a time.
+    """
+
+    def __init__(self, path: str | os.PathLike,
+                 spectral_windows: Sequence[float] | np.ndarray | Sequence[Sequence[float]], *,
+                 correlations: str | Sequence[str] = "linear",
+                 data_columns: Sequence[str] = ("DATA",), weight_spectrum: bool = False,
+                 phase_centre: tuple[float, float] = (0.0, -0.5),
+                 overwrite: bool = False) -> None:
+        tables = _casacore_tables()
+        self._tables = tables
+        self.path = Path(path)
+        self.frequencies = self._windows(spectral_windows)
+        self.corr_types = _correlation_codes(correlations)
+        self.data_columns = tuple(dict.fromkeys(("DATA", *data_columns)))
+        for name in self.data_columns:
+            if name.upper() != name or not name.endswith("DATA") or name == "FLOAT_DATA":
+                raise InputValueError(f"data column {name!r}: expected upper-case names "
+                                      "ending in DATA, e.g. CORRECTED_DATA, MODEL_DATA")
+        self.weight_spectrum = bool(weight_spectrum)
+        if self.path.exists():
+            if not overwrite:
+                raise FileExistsError(f"{str(self.path)!r} exists; pass overwrite=True to "
+                                      "replace it")
+            shutil.rmtree(self.path)
+        self._ms = self._create(tables)
+        self.rows = 0
+        self._antennas = 0
+        self._times = [np.inf, -np.inf]
+        self._write_setup(phase_centre)
+
+    @staticmethod
+    def _windows(spectral_windows: Any) -> list[np.ndarray]:
+        if len(spectral_windows) == 0:
+            raise InputValueError("spectral_windows is empty: give channel frequencies (Hz)")
+        one = np.ndim(spectral_windows[0]) == 0  # one window's frequencies, not a list of them
+        nested = [np.asarray(f, dtype=np.float64)
+                  for f in ([spectral_windows] if one else spectral_windows)]
+        for index, frequencies in enumerate(nested):
+            if frequencies.ndim != 1 or len(frequencies) == 0 or \
+                    not np.all(np.isfinite(frequencies) & (frequencies > 0)):
+                raise InputValueError(f"spectral window {index}: expected a non-empty 1-D "
+                                      f"array of positive frequencies in Hz, got {frequencies}")
+        return nested
+
+    def _create(self, tables: Any) -> Any:
+        ncorr = len(self.corr_types)
+        widths = {len(f) for f in self.frequencies}
+        fixed = len(widths) == 1
+        nchan = max(widths)
+        manager = "TiledColumnStMan" if fixed else "TiledShapeStMan"
+        tile = [ncorr, nchan, max(1, _TILE_CELLS // (ncorr * nchan))]
+        shape = {"shape": [nchan, ncorr], "options": 4} if fixed else {}
+        spectra = [(name, 0j, "complex") for name in self.data_columns]
+        spectra += [("FLAG", False, "boolean")]
+        if self.weight_spectrum:
+            spectra += [("WEIGHT_SPECTRUM", 0.0, "float")]
+        columns = [tables.makearrcoldesc(name, value, ndim=2, valuetype=kind,
+                                         datamanagertype=manager,
+                                         datamanagergroup=f"Tiled{name}", **shape)
+                   for name, value, kind in spectra]
+        columns += [tables.makearrcoldesc(name, 0.0, ndim=1, shape=[ncorr], valuetype="float",
+                                          options=4, datamanagergroup="RowWeights")
+                    for name in ("WEIGHT", "SIGMA")]
+        description = tables.maketabdesc(columns)
+        layout = tables.makedminfo(description, {f"Tiled{name}": {
+            "DEFAULTTILESHAPE": np.int32(tile)} for name, _, _ in spectra})
+        return tables.default_ms(str(self.path), description, layout)
+
+    def _subtable(self, name: str) -> Any:
+        return self._tables.table(self._ms.getkeyword(name), readonly=False, ack=False)
+
+    def _write_setup(self, phase_centre: tuple[float, float]) -> None:
+        with self._subtable("SPECTRAL_WINDOW") as spw:
+            spw.addrows(len(self.frequencies))
+            for row, frequencies in enumerate(self.frequencies):
+                width = np.gradient(frequencies) if len(frequencies) > 1 else np.ones(1)
+                spw.putcell("NUM_CHAN", row, len(frequencies))
+                spw.putcell("CHAN_FREQ", row, frequencies)
+                for column in ("CHAN_WIDTH", "EFFECTIVE_BW", "RESOLUTION"):
+                    spw.putcell(column, row, np.abs(width) if column != "CHAN_WIDTH" else width)
+                spw.putcell("REF_FREQUENCY", row, frequencies[0])
+                spw.putcell("TOTAL_BANDWIDTH", row, float(np.abs(width).sum()))
+                spw.putcell("MEAS_FREQ_REF", row, 5)  # TOPO
+                spw.putcell("NET_SIDEBAND", row, 1)
+                spw.putcell("NAME", row, f"SPW{row}")
+        names = _stokes_names(self.corr_types)
+        with self._subtable("POLARIZATION") as pol:
+            pol.addrows(1)
+            pol.putcell("NUM_CORR", 0, len(names))
+            pol.putcell("CORR_TYPE", 0, np.int32(self.corr_types))
+            pol.putcell("CORR_PRODUCT", 0, np.int32([_corr_product(n) for n in names]))
+        with self._subtable("DATA_DESCRIPTION") as dd:
+            dd.addrows(len(self.frequencies))
+            dd.putcol("SPECTRAL_WINDOW_ID", np.arange(len(self.frequencies), dtype=np.int32))
+            dd.putcol("POLARIZATION_ID", np.zeros(len(self.frequencies), dtype=np.int32))
+        with self._subtable("FIELD") as fld:
+            fld.addrows(1)
+            direction = np.array([[phase_centre[0], phase_centre[1]]])
+            for column in ("DELAY_DIR", "PHASE_DIR", "REFERENCE_DIR"):
+                fld.putcell(column, 0, direction)
+            fld.putcell("NAME", 0, "MOCK")
+            fld.putcell("SOURCE_ID", 0, -1)
+
+    def append(self, block: RowBlock) -> None:
+        """Append the rows of ``block`` (checked against the windows and correlations)."""
+        rows, values = self._checked(block)
+        ms = self._ms
+        start = self.rows
+        ms.addrows(rows)
+        for column, value in values.items():
+            ms.putcol(column, value, start, rows)
+        self.rows += rows
+        self._antennas = max(self._antennas, int(values["ANTENNA1"].max()) + 1,
+                             int(values["ANTENNA2"].max()) + 1)
+        self._times = [min(self._times[0], values["TIME"].min()),
+                       max(self._times[1], values["TIME"].max())]
+
+    def _checked(self, block: RowBlock) -> tuple[int, dict[str, np.ndarray]]:
+        window = block.spectral_window
+        if not isinstance(window, int | np.integer) or not 0 <= window < len(self.frequencies):
+            raise InputValueError(f"RowBlock.spectral_window {window!r}: the writer has "
+                                  f"{len(self.frequencies)} windows")
+        uvw = np.asarray(block.uvw, dtype=np.float64)
+        rows = len(uvw)
+        cells = (rows, len(self.frequencies[window]), len(self.corr_types))
+
+        def array(name: str, value: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+            out = np.asarray(value)
+            if out.shape != shape:
+                raise InputShapeError(f"RowBlock.{name}: expected shape {shape} (rows, channels "
+                                      f"of window {window}, correlations), got {out.shape}")
+            return np.ascontiguousarray(out, dtype=dtype)
+
+        if uvw.shape != (rows, 3) or rows == 0:
+            raise InputShapeError(f"RowBlock.uvw: expected (R, 3) with R ≥ 1, got {uvw.shape}")
+        values = {"UVW": uvw, "DATA": array("data", block.data, cells, np.complex64)}
+        for name in self.data_columns[1:]:
+            if name not in block.columns:
+                raise InputValueError(f"RowBlock.columns has no {name!r}, which the writer "
+                                      f"was asked to create (it has {sorted(block.columns)})")
+            values[name] = array(f"columns[{name!r}]", block.columns[name], cells,
+                                 np.complex64)
+        extra = sorted(set(block.columns) - set(self.data_columns))
+        if extra:
+            raise InputValueError(f"RowBlock.columns {extra} are not among the writer's data "
+                                  f"columns {list(self.data_columns)}")
+        row_cells = (rows, cells[2])
+        if block.weight is not None:
+            weight = array("weight", block.weight, row_cells, np.float64)
+            sigma = (1.0 / np.sqrt(weight) if block.sigma is None else
+                     array("sigma", block.sigma, row_cells, np.float64))
+        elif block.sigma is not None:
+            sigma = array("sigma", block.sigma, row_cells, np.float64)
+            weight = 1.0 / sigma**2
+        else:
+            weight = sigma = np.ones(row_cells)
+        values["WEIGHT"], values["SIGMA"] = weight.astype(np.float32), sigma.astype(np.float32)
+        if self.weight_spectrum:
+            spectrum = (np.broadcast_to(weight[:, None, :], cells)
+                        if block.weight_spectrum is None else block.weight_spectrum)
+            values["WEIGHT_SPECTRUM"] = array("weight_spectrum", spectrum, cells, np.float32)
+        elif block.weight_spectrum is not None:
+            raise InputValueError("RowBlock.weight_spectrum given, but the writer was made "
+                                  "without weight_spectrum=True")
+        values["FLAG"] = array("flag", np.zeros(cells, bool) if block.flag is None else
+                               block.flag, cells, bool)
+        values["FLAG_ROW"] = array("flag_row", np.zeros(rows, bool) if block.flag_row is None
+                                   else block.flag_row, (rows,), bool)
+        for name, default in (("antenna1", 0), ("antenna2", 1)):
+            given = getattr(block, name)
+            value = array(name, np.full(rows, default) if given is None else given, (rows,),
+                          np.int32)
+            if value.min() < 0:
+                raise InputValueError(f"RowBlock.{name} holds a negative antenna index")
+            values[name.upper()] = value
+        time = _DEFAULT_TIME if block.time is None else block.time
+        values["TIME"] = array("time", np.broadcast_to(time, (rows,)), (rows,), np.float64)
+        values["TIME_CENTROID"] = values["TIME"]
+        values["DATA_DESC_ID"] = np.full(rows, window, dtype=np.int32)
+        for name in ("INTERVAL", "EXPOSURE"):
+            values[name] = np.ones(rows)
+        for name, value in (("SCAN_NUMBER", 1), ("PROCESSOR_ID", -1), ("STATE_ID", -1)):
+            values[name] = np.full(rows, value, dtype=np.int32)
+        return rows, values
+
+    def close(self) -> None:
+        """Fill ANTENNA, FEED and OBSERVATION and close the MS (again: nothing happens)."""
+        if self._ms is None:
+            return
+        antennas = max(self._antennas, 1)
+        receptors = next((r for r in _RECEPTORS if _stokes_names(self.corr_types)[0][0] in r),
+                         "XY")
+        with self._subtable("ANTENNA") as ant:
+            ant.addrows(antennas)
+            ant.putcol("NAME", [f"A{i:02d}" for i in range(antennas)])
+            ant.putcol("STATION", [f"S{i:02d}" for i in range(antennas)])
+            ant.putcol("TYPE", ["GROUND-BASED"] * antennas)
+            ant.putcol("MOUNT", ["ALT-AZ"] * antennas)
+            ant.putcol("DISH_DIAMETER", np.full(antennas, 12.0))
+        with self._subtable("FEED") as feed:
+            feed.addrows(antennas)
+            feed.putcol("ANTENNA_ID", np.arange(antennas, dtype=np.int32))
+            feed.putcol("SPECTRAL_WINDOW_ID", np.full(antennas, -1, dtype=np.int32))
+            feed.putcol("NUM_RECEPTORS", np.full(antennas, 2, dtype=np.int32))
+            feed.putcol("POLARIZATION_TYPE", np.array([list(receptors)] * antennas))
+            feed.putcol("POL_RESPONSE", np.tile(np.eye(2, dtype=np.complex64),
+                                                (antennas, 1, 1)))
+            feed.putcol("BEAM_OFFSET", np.zeros((antennas, 2, 2)))
+            feed.putcol("RECEPTOR_ANGLE", np.zeros((antennas, 2)))
+            feed.putcol("POSITION", np.zeros((antennas, 3)))
+            feed.putcol("TIME", np.full(antennas, _DEFAULT_TIME))
+            feed.putcol("INTERVAL", np.zeros(antennas))
+        with self._subtable("OBSERVATION") as obs:
+            obs.addrows(1)
+            obs.putcell("TELESCOPE_NAME", 0, "AUTOKERN-MOCK")
+            obs.putcell("OBSERVER", 0, "autokern")
+            first, last = self._times if self.rows else (_DEFAULT_TIME, _DEFAULT_TIME)
+            obs.putcell("TIME_RANGE", 0, np.array([first, last]))
+        self._ms.close()
+        self._ms = None
+
+    def __enter__(self) -> MeasurementSetWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def write_measurement_set(path: str | os.PathLike, blocks: RowBlock | Iterable[RowBlock], *,
+                          spectral_windows: Any, correlations: str | Sequence[str] = "linear",
+                          data_columns: Sequence[str] = ("DATA",),
+                          weight_spectrum: bool = False,
+                          phase_centre: tuple[float, float] = (0.0, -0.5),
+                          overwrite: bool = False) -> Path:
+    """Write ``blocks`` (one :class:`RowBlock` or an iterable, e.g. a generator) as an MS.
+
+    Only one block is in memory at a time, so a 10⁸-visibility MS is written from a generator
+    of blocks.  The keyword arguments are :class:`MeasurementSetWriter`'s.  A K-visibility
+    Stokes I dataset (one channel at frequency ``nu``) is written as::
+
+        uvw = np.column_stack([uv_wavelengths * SPEED_OF_LIGHT / nu, np.zeros(K)])
+        block = RowBlock.from_stokes_i(uvw, data[:, None], noise_map.real)
+        write_measurement_set("mock.ms", block, spectral_windows=[nu])
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    with MeasurementSetWriter(path, spectral_windows, correlations=correlations,
+                              data_columns=data_columns, weight_spectrum=weight_spectrum,
+                              phase_centre=phase_centre, overwrite=overwrite) as writer:
+        for block in [blocks] if isinstance(blocks, RowBlock) else blocks:
+            writer.append(block)
+    return Path(path)
+
+
+# --- FITS ------------------------------------------------------------------------------------
+
+def visibilities_from_fits(data_path: str | os.PathLike, noise_map_path: str | os.PathLike,
+                           uv_wavelengths_path: str | os.PathLike) -> Chunk:
+    """(data, noise_map, uv_wavelengths) from the downstream library's FITS files.
+
+    Each file holds a (K, 2) table in its primary HDU: (real, imag) of the data and of the
+    noise map, (u, v) in wavelengths; any file names.
+
+    Returns
+    -------
+    data : (K,) complex128
+    noise_map : (K,) complex128
+    uv_wavelengths : (K, 2) float64
+        Native-endian and C-contiguous.
+    """
+    try:
+        from astropy.io import fits
+    except ImportError as error:
+        raise MissingDependencyError(
+            'reading FITS needs astropy: pip install "autokern[fits]"') from error
+
+    def table(name: str, path: str | os.PathLike) -> np.ndarray:
+        with fits.open(path) as hdul:
+            values = hdul[0].data
+            if values is None:
+                raise InputValueError(f"{name} file {os.fspath(path)!r} has no data in its "
+                                      "primary HDU")
+            values = np.asarray(values, dtype=np.float64)
+        if values.ndim != 2 or values.shape[1] != 2:
+            raise InputShapeError(f"{name} file {os.fspath(path)!r}: expected a (K, 2) table, "
+                                  f"got shape {values.shape}")
+        return values
+
+    data = table("data", data_path)
+    noise = table("noise_map", noise_map_path)
+    uv = table("uv_wavelengths", uv_wavelengths_path)
+    if not len(data) == len(noise) == len(uv):
+        raise InputShapeError(f"data, noise_map and uv_wavelengths have {len(data)}, "
+                              f"{len(noise)} and {len(uv)} rows; they must have the same K")
+    return (np.ascontiguousarray(data[:, 0] + 1j * data[:, 1]),
+            np.ascontiguousarray(noise[:, 0] + 1j * noise[:, 1]), np.ascontiguousarray(uv))
