@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from autokern._lattice import ARCSEC_TO_RADIANS
-from autokern.errors import ConfigurationError
+from autokern.errors import ConfigurationError, InputTypeError
+from autokern.grids import MaskedGrid
 
 
 @dataclass(frozen=True)
@@ -66,15 +67,24 @@ class MaskSpec:
     radius: float
     centre: tuple[float, float] = (0.0, 0.0)
 
+    def masked_grid(self) -> MaskedGrid:
+        """The mask and its grids (:func:`autokern.grids.mask_2d_circular_from`)."""
+        return MaskedGrid.circular(self.shape_native, self.pixel_scale, self.radius, self.centre)
+
 
 @dataclass(eq=False)
 class Interferometer:
-    """Visibilities plus a real-space mask, and every array the kernels derive from them."""
+    """Visibilities plus a real-space mask, and every array the kernels derive from them.
+
+    ``mask_spec`` is a circular :class:`MaskSpec` or, for any other mask, an
+    :class:`autokern.grids.MaskedGrid` (a boolean mask, True = masked, with its pixel scale and
+    origin): ``Interferometer(data, noise_map, uv_wavelengths, MaskedGrid(mask, 0.1))``.
+    """
 
     data: np.ndarray
     noise_map: np.ndarray
     uv_wavelengths: np.ndarray
-    mask_spec: MaskSpec
+    mask_spec: MaskSpec | MaskedGrid
 
     def __post_init__(self) -> None:
         self.data = np.ascontiguousarray(self.data, dtype=np.complex128)
@@ -86,59 +96,55 @@ class Interferometer:
                 f"data {self.data.shape}, noise_map {self.noise_map.shape} and uv_wavelengths "
                 f"{self.uv_wavelengths.shape} must be (K,), (K,) and (K, 2)"
             )
+        if not isinstance(self.mask_spec, MaskSpec | MaskedGrid):
+            raise InputTypeError(
+                "mask_spec must be a datasets.MaskSpec (circular) or a grids.MaskedGrid (any "
+                f"mask with its pixel scale), got {type(self.mask_spec).__name__}; for a "
+                "boolean array use MaskedGrid(mask, pixel_scale)")
 
     def __repr__(self) -> str:
         return (f"Interferometer(K={len(self.data)}, M={len(self.native_index_for_slim_index)}, "
                 f"extent={self.shape_masked_pixels_2d}, mask={self.mask_spec})")
 
+    @cached_property
+    def grid(self) -> MaskedGrid:
+        """The mask and its grids (:class:`autokern.grids.MaskedGrid`)."""
+        spec = self.mask_spec
+        return spec if isinstance(spec, MaskedGrid) else spec.masked_grid()
+
     @property
     def pixel_scale(self) -> float:
-        return self.mask_spec.pixel_scale
+        """Pixel side, arcsec."""
+        return self.grid.pixel_scale
 
     @property
     def noise_map_real(self) -> np.ndarray:
         return np.ascontiguousarray(self.noise_map.real)
 
-    @cached_property
+    @property
     def real_space_mask(self) -> np.ndarray:
         """(N', N') bool, True = masked."""
-        from autokern.original import mask_2d_circular_from
+        return self.grid.mask
 
-        spec = self.mask_spec
-        return mask_2d_circular_from(spec.shape_native, (spec.pixel_scale, spec.pixel_scale),
-                                     spec.radius, spec.centre)
-
-    @cached_property
+    @property
     def native_index_for_slim_index(self) -> np.ndarray:
         """(M, 2) int64 (row, col) of the unmasked pixels, row-major."""
-        return np.argwhere(~self.real_space_mask).astype(np.int64)
+        return self.grid.native_index_for_slim_index
 
     @cached_property
     def grid_radians_2d(self) -> np.ndarray:
         """(N', N', 2) native (y, x) grid in radians: y = y0 - i d, x = x0 + j d."""
-        from autokern.original import mask_2d_centres_from
+        return self.grid.grid_radians_2d
 
-        spec = self.mask_spec
-        y_centre, x_centre = mask_2d_centres_from(spec.shape_native, (spec.pixel_scale,) * 2,
-                                                  (0.0, 0.0))
-        rows, cols = np.indices(spec.shape_native)
-        # (d · π) / 648000 in this order: the downstream library's grid to the last bit
-        y = -(rows - y_centre) * spec.pixel_scale * np.pi / 648000
-        x = (cols - x_centre) * spec.pixel_scale * np.pi / 648000
-        return np.stack([y, x], axis=-1)
-
-    @cached_property
+    @property
     def grid_radians_slim(self) -> np.ndarray:
         """(M, 2) (y, x) of the unmasked pixels in radians."""
-        rows, cols = self.native_index_for_slim_index.T
-        return np.ascontiguousarray(self.grid_radians_2d[rows, cols])
+        return self.grid.grid_radians_slim
 
-    @cached_property
+    @property
     def shape_masked_pixels_2d(self) -> tuple[int, int]:
         """(Ny, Nx) extent of the unmasked pixels."""
-        index = self.native_index_for_slim_index
-        extent = index.max(axis=0) - index.min(axis=0) + 1
-        return int(extent[0]), int(extent[1])
+        return self.grid.shape_masked_pixels_2d
 
 
 @dataclass(eq=False)
@@ -265,10 +271,10 @@ class Case:
             "grid_size": lambda: ds.shape_masked_pixels_2d,
             "pixel_scale": lambda: ds.pixel_scale,
             "native_index_for_slim_index": lambda: ds.native_index_for_slim_index,
-            "shape_native": lambda: ds.mask_spec.shape_native,
+            "shape_native": lambda: ds.grid.shape_native,
             "pixel_scales": lambda: (ds.pixel_scale, ds.pixel_scale),
-            "radius": lambda: ds.mask_spec.radius,
-            "centre": lambda: ds.mask_spec.centre,
+            "radius": lambda: self._circle().radius,
+            "centre": lambda: self._circle().centre,
             "pix_indexes_for_sub_slim_index": lambda: mesh.pix_indexes_for_sub_slim_index,
             "pix_weights_for_sub_slim_index": lambda: mesh.pix_weights_for_sub_slim_index,
             "pix_sizes_for_sub_slim_index": lambda: mesh.pix_sizes_for_sub_slim_index,
@@ -314,6 +320,13 @@ class Case:
         if name not in derived:
             raise KeyError(f"case {self.name!r} has no value for argument {name!r}")
         return derived[name]()
+
+    def _circle(self) -> MaskSpec:
+        spec = self.dataset.mask_spec
+        if not isinstance(spec, MaskSpec):
+            raise KeyError(f"case {self.name!r} has no circular mask (radius, centre): its mask "
+                           "is a MaskedGrid")
+        return spec
 
     def _curvature_reg_matrix(self) -> np.ndarray:
         from autokern import original as ref
@@ -416,31 +429,17 @@ def _uv_coverage(rng: np.random.Generator, n_visibilities: int, max_uv: float,
 def _delaunay_mesh(rng: np.random.Generator, grid_arcsec: np.ndarray, source_pixels: int,
                    einstein_radius: float) -> SourceMesh:
     """Trace image pixels through a singular isothermal sphere and map them onto a Delaunay
-    mesh of ``source_pixels`` vertices: barycentric weights, B = 3, -1 padded."""
-    from scipy.spatial import Delaunay, cKDTree
+    mesh of ``source_pixels`` vertices picked among the traced pixels (B = 3, -1 padded)."""
+    from autokern.mesh import delaunay_mesh_from
 
     radius = np.maximum(np.hypot(grid_arcsec[:, 0], grid_arcsec[:, 1]), 1e-12)
     traced = grid_arcsec - einstein_radius * grid_arcsec / radius[:, None]
     picks = rng.choice(len(traced), size=source_pixels, replace=False)
     vertices = traced[picks] + rng.normal(scale=1e-3, size=(source_pixels, 2))
-    tri = Delaunay(vertices)
-    simplex = tri.find_simplex(traced)
-    indexes = np.full((len(traced), 3), -1, dtype=np.int64)
-    weights = np.zeros((len(traced), 3))
-    inside = simplex >= 0
-    transform = tri.transform[simplex[inside]]
-    bary = np.einsum("mij,mj->mi", transform[:, :2], traced[inside] - transform[:, 2])
-    weights[inside] = np.column_stack([bary, 1.0 - bary.sum(axis=1)])
-    indexes[inside] = tri.simplices[simplex[inside]]
-    _, nearest = cKDTree(vertices).query(traced[~inside])
-    indexes[~inside, 0] = nearest
-    weights[~inside, 0] = 1.0
-    indptr, neighbour_ids = tri.vertex_neighbor_vertices
-    sizes = np.diff(indptr)
-    neighbors = np.full((source_pixels, sizes.max()), -1, dtype=np.int64)
-    for s in range(source_pixels):
-        neighbors[s, : sizes[s]] = neighbour_ids[indptr[s]: indptr[s + 1]]
-    return SourceMesh(indexes, weights, neighbors, sizes)
+    # affine weights: the mock presets' arrays as they were first generated, bit for bit
+    mesh = delaunay_mesh_from(vertices, traced, weights="affine")
+    return SourceMesh(mesh.pix_indexes_for_sub_slim_index, mesh.pix_weights_for_sub_slim_index,
+                      mesh.neighbors, mesh.neighbors_sizes, mesh.pix_sizes_for_sub_slim_index)
 
 
 def mock_case(preset: str | Preset = "small", seed: int = 0, coefficient: float = 1.0) -> Case:
