@@ -414,9 +414,9 @@ def _check_shapes(ms: Any, source: _Rows, columns: Sequence[str], shape: tuple[i
     for column in columns:
         description = ms.getcoldesc(column)
         # a fixed shape is the same in every row; python-casacore gives shapes in C order
-        found = {str(list(description["shape"]))} if "shape" in description else \
-            source.shapes(column)
-        expected = str(list(shape))
+        found = {str([int(n) for n in description["shape"]])} if "shape" in description \
+            else source.shapes(column)
+        expected = str([int(n) for n in shape])
         if found != {expected}:
             raise InputValueError(
                 f"{where}: column {column} has cells of shape {sorted(found)} where the rows' "
@@ -890,15 +890,16 @@ class MeasurementSetWriter:
             raise InputValueError(f"RowBlock.columns {extra} are not among the writer's data "
                                   f"columns {list(self.data_columns)}")
         row_cells = (rows, cells[2])
-        if block.weight is not None:
-            weight = array("weight", block.weight, row_cells, np.float64)
-            sigma = (1.0 / np.sqrt(weight) if block.sigma is None else
-                     array("sigma", block.sigma, row_cells, np.float64))
-        elif block.sigma is not None:
-            sigma = array("sigma", block.sigma, row_cells, np.float64)
-            weight = 1.0 / sigma**2
-        else:
-            weight = sigma = np.ones(row_cells)
+        with np.errstate(divide="ignore"):  # w = 0 (no weight) is σ = ∞
+            if block.weight is not None:
+                weight = array("weight", block.weight, row_cells, np.float64)
+                sigma = (1.0 / np.sqrt(weight) if block.sigma is None else
+                         array("sigma", block.sigma, row_cells, np.float64))
+            elif block.sigma is not None:
+                sigma = array("sigma", block.sigma, row_cells, np.float64)
+                weight = 1.0 / sigma**2
+            else:
+                weight = sigma = np.ones(row_cells)
         values["WEIGHT"], values["SIGMA"] = weight.astype(np.float32), sigma.astype(np.float32)
         if self.weight_spectrum:
             spectrum = (np.broadcast_to(weight[:, None, :], cells)
