@@ -1,8 +1,12 @@
-"""Datasets: every array of SPEC §2 from visibilities and a mask, real data and mock presets.
+"""Datasets: the arrays the kernels take, from visibilities and a mask; real data and mock presets.
 
-- :class:`Interferometer` holds visibilities and a circular real-space mask and derives the
-  mask, the grids in radians, ``native_index_for_slim_index`` and the extent.
-- :class:`SourceMesh` holds a sparse mapping and a neighbour graph.
+- :class:`Interferometer` holds visibilities (K,) complex, their noise and the baselines
+  (K, 2) (u, v) in wavelengths, with a real-space mask (circular, :class:`MaskSpec`, or any
+  mask, :class:`autokern.grids.MaskedGrid`), and derives the mask (True = masked), the grids in
+  radians, ``native_index_for_slim_index`` and the extent (conventions in
+  :mod:`autokern.grids`).
+- :class:`SourceMesh` holds a sparse mapping (M, B), -1 padded, and a neighbour graph (S, P)
+  (built by :mod:`autokern.mesh` for the mocks).
 - :class:`Case` bundles both with a regularization coefficient and hands any kernel argument
   out by its catalogue name (:meth:`Case.arguments`), so tests and benchmarks call every
   kernel the same way.
@@ -41,6 +45,19 @@ class Preset:
     max_uv: float = 1.0e6
     antennas: int = 24
 
+    def mask_spec(self) -> MaskSpec:
+        """The circular mask: ``radius_pixels`` on a square of side 2·radius + 4 pixels."""
+        side = 2 * self.radius_pixels + 4
+        return MaskSpec((side, side), self.pixel_scale, self.radius_pixels * self.pixel_scale)
+
+    def sizes(self) -> dict[str, int]:
+        """K, M, S and the extent (Ny, Nx) of the preset's mock (the mask is built, nothing
+        else)."""
+        grid = self.mask_spec().masked_grid()
+        ny, nx = grid.shape_masked_pixels_2d
+        return {"K": self.visibilities, "M": grid.pixels, "S": self.source_pixels, "Ny": ny,
+                "Nx": nx}
+
 
 PRESETS: dict[str, Preset] = {
     "tiny": Preset(6, 200, 48),  # M = 112, extent 12: fast unit tests
@@ -49,7 +66,7 @@ PRESETS: dict[str, Preset] = {
     "large": Preset(60, 100_000, 1_500),  # M = 11 304, extent 120
     # The science geometries of the downstream library's profiling campaign: a 3.5" circular
     # mask, Delaunay S = 1 500 (B = 3); an SMA-like track (8 antennas, baselines to 5·10⁵ λ as
-    # in ../shared/data/sma) and ALMA-like tracks (43 antennas).
+    # in the SMA dataset of the tests) and ALMA-like tracks (43 antennas).
     "sma35": Preset(35, 190, 1_500, 0.1, 5.0e5, 8),  # M = 3 852, extent 70
     "alma35": Preset(70, 1_000_000, 1_500, 0.05, 2.0e6, 43),  # M = 15 380, extent 140
     "almahigh35": Preset(140, 5_000_000, 1_500, 0.025, 4.0e6, 43),  # M = 61 572, extent 280
@@ -156,6 +173,8 @@ class SourceMesh:
     neighbors: np.ndarray
     neighbors_sizes: np.ndarray
     pix_sizes_for_sub_slim_index: np.ndarray = field(default=None)  # type: ignore[assignment]
+    #: (S, 2) (y, x) arcsec of the source pixels where known (the mocks' Delaunay vertices)
+    points: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.pix_indexes_for_sub_slim_index = np.ascontiguousarray(
@@ -439,7 +458,8 @@ def _delaunay_mesh(rng: np.random.Generator, grid_arcsec: np.ndarray, source_pix
     # affine weights: the mock presets' arrays as they were first generated, bit for bit
     mesh = delaunay_mesh_from(vertices, traced, weights="affine")
     return SourceMesh(mesh.pix_indexes_for_sub_slim_index, mesh.pix_weights_for_sub_slim_index,
-                      mesh.neighbors, mesh.neighbors_sizes, mesh.pix_sizes_for_sub_slim_index)
+                      mesh.neighbors, mesh.neighbors_sizes, mesh.pix_sizes_for_sub_slim_index,
+                      points=mesh.points)
 
 
 def mock_case(preset: str | Preset = "small", seed: int = 0, coefficient: float = 1.0) -> Case:
@@ -453,8 +473,7 @@ def mock_case(preset: str | Preset = "small", seed: int = 0, coefficient: float 
     spec = PRESETS[preset] if isinstance(preset, str) else preset
     name = preset if isinstance(preset, str) else "custom"
     rng = np.random.default_rng(seed)
-    side = 2 * spec.radius_pixels + 4
-    mask = MaskSpec((side, side), spec.pixel_scale, spec.radius_pixels * spec.pixel_scale)
+    mask = spec.mask_spec()
     uv = _uv_coverage(rng, spec.visibilities, spec.max_uv, spec.antennas)
     sigma_real = 0.5 + rng.random(spec.visibilities)
     rng.random(spec.visibilities)  # was an independent imaginary noise: keep the stream

@@ -34,7 +34,7 @@ import numpy as np
 
 from autokern.errors import InputShapeError, InputValueError
 
-__all__ = ["DelaunayMesh", "delaunay_mesh_from", "neighbors_from"]
+__all__ = ["DelaunayMesh", "delaunay_mesh_from", "neighbors_from", "triangulation_from"]
 
 Weights = Literal["areas", "affine"]
 
@@ -94,9 +94,12 @@ def _points(name: str, value: Any, minimum: int) -> np.ndarray:
     return array
 
 
-def _triangulation(source_points: np.ndarray) -> Any:
+def triangulation_from(source_points: Any) -> Any:
+    """SciPy's Delaunay triangulation (``scipy.spatial.Delaunay``) of ``source_points``
+    (S, 2) (y, x) arcsec, the one the mapping uses; a clear error where there is none."""
     from scipy.spatial import Delaunay, QhullError
 
+    source_points = _points("source_points", source_points, 3)
     try:
         return Delaunay(source_points)
     except QhullError as error:
@@ -117,7 +120,7 @@ def _neighbors(triangulation: Any) -> tuple[np.ndarray, np.ndarray]:
 def neighbors_from(source_points: Any) -> tuple[np.ndarray, np.ndarray]:
     """(neighbors (S, P) int64 -1 padded, neighbors_sizes (S,) int64) of the Delaunay
     triangulation of ``source_points`` (S, 2) (y, x) arcsec: vertices joined by an edge."""
-    return _neighbors(_triangulation(_points("source_points", source_points, 3)))
+    return _neighbors(triangulation_from(source_points))
 
 
 def _area_weights(points: np.ndarray, traced: np.ndarray, indexes: np.ndarray) -> np.ndarray:
@@ -178,7 +181,7 @@ def delaunay_mesh_from(source_points: Any, traced_points: Any, *,
         raise InputValueError(f'weights must be "areas" or "affine", got {weights!r}')
     points = _points("source_points", source_points, 3)
     traced = _points("traced_points", traced_points, 1)
-    triangulation = _triangulation(points)
+    triangulation = triangulation_from(points)
     simplices = triangulation.simplices.astype(np.int64)
     simplex = triangulation.find_simplex(traced)
     inside = simplex >= 0
