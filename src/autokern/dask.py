@@ -97,8 +97,10 @@ def _unpacked(chunk: Any, where: str) -> tuple[Any, Any, Any]:
 
 def _terms_of(chunk: Any, where: str, grid_radians_slim: Any, native_index_for_slim_index: Any,
               pixel_scale: float, backend: str, threads: int | None,
-              options: dict[str, Any]) -> VisibilityTerms:
+              options: dict[str, Any]) -> VisibilityTerms | None:
     data, noise_map, uv_wavelengths = _unpacked(chunk, where)
+    if all(len(array) == 0 for array in (data, noise_map, uv_wavelengths)):
+        return None  # e.g. an MS part whose rows are all flagged: it adds nothing
     kernel = get_kernel(_KERNEL, backend)  # imports the backend once per worker process
     try:
         with contextlib.nullcontext() if threads is None else autokern_threads(threads):
@@ -109,16 +111,15 @@ def _terms_of(chunk: Any, where: str, grid_radians_slim: Any, native_index_for_s
         raise type(error)(f"{where}: {error}") from error
 
 
-def _chunk_terms(chunk: Any, index: int, *args: Any) -> VisibilityTerms:
+def _chunk_terms(chunk: Any, index: int, *args: Any) -> VisibilityTerms | None:
     return _terms_of(chunk, f"chunk {index}", *args)
 
 
 def _partition_terms(partition: Iterable[Any], index: int, *args: Any) -> VisibilityTerms | None:
-    """The summed terms of one Bag partition's chunks, None for an empty partition."""
+    """The summed terms of one Bag partition's chunks, None when they are all empty."""
     total = None
     for position, chunk in enumerate(partition):
-        terms = _terms_of(chunk, f"partition {index}, chunk {position}", *args)
-        total = terms if total is None else total + terms
+        total = _sum_terms(total, _terms_of(chunk, f"partition {index}, chunk {position}", *args))
     return total
 
 
@@ -131,7 +132,7 @@ def _total(*terms: VisibilityTerms | None) -> VisibilityTerms:
     total = _sum_terms(*terms)
     if total is None:
         raise InputValueError("visibility_terms_from_dask: the chunks hold no visibilities "
-                              "(every partition of the bag is empty)")
+                              "(every chunk, or every partition of the bag, is empty)")
     return total
 
 
@@ -154,7 +155,7 @@ def tree_sum(terms: Sequence[Any], *, split_every: int = 8, name: str | None = N
     Parameters
     ----------
     terms : sequence of Delayed (or distributed Futures), length n >= 1
-        Each evaluates to a VisibilityTerms (or None, which counts as nothing).
+        Each evaluates to a VisibilityTerms, or None (an empty chunk), which adds nothing.
     split_every : int
         Fan-in: each addition task takes at most this many inputs (>= 2).
     name : str, optional
@@ -247,9 +248,9 @@ def visibility_terms_from_dask(chunks: Any, grid_radians_slim: Any,
     chunks : sequence of Delayed, or dask.bag.Bag
         Each Delayed (or distributed Future, or in-memory tuple) evaluates to a chunk
         ``(data, noise_map, uv_wavelengths)``: (K_i,) complex128 visibilities and their noise
-        (Jy), (K_i, 2) float64 (u, v) in wavelengths.  A Bag's elements are such chunks; each
-        partition becomes one task.  Make them with :func:`delayed_chunks` or
-        :func:`chunks_from_arrays`.
+        (Jy), (K_i, 2) float64 (u, v) in wavelengths; an empty chunk (K_i = 0, e.g. all
+        flagged) adds nothing.  A Bag's elements are such chunks; each partition becomes one
+        task.  Make them with :func:`delayed_chunks` or :func:`chunks_from_arrays`.
     grid_radians_slim : (M, 2) float64
         (y, x) of the unmasked pixels, radians.  Passed to the graph once (one task shared by
         every chunk task): on distributed it is sent to each worker once.  May also be a
