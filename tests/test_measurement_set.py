@@ -410,6 +410,11 @@ def test_reader_errors(tmp_path, mixed):
         io.measurement_set_chunks(mixed.path, weight_column="WEIGHT_SPECTRUM")
     with pytest.raises(InputValueError, match="out of range, the MS has 25 rows"):
         io.read_measurement_set_part(io.MeasurementSetPart(str(mixed.path), 20, 30))
+    with tables.table(str(mixed.path), readonly=False, ack=False) as ms:  # as CASA adds it
+        ms.addcols(tables.maketabdesc([tables.makearrcoldesc("MODEL_DATA", 0j, ndim=2)]),
+                   {"TYPE": "TiledShapeStMan", "NAME": "EmptyModel", "SPEC": {}})
+    with pytest.raises(InputValueError, match="column MODEL_DATA has no values"):
+        _read(mixed.path, data_column="MODEL_DATA")
 
 
 def test_missing_casacore_is_named_on_first_use(monkeypatch, mixed):

@@ -78,9 +78,11 @@ __all__ = [
 
 #: The speed of light in vacuum, m/s (exact in SI).
 SPEED_OF_LIGHT = 299_792_458.0
-#: Data cells (row × channel × correlation) read at once when ``chunk_rows`` is None: 2²³
-#: complex64 cells are 64 MiB of one column, ~4·10⁶ Stokes I visibilities from two correlations.
-DEFAULT_CHUNK_CELLS = 1 << 23
+#: Data cells (row × channel × correlation) read at once when ``chunk_rows`` is None: 2²²
+#: complex64 cells are 32 MiB of one column, ~2·10⁶ Stokes I visibilities from two
+#: correlations.  At K = 8·10⁶ on a 280 × 280 extent, chunks of 2²² cells folded into the
+#: visibility terms faster than chunks of 2²³ or 2²⁴ (the NUFFT's working set), in less memory.
+DEFAULT_CHUNK_CELLS = 1 << 22
 #: casacore's Stokes enumeration (``casacore/measures/Measures/Stokes.h``), as CORR_TYPE holds it.
 _STOKES = ("Undefined", "I", "Q", "U", "V", "RR", "RL", "LR", "LL", "XX", "XY", "YX", "YY",
            "RX", "RY", "LX", "LY", "XR", "XL", "YR", "YL", "PP", "PQ", "QP", "QQ")
@@ -386,9 +388,16 @@ class _Rows:
             self.table.close()
 
 
+def _require_values(source: _Rows, column: str, where: str) -> None:
+    if not source.iscelldefined(column):
+        raise InputValueError(f"{where}: column {column} has no values (its cells were never "
+                              "written)")
+
+
 def _weight_column_for(source: _Rows, layout: _Layout, weight_column: str | None,
                        where: str) -> str:
     if weight_column is not None:
+        _require_values(source, weight_column, where)
         return weight_column
     for name in _AUTO_WEIGHTS:
         # A column may exist with its cells never written (CASA adds WEIGHT_SPECTRUM so).
@@ -443,6 +452,7 @@ def _group_visibilities(ms: Any, source: _Rows, layout: _Layout, ddid: np.ndarra
     polarizations = layout.dd_polarization[ddid]
     nchan = len(layout.frequencies[windows[0]])
     ncorr = len(layout.corr_types[polarizations[0]])
+    _require_values(source, data_column, where)
     weights = _weight_column_for(source, layout, weight_column, where)
     spectral = [data_column, "FLAG"] + [weights] * weights.endswith("_SPECTRUM")
     _check_shapes(ms, source, spectral, (nchan, ncorr), where)
@@ -461,40 +471,55 @@ def _group_visibilities(ms: Any, source: _Rows, layout: _Layout, ddid: np.ndarra
     terms = {p: _stokes_i_terms(layout.corr_types[p], where) for p in np.unique(polarizations)}
     if len(terms) == 1:
         first, second, scale = next(iter(terms.values()))
-        d1, d2 = data[..., first], data[..., second]
-        f1, f2 = flag[..., first], flag[..., second]
-        v1, v2 = variance[..., first], variance[..., second]
     else:  # rows of several polarization setups with the same number of correlations
         table = np.array([terms.get(p, (0, 0, 0.0)) for p in range(len(layout.corr_types))])
-        first = table[polarizations, 0].astype(np.int64)[:, None, None]
-        second = table[polarizations, 1].astype(np.int64)[:, None, None]
-        scale = table[polarizations, 2][:, None]
+        first, second, scale = (table[polarizations, 0].astype(np.int64),
+                                table[polarizations, 1].astype(np.int64),
+                                table[polarizations, 2])
 
-        def pick(values: np.ndarray, index: np.ndarray) -> np.ndarray:
-            return np.take_along_axis(values, np.broadcast_to(
-                index, (*values.shape[:2], 1)), axis=2)[..., 0]
+    def hand(values: np.ndarray, index: Any) -> np.ndarray:
+        """(R, C, P) or (R, 1, P) → the correlation ``index`` (one, or one per row)."""
+        if np.ndim(index) == 0:
+            return values[..., index]
+        return np.take_along_axis(values, index[:, None, None], axis=2)[..., 0]
 
-        d1, d2, f1, f2 = pick(data, first), pick(data, second), pick(flag, first), \
-            pick(flag, second)
-        v1, v2 = pick(variance, first), pick(variance, second)
-
-    stokes_i = 0.5 * (d1.astype(np.complex128) + d2)
-    variance_i = scale * (v1 + v2)
-    keep = use[:, None] & _by_window(masks, windows, lo, hi, nchan, bool) & ~f1 & ~f2
+    # Decide what to keep on the (R, C) cells, then gather only the K kept values.
+    v1, v2 = hand(variance, first), hand(variance, second)
+    keep = ~(hand(flag, first) | hand(flag, second))
+    keep &= use[:, None]
+    keep &= _by_window(masks, windows, lo, hi, nchan, bool)
     keep &= np.isfinite(v1) & (v1 > 0) & np.isfinite(v2) & (v2 > 0)
-    keep &= np.isfinite(stokes_i.real) & np.isfinite(stokes_i.imag)
+    width = hi + 1 - lo
+    flat = np.flatnonzero(keep)
+    row, channel = np.divmod(flat, width)
+    cells = data.reshape(-1, data.shape[-1])
+    rows_first = first if np.ndim(first) == 0 else first[row]
+    rows_second = second if np.ndim(second) == 0 else second[row]
+    stokes_i = cells[flat, rows_first].astype(np.complex128)
+    stokes_i += cells[flat, rows_second]
+    stokes_i *= 0.5
 
+    def at_kept(values: np.ndarray) -> np.ndarray:  # (R, C) or (R, 1) → (K,)
+        return values.reshape(-1)[flat] if values.shape[1] == width else values[row, 0]
+
+    variance_i = at_kept(v1) + at_kept(v2)
+    variance_i *= scale if np.ndim(scale) == 0 else scale[row]
+    finite = np.isfinite(stokes_i)
+    if not finite.all():  # unflagged NaN or ∞ data carry nothing: drop them too
+        stokes_i, variance_i, row, channel = (a[finite] for a in (stokes_i, variance_i, row,
+                                                                  channel))
+        flat = flat[finite]
     per_channel = _by_window(layout.frequencies, windows, lo, hi, nchan,
                              np.float64) / SPEED_OF_LIGHT
-    count = int(np.count_nonzero(keep))
-    uv = np.empty((count, 2))
-    uv[:, 0] = (uvw[:, 0, None] * per_channel)[keep]
-    uv[:, 1] = (uvw[:, 1, None] * per_channel)[keep]
-    sigma = np.sqrt(np.broadcast_to(variance_i, keep.shape)[keep])
-    noise = np.empty(count, dtype=np.complex128)
+    wavelengths = per_channel[0, channel] if len(per_channel) == 1 else \
+        per_channel.reshape(-1)[flat]
+    uv = np.empty((len(row), 2))
+    np.multiply(uvw[row, 0], wavelengths, out=uv[:, 0])
+    np.multiply(uvw[row, 1], wavelengths, out=uv[:, 1])
+    sigma = np.sqrt(variance_i)
+    noise = np.empty(len(row), dtype=np.complex128)
     noise.real, noise.imag = sigma, sigma
-    rows = np.broadcast_to(np.arange(len(ddid))[:, None], keep.shape)[keep]
-    return (np.ascontiguousarray(stokes_i[keep]), noise, uv), rows
+    return (stokes_i, noise, uv), row
 
 
 def _read_open(ms: Any, layout: _Layout, part: MeasurementSetPart, data_column: str,
