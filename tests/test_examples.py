@@ -9,23 +9,34 @@ from pathlib import Path
 
 import pytest
 
+from autokern import datasets
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
-#: the command-line arguments that make each example small enough for CI
-SMALL_ARGUMENTS: dict[str, list[str]] = {
-    "choose_backend.py": ["--preset", "tiny"],
-    "jax_grad_vmap.py": ["--preset", "tiny", "--steps", "5"],
-}
+#: (script, arguments that make it small enough for CI); "{sma}" is the SMA FITS directory
+SMALL_RUNS: list[tuple[str, list[str]]] = [
+    ("choose_backend.py", ["--preset", "tiny"]),
+    ("jax_grad_vmap.py", ["--preset", "tiny", "--steps", "5"]),
+    ("sma_quickstart.py", ["{sma}/data.fits", "{sma}/noise_map.fits",
+                           "{sma}/uv_wavelengths.fits", "--out", "sma.png"]),
+    ("measurement_set.py", ["--preset", "tiny", "--chunk-rows", "64"]),
+    ("measurement_set.py", ["--preset", "tiny", "--chunk-rows", "64", "--dask-workers", "2"]),
+]
 
 
 def test_every_example_is_run_here():
-    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(SMALL_ARGUMENTS)
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted({n for n, _ in SMALL_RUNS})
 
 
-@pytest.mark.parametrize("name", sorted(SMALL_ARGUMENTS))
-def test_example_runs(name, tmp_path):
+@pytest.mark.parametrize(("name", "arguments"), SMALL_RUNS,
+                         ids=[" ".join([n, *a[:4]]) for n, a in SMALL_RUNS])
+def test_example_runs(name, arguments, tmp_path):
+    sma = str(datasets.default_data_dir() / "sma")
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    completed = subprocess.run([sys.executable, str(EXAMPLES / name), *SMALL_ARGUMENTS[name]],
-                               cwd=tmp_path, env=env, capture_output=True, text=True,
+    command = [sys.executable, str(EXAMPLES / name), *(a.format(sma=sma) for a in arguments)]
+    completed = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
                                timeout=600)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    written = sorted(p.name for p in tmp_path.glob("*.png"))
+    if name == "sma_quickstart.py":
+        assert written == ["sma.png", "sma_dirty.png"]
