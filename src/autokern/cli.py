@@ -1,4 +1,5 @@
-"""The ``autokern`` command: ``autokern info`` and ``autokern bench``."""
+"""The ``autokern`` command: ``autokern info`` (versions, devices, settings) and
+``autokern bench`` (the whole inversion on a mock dataset, on every backend, timed)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,23 @@ import json
 import os
 import platform
 import sys
+import textwrap
+from importlib import metadata
 from typing import Any
 
-from autokern import __version__, _memory
+from autokern import __version__, _memory, cost
 from autokern._dispatch import DEFAULT_JIT, provides
 from autokern.catalogue import BACKEND_NAMES, KERNELS, kernels_for
+
+#: optional packages, by distribution name, and what each is for
+OPTIONAL_PACKAGES: dict[str, str] = {
+    "ducc0": "NUFFT on the CPU backends; extra: nufft",
+    "jax-finufft": "NUFFT on the JAX backend; extra: nufft",
+    "astropy": "FITS files; extra: fits",
+    "matplotlib": "figures (autokern.plot, bench --plot); extra: plot",
+    "python-casacore": "Measurement Sets; extra: ms",
+    "dask": "reductions on a Dask cluster; extra: ms",
+}
 
 
 def _numba_info() -> dict[str, Any]:
@@ -35,8 +48,38 @@ def _jax_info() -> dict[str, Any]:
     return info
 
 
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _nufft_info() -> dict[str, str]:
+    """Whether ``method="auto"`` can pick the NUFFT on each backend, and by which library."""
+    from autokern import _nufft
+
+    try:
+        from autokern.jax import nufft as jax_nufft
+
+        jax_available = jax_nufft.available()
+    except ImportError:  # JAX itself is missing
+        jax_available = False
+    rule = (f'method="auto" uses it where Ny·Nx >= {cost.NUFFT_MIN_LAGS} and '
+            f"K·Ny·Nx >= {cost.NUFFT_WORK_THRESHOLD:.0e}")
+    report = {"rule": rule}
+    for backend in BACKEND_NAMES:
+        library, available = (("jax-finufft", jax_available) if backend == "jax" else
+                              ("ducc0", _nufft.available()))
+        report[backend] = (f"yes ({library} {_version(library)})" if available else
+                           f'no: {library} is missing (pip install "autokern[nufft]"); '
+                           "direct sums only")
+    return report
+
+
 def info() -> dict[str, Any]:
-    """Versions, devices, precision, threads and cache settings of every backend."""
+    """Versions, devices, precision, threads and cache settings of every backend, the
+    optional packages and whether each backend's ``method="auto"`` can use the NUFFT."""
     import numpy
     import scipy
 
@@ -59,6 +102,9 @@ def info() -> dict[str, Any]:
             report[name] = probe()
         except ImportError as error:
             report[name] = {"error": str(error)}
+    report["optional packages"] = {name: f"{_version(name)} — {purpose}"
+                                   for name, purpose in OPTIONAL_PACKAGES.items()}
+    report["nufft"] = _nufft_info()
     return report
 
 
@@ -94,22 +140,67 @@ def _bench(args: argparse.Namespace) -> int:
     return 0 if agree else 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="autokern", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    info_parser = sub.add_parser("info", help="versions, devices, precision, threads, caches")
+def _presets_help() -> str:
+    """The bench presets and their sizes, read off :data:`autokern.datasets.PRESETS`."""
+    from autokern import datasets
+
+    lines = ["presets (K visibilities, M unmasked pixels, S source pixels, extent Ny×Nx):"]
+    for name, preset in datasets.PRESETS.items():
+        sizes = preset.sizes()
+        science = "  science geometry" if name in datasets.SCIENCE_PRESETS else ""
+        lines.append(f"  {name:<11} K={sizes['K']:>9,}  M={sizes['M']:>6,}  S={sizes['S']:>5,}  "
+                     f"extent {sizes['Ny']}×{sizes['Nx']}, {preset.pixel_scale}\" pixels"
+                     f"{science}")
+    lines.append("alma35 and almahigh35 are large (K = 10⁶ and 5·10⁶): time them on the "
+                 "backends you use, e.g. --backends numba jax.")
+    return "\n".join(lines)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``autokern`` argument parser."""
+    from autokern import bench, datasets
+
+    top = argparse.ArgumentParser(
+        prog="autokern", description="autokern: numerical kernels for radio-interferometric "
+        "lens modelling. 'autokern info' reports versions, devices and settings; "
+        "'autokern bench' times the inversion on every backend.")
+    top.add_argument("--version", action="version", version=f"autokern {__version__}")
+    sub = top.add_subparsers(dest="command", required=True)
+    info_parser = sub.add_parser(
+        "info", help="versions, devices, precision, threads, caches, optional packages",
+        description="Versions, devices, precision (float64), threads and compile-cache "
+                    "settings of every backend; the optional packages and whether "
+                    'method="auto" can use the NUFFT on each backend.')
     info_parser.add_argument("--json", action="store_true", help="print JSON")
-    bench_parser = sub.add_parser("bench", help="time the whole inversion on every backend")
-    bench_parser.add_argument("--preset", default="small",
-                              choices=["tiny", "small", "medium", "large"])
+    bench_parser = sub.add_parser(
+        "bench", help="time the whole inversion on every backend",
+        description=textwrap.fill(
+            f"Time each step of the inversion ({', '.join(bench.TASKS)}) on a seeded mock "
+            "dataset, on every backend: the first call (compilation included), then the "
+            "median and best of repeats; and the w-compact precompute against K. Check the "
+            "backends agree with original and print a table; the exit status is 1 where they "
+            "disagree by more than 1e-10.", width=88),
+        epilog=_presets_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_parser.add_argument("--preset", default="small", choices=list(datasets.PRESETS),
+                              help="mock dataset size (listed below; default: small)")
     bench_parser.add_argument("--backends", nargs="+", default=list(BACKEND_NAMES),
-                              choices=list(BACKEND_NAMES))
-    bench_parser.add_argument("--seed", type=int, default=0)
-    bench_parser.add_argument("--budget", type=float, default=2.0,
-                              help="seconds of steady-state repeats per task and backend")
+                              choices=list(BACKEND_NAMES), metavar="BACKEND",
+                              help=f"backends to time, of {', '.join(BACKEND_NAMES)} "
+                                   "(default: all)")
+    bench_parser.add_argument("--seed", type=int, default=0,
+                              help="seed of the mock dataset (default: 0)")
+    bench_parser.add_argument("--budget", type=float, default=2.0, metavar="SECONDS",
+                              help="seconds of steady-state repeats per task and backend "
+                                   "(3 to 30 repeats; default: 2)")
     bench_parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
-    bench_parser.add_argument("--plot", metavar="FILE", help="also draw a PNG (matplotlib)")
-    args = parser.parse_args(argv)
+    bench_parser.add_argument("--plot", metavar="FILE",
+                              help="also draw the report (PNG, needs matplotlib: "
+                                   'pip install "autokern[plot]")')
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     if args.command == "info":
         report = info()
         if args.json:
