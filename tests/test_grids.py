@@ -117,14 +117,16 @@ def aa():
 
 
 def _library_arrays(mask, aa):
-    return (np.asarray(aa.Grid2D.from_mask(mask=mask).in_radians),
+    return (np.asarray(aa.Grid2D.from_mask(mask=mask)),
+            np.asarray(aa.Grid2D.from_mask(mask=mask).in_radians),
             np.asarray(mask.derive_indexes.native_for_slim),
             tuple(int(n) for n in mask.shape_native_masked_pixels))
 
 
 def _assert_same_as_library(mask, grid, aa):
-    library_grid, library_index, library_extent = _library_arrays(mask, aa)
+    library_arcsec, library_grid, library_index, library_extent = _library_arrays(mask, aa)
     np.testing.assert_array_equal(grid.mask, np.asarray(mask))
+    np.testing.assert_array_equal(grid.grid_arcsec_slim, library_arcsec)
     np.testing.assert_array_equal(grid.grid_radians_slim, library_grid)
     np.testing.assert_array_equal(grid.native_index_for_slim_index, library_index)
     assert grid.shape_masked_pixels_2d == library_extent

@@ -35,6 +35,7 @@ from autokern.errors import InputShapeError, InputTypeError, InputValueError
 __all__ = [
     "MaskedGrid",
     "array_2d_native_from",
+    "grid_arcsec_slim_from",
     "grid_radians_2d_from",
     "grid_radians_slim_from",
     "mask_2d_circular_annular_from",
@@ -184,14 +185,18 @@ def shape_masked_pixels_2d_from(mask: Any) -> tuple[int, int]:
     return int(extent[0]), int(extent[1])
 
 
+def _arcsec(rows: np.ndarray, cols: np.ndarray, shape_native: tuple[int, int],
+            pixel_scale: float, origin: Pair) -> np.ndarray:
+    """(…, 2) (y, x) in arcsec of the pixels (rows, cols), in the library's order of
+    operations: (index - centre) * sign * d."""
+    c_y, c_x = _pixel_of(shape_native, pixel_scale, (-origin[0], -origin[1]))
+    return np.stack([-(rows - c_y) * pixel_scale, (cols - c_x) * pixel_scale], axis=-1)
+
+
 def _radians(rows: np.ndarray, cols: np.ndarray, shape_native: tuple[int, int],
              pixel_scale: float, origin: Pair) -> np.ndarray:
-    """(…, 2) (y, x) in radians of the pixels (rows, cols), in the library's order of
-    operations: ((index - centre) * sign * d * pi) / 648000."""
-    c_y, c_x = _pixel_of(shape_native, pixel_scale, (-origin[0], -origin[1]))
-    y = -(rows - c_y) * pixel_scale * np.pi / 648000.0
-    x = (cols - c_x) * pixel_scale * np.pi / 648000.0
-    return np.stack([y, x], axis=-1)
+    """As :func:`_arcsec`, then ``(value * pi) / 648000`` (the library's ``in_radians``)."""
+    return _arcsec(rows, cols, shape_native, pixel_scale, origin) * np.pi / 648000.0
 
 
 def grid_radians_2d_from(shape_native: Sequence[int], pixel_scale: float | Sequence[float],
@@ -217,6 +222,16 @@ def grid_radians_slim_from(mask: Any, pixel_scale: float | Sequence[float],
     rows, cols = np.nonzero(~mask)
     return np.ascontiguousarray(_radians(rows, cols, mask.shape, pixel_scale_from(pixel_scale),
                                          _pair("origin", origin)))
+
+
+def grid_arcsec_slim_from(mask: Any, pixel_scale: float | Sequence[float],
+                          origin: Sequence[float] = (0.0, 0.0)) -> np.ndarray:
+    """(M, 2) float64 (y, x) in arcsec of the unmasked pixel centres, slim order: the grid to
+    trace through a lens model.  Bitwise the library's ``Grid2D.from_mask(mask)``."""
+    mask = _mask(mask)
+    rows, cols = np.nonzero(~mask)
+    return np.ascontiguousarray(_arcsec(rows, cols, mask.shape, pixel_scale_from(pixel_scale),
+                                        _pair("origin", origin)))
 
 
 def array_2d_native_from(values: Any, mask: Any, fill_value: float = 0.0) -> np.ndarray:
@@ -251,6 +266,8 @@ class MaskedGrid:
         (row, col) of each unmasked pixel, slim order.
     grid_radians_slim : (M, 2) float64
         (y, x) radians of each unmasked pixel centre.
+    grid_arcsec_slim : (M, 2) float64
+        The same in arcsec (the grid to trace through a lens model).
     shape_masked_pixels_2d : (int, int)
         (N_y, N_x) extent of the unmasked pixels (also the kernels' ``grid_size``).
     """
@@ -260,6 +277,7 @@ class MaskedGrid:
     origin: Pair = (0.0, 0.0)
     native_index_for_slim_index: np.ndarray = field(init=False, repr=False)
     grid_radians_slim: np.ndarray = field(init=False, repr=False)
+    grid_arcsec_slim: np.ndarray = field(init=False, repr=False)
     shape_masked_pixels_2d: tuple[int, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -269,6 +287,7 @@ class MaskedGrid:
             "mask": mask, "pixel_scale": scale, "origin": origin,
             "native_index_for_slim_index": native_index_for_slim_index_from(mask),
             "grid_radians_slim": grid_radians_slim_from(mask, scale, origin),
+            "grid_arcsec_slim": grid_arcsec_slim_from(mask, scale, origin),
             "shape_masked_pixels_2d": shape_masked_pixels_2d_from(mask),
         }
         for name, value in derived.items():
