@@ -1,8 +1,9 @@
 """Image-plane grids from any real-space mask: the arrays autokern's kernels take.
 
 The conventions are those of the downstream lensing library (PyAutoArray), and the arrays here
-are its own to the last bit (``aa.Mask2D``, ``Grid2D.from_mask(mask).in_radians``,
-``mask.derive_indexes.native_for_slim``, ``mask.shape_native_masked_pixels``):
+are its own to the last bit (``aa.Mask2D.circular`` / ``circular_annular``,
+``Grid2D.from_mask(mask)`` and its ``.in_radians``, ``mask.derive_indexes.native_for_slim``,
+``mask.shape_native_masked_pixels``):
 
 - A **mask** is a 2D boolean array of shape (N_y', N_x'), ``True`` = masked.  The unmasked pixels,
   numbered row-major from the top-left, are the **slim** order; there are M of them.
@@ -20,6 +21,7 @@ Everything is NumPy and float64::
     mask = grids.mask_2d_circular_annular_from((100, 100), 0.1, 0.5, 3.0)
     grid = grids.MaskedGrid(mask, pixel_scale=0.1)
     grid.grid_radians_slim, grid.native_index_for_slim_index, grid.shape_masked_pixels_2d
+    grid.grid_arcsec_slim                   # (M, 2) arcsec, to trace through a lens model
 """
 
 from __future__ import annotations
