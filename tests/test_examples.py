@@ -40,3 +40,19 @@ def test_example_runs(name, arguments, tmp_path):
     written = sorted(p.name for p in tmp_path.glob("*.png"))
     if name == "sma_quickstart.py":
         assert written == ["sma.png", "sma_dirty.png"]
+
+
+def _readme_block(heading: str) -> str:
+    text = (EXAMPLES.parent / "README.md").read_text()
+    section = text.split(f"\n## {heading}\n", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_quick_start_runs(tmp_path):
+    code = _readme_block("Quick start").replace(
+        "../shared/data", str(datasets.default_data_dir()))
+    completed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                               text=True, timeout=600, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert float(completed.stdout.split()[-1]) == pytest.approx(-23046.43, abs=0.01)
+    assert (tmp_path / "reconstruction.png").stat().st_size > 10_000

@@ -146,6 +146,18 @@ def test_circular_masks_and_grids_are_the_librarys(aa, shape, pixel_scale, radiu
     _assert_same_as_library(mask, ours, aa)
 
 
+@pytest.mark.parametrize("backend", ["original", "numba", "jax"])
+def test_every_backends_circular_mask_kernel_is_the_librarys_on_the_circle(aa, backend):
+    import autokern
+
+    kernel = autokern.get_kernel("mask_2d_circular_from", backend)
+    for shape, pixel_scale, radius in (((61, 61), 0.1, 3.0), ((41, 41), 0.5, 5.0)):
+        library = np.asarray(aa.Mask2D.circular(shape_native=shape, radius=radius,
+                                                pixel_scales=pixel_scale))
+        ours = np.asarray(kernel(shape, (pixel_scale, pixel_scale), radius))
+        np.testing.assert_array_equal(ours, library)
+
+
 @pytest.mark.parametrize("shape, pixel_scale, inner, outer, centre", [
     ((60, 60), 0.1, 0.5, 2.5, (0.0, 0.0)),
     ((61, 45), 0.1, 1.0, 2.0, (0.1, -0.2)),  # both circles through pixel centres

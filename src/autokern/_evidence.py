@@ -1,4 +1,4 @@
-"""The log evidence of SPEC §3 from its terms, written once over a backend's array namespace.
+"""The log evidence from its terms, written once over a backend's array namespace.
 
 :class:`ArrayOps` is what the shared maths needs of a backend: its array module (NumPy or
 ``jax.numpy``), two symmetric positive definite primitives built on one Cholesky factorisation
@@ -154,7 +154,7 @@ def reconstruction(ops: ArrayOps, data_vector: Any, curvature_reg_matrix: Any) -
 def evidence_terms(ops: ArrayOps, curvature: Any, regularization: Any, data_vector: Any,
                    data_chi_squared: Any, noise_normalization_term: Any, solution: Any = None,
                    log_det_regularization: Any = None) -> tuple[Any, ...]:
-    """(log L, s, χ², sᵀHs, log det(F + H), log det H) of SPEC §3 from F, H, D, Σ (V/σ)² and
+    """(log L, s, χ², sᵀHs, log det(F + H), log det H) from F, H, D, Σ (V/σ)² and
     the noise normalization, for the reconstruction ``solution`` (a positive-only one, say) or,
     when None, the linear solve; ``log_det_regularization`` is log det H when the caller has it
     already (a fixed H), else it is computed.
@@ -184,6 +184,6 @@ def evidence_terms(ops: ArrayOps, curvature: Any, regularization: Any, data_vect
 def log_evidence_from_terms(ops: ArrayOps, curvature: Any, regularization: Any,
                             data_vector: Any, data_chi_squared: Any,
                             noise_normalization_term: Any, solution: Any = None) -> Any:
-    """log L of SPEC §3 (the first of :func:`evidence_terms`)."""
+    """log L (the first of :func:`evidence_terms`)."""
     return evidence_terms(ops, curvature, regularization, data_vector, data_chi_squared,
                           noise_normalization_term, solution)[0]

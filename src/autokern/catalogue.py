@@ -7,7 +7,7 @@ once, in :mod:`autokern._composed`, over a backend's cores.  The dispatcher
 signature and docstring, the shared input checks of :mod:`autokern._validation` — and the
 tests and benchmarks read this module; none of them lists kernels by hand.
 
-Shapes use the symbols of SPEC §1: ``K`` visibilities, ``M`` unmasked image pixels, ``Ny, Nx``
+Shapes use these symbols: ``K`` visibilities, ``M`` unmasked image pixels, ``Ny, Nx``
 the extent of the unmasked pixels, ``S`` source pixels, ``B`` mappings per image pixel, ``P``
 neighbours per source pixel, ``N`` a free column count.  ``"2Ny"`` etc. are derived dimensions.
 """
@@ -157,7 +157,7 @@ GLOSSARY: dict[str, Arg] = {
         Arg("pixels", "count", doc="Number of source pixels S."),
         Arg("pix_pixels", "count", doc="Number of source pixels S."),
         Arg("mapping_matrix", "matrix", "M S", "Dense mapping matrix T."),
-        Arg("dirty_image", "float", "M", "Noise-weighted dirty image d (SPEC §3)."),
+        Arg("dirty_image", "float", "M", "Noise-weighted dirty image d (adjoint DFT of the data)."),
         Arg("matrix", "float", "M ...", "Any array whose first axis is image pixels."),
         Arg("neighbors", "int", "S P", "Neighbours of each source pixel, -1 padded."),
         Arg("neighbors_sizes", "int", "S", "Number of valid neighbours of each source pixel."),
@@ -356,14 +356,15 @@ KERNELS: dict[str, Kernel] = {
         _kernel(
             "mask_2d_circular_from", "grid", "grid", "shape_native pixel_scales radius centre",
             "(N', N') bool array, True = masked",
-            "Circular real-space mask: a pixel is unmasked when its centre lies within radius.",
+            "Circular real-space mask: a pixel is unmasked when its centre lies strictly within "
+            "radius (on the circle it is masked, as in the downstream library's Mask2D.circular).",
             arg_overrides={"centre": {"default": (0.0, 0.0)}},
         ),
         _kernel(
             "w_tilde_data_interferometer_from", "reductions", "w_tilde",
             "data noise_map uv_wavelengths grid_radians_slim chunk_size method eps",
             "(M,) float64 dirty image",
-            "Noise-weighted dirty image (adjoint DFT of the data), SPEC §3.",
+            "Noise-weighted dirty image (adjoint DFT of the data).",
             maths="""
                 phase_ik = 2π (x_i u_k + y_i v_k)
                 dirty[i] = Σ_k (Re V_k / (Re σ_k)²) cos(phase_ik)
@@ -601,7 +602,7 @@ KERNELS: dict[str, Kernel] = {
             "curvature_matrix regularization_matrix data_vector data noise_map solver "
             "zeroed_pixels",
             "float log evidence",
-            "Log evidence (SPEC §3) from F, H and D, with any regularization matrix H (constant, "
+            "Log evidence from F, H and D, with any regularization matrix H (constant, "
             "adaptive, split) and either solver.",
             maths=_EVIDENCE_MATHS,
             composed_of=("reconstruction_positive_only_from",),
@@ -630,7 +631,7 @@ KERNELS: dict[str, Kernel] = {
             "regularization_term, log_det_curvature_reg_matrix_term, "
             "log_det_regularization_matrix_term, noise_normalization, curvature_matrix, "
             "regularization_matrix)",
-            "One likelihood evaluation of a reusable inversion: the log evidence (SPEC §3) and "
+            "One likelihood evaluation of a reusable inversion: the log evidence and "
             "every term of it, for a mapping and any regularization matrix H.",
             maths=_EVIDENCE_MATHS,
             notes="""
@@ -649,7 +650,7 @@ KERNELS: dict[str, Kernel] = {
         _kernel(
             "log_likelihood_function_via_w_tilde_from", "evidence", "likelihood",
             "dirty_image data noise_map w_tilde " + _LIKELIHOOD_TAIL, "float log evidence",
-            "Log evidence of the linear inversion (SPEC §3) from dense W̃.",
+            "Log evidence of the linear inversion from dense W̃.",
             maths=_EVIDENCE_MATHS,
             composed_of=("curvature_matrix_via_w_tilde_sparse_mapping_matrix_from",
                          *_EVIDENCE_PARTS),
@@ -659,7 +660,7 @@ KERNELS: dict[str, Kernel] = {
             "log_likelihood_function_via_visibility_terms_from", "evidence", "likelihood",
             "visibility_terms native_index_for_slim_index " + _LIKELIHOOD_TAIL,
             "float log evidence",
-            "Log evidence of the linear inversion (SPEC §3) from streamed visibility terms.",
+            "Log evidence of the linear inversion from streamed visibility terms.",
             maths=_EVIDENCE_MATHS,
             composed_of=("curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
                          *_EVIDENCE_PARTS),
@@ -670,7 +671,7 @@ KERNELS: dict[str, Kernel] = {
             "dirty_image data noise_map w_compact native_index_for_slim_index "
             + _LIKELIHOOD_TAIL,
             "float log evidence",
-            "Log evidence of the linear inversion (SPEC §3) from w-compact.",
+            "Log evidence of the linear inversion from w-compact.",
             maths=_EVIDENCE_MATHS,
             composed_of=("curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
                          *_EVIDENCE_PARTS),

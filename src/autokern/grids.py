@@ -147,9 +147,10 @@ def mask_2d_circular_from(shape_native: Sequence[int], pixel_scale: float | Sequ
     -------
     (N_y', N_x') bool, True = masked.
     """
+    from autokern.original.grid import mask_2d_circular_from as circular  # the kernel's core
+
     scale = pixel_scale_from(pixel_scale)
-    return _distance_squared(_shape(shape_native), scale, _pair("centre", centre)) >= \
-        float(radius) ** 2
+    return circular(_shape(shape_native), (scale, scale), float(radius), _pair("centre", centre))
 
 
 def mask_2d_circular_annular_from(

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 def _circular(shape_native, pixel_scales, radius, centre):
     y = (jnp.arange(shape_native[0]) - centre[0]) * pixel_scales[0]
     x = (jnp.arange(shape_native[1]) - centre[1]) * pixel_scales[1]
-    return ~(jnp.sqrt(x[None, :] ** 2 + y[:, None] ** 2) <= radius)
+    return x[None, :] ** 2 + y[:, None] ** 2 >= radius**2  # on the circle: masked
 
 
 def mask_2d_circular_from(shape_native, pixel_scales, radius, centre):

@@ -11,7 +11,7 @@ def _circular_mask(shape, pixel_scales, radius, y_centre, x_centre):
         y = (i - y_centre) * pixel_scales[0]
         for j in range(shape[1]):
             x = (j - x_centre) * pixel_scales[1]
-            mask[i, j] = not (np.sqrt(x * x + y * y) <= radius)
+            mask[i, j] = x * x + y * y >= radius * radius  # on the circle: masked
     return mask
 
 

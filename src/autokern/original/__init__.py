@@ -1,4 +1,4 @@
-"""The reference backend: NumPy, written for clarity and exactness (SPEC §3).
+"""The reference backend: NumPy, written for clarity and exactness.
 
 Every catalogue kernel except the JAX-only BCOO ones.  Reductions over visibilities run in
 chunks of ``chunk_size`` visibilities, so memory never grows with K.  The other backends are
