@@ -31,5 +31,9 @@ autodoc_typehints = "description"
 autodoc_default_options = {"members": True, "undoc-members": False}
 napoleon_numpy_docstring = True
 napoleon_google_docstring = False
+# dataclass fields are documented once, from the "Attributes" section
+napoleon_use_ivar = True
+# the README fragments the guide includes start below their own headings
+suppress_warnings = ["myst.header"]
 html_theme = "furo"
 html_title = f"autokern {release}"

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> float:
     inversion = kern.inversion_from(terms, image.native_index_for_slim_index)
 
     # per likelihood: trace the image through the lens, map it onto a source mesh, invert
-    grid = np.degrees(image.grid_radians_slim) * 3600                   # (M, 2) arcsec
+    grid = image.grid_arcsec_slim                                       # (M, 2) (y, x) arcsec
     traced = grid - args.einstein_radius * grid / np.linalg.norm(grid, axis=1, keepdims=True)
     source = mesh.delaunay_mesh_from(traced[::3], traced)                # every 3rd pixel a vertex
     regularization_matrix = kern.constant_regularization_matrix_from(

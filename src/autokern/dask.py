@@ -440,8 +440,9 @@ def compute_visibility_terms(chunks: Any, grid_radians_slim: Any,
 
     Parameters
     ----------
-    chunks, grid_radians_slim, native_index_for_slim_index, pixel_scale, backend, split_every,
-    threads, **options
+    chunks, grid_radians_slim, native_index_for_slim_index, pixel_scale
+        As for :func:`visibility_terms_from_dask`.
+    backend, split_every, threads, options
         As for :func:`visibility_terms_from_dask`.
     progress : bool
         Show progress: ``distributed.progress`` when the scheduler is a distributed Client,

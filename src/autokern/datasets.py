@@ -465,7 +465,7 @@ def _delaunay_mesh(rng: np.random.Generator, grid_arcsec: np.ndarray, source_pix
 def mock_case(preset: str | Preset = "small", seed: int = 0, coefficient: float = 1.0) -> Case:
     """A seeded, reproducible mock :class:`Case` at a preset of :data:`PRESETS`.
 
-    uv coverage from Earth-rotation tracks (|u|, |v| up to the preset's ``max_uv``, 10⁶
+    uv coverage from Earth-rotation tracks (``|u|``, ``|v|`` up to the preset's ``max_uv``, 10⁶
     wavelengths unless it says otherwise, so phases across the mask span many radians), equal
     real and imaginary noise, a Gaussian source plus noise as data, and a Delaunay mapping of
     the image through an isothermal lens.

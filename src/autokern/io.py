@@ -746,6 +746,11 @@ def _corr_product(name: str) -> list[int]:
 class MeasurementSetWriter:
     """Write a Measurement Set block by block with casacore's table tools.
 
+    Use as a context manager; ``append`` each :class:`RowBlock`, and ``close`` (or leaving the
+    ``with``) fills ANTENNA and FEED for the antennas seen.  Columns of data, flags and
+    weight spectra are tiled (TiledColumnStMan when every window has as many channels, else
+    TiledShapeStMan), so rows append at disk speed and memory holds one block at a time.
+
     Parameters
     ----------
     path
@@ -763,11 +768,6 @@ class MeasurementSetWriter:
         (RA, Dec) of the one field, radians (J2000).
     overwrite
         Replace an existing directory at ``path``.
-
-    Use as a context manager; ``append`` each :class:`RowBlock`, and ``close`` (or leaving the
-    ``with``) fills ANTENNA and FEED for the antennas seen.  Columns of data, flags and
-    weight spectra are tiled (TiledColumnStMan when every window has as many channels, else
-    TiledShapeStMan), so rows append at disk speed and memory holds one block at a time.
     """
 
     def __init__(self, path: str | os.PathLike,
