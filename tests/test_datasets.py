@@ -89,3 +89,20 @@ def test_case_hands_out_arguments_by_catalogue_name(dev_case):
 def test_missing_data_directory_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="AUTOKERN_DATA_DIR"):
         datasets.load_dev_reference(tmp_path / "nowhere")
+
+
+def test_mock_chunks_are_seeded_chunks_of_one_dataset():
+    chunks = list(datasets.mock_chunks("small", n_visibilities=2_500, chunk_size=1_000, seed=3))
+    assert [len(c[0]) for c in chunks] == [1_000, 1_000, 500]
+    spec = datasets.PRESETS["small"]
+    for index, (data, noise_map, uv) in enumerate(chunks):
+        again = datasets.mock_chunk(len(data), index, seed=3, max_uv=spec.max_uv,
+                                    antennas=spec.antennas, radius=spec.mask_spec().radius)
+        for a, b in zip((data, noise_map, uv), again, strict=True):
+            np.testing.assert_array_equal(a, b)
+        assert data.dtype == noise_map.dtype == np.complex128 and uv.shape == (len(data), 2)
+        np.testing.assert_array_equal(noise_map.real, noise_map.imag)
+        assert np.abs(uv).max() <= spec.max_uv * (1 + 1e-12)
+    assert not np.array_equal(chunks[0][2][:500], chunks[2][2])  # each chunk draws anew
+    with pytest.raises(ValueError, match="positive"):
+        next(datasets.mock_chunks("small", n_visibilities=0))

@@ -19,6 +19,8 @@ SMALL_RUNS: list[tuple[str, list[str]]] = [
     ("jax_grad_vmap.py", ["--preset", "tiny", "--steps", "5"]),
     ("sma_quickstart.py", ["{sma}/data.fits", "{sma}/noise_map.fits",
                            "{sma}/uv_wavelengths.fits", "--out", "sma.png"]),
+    ("stream_mock_alma.py", ["--preset", "small", "--visibilities", "5000", "--chunk-size",
+                             "2000", "--source-pixels", "100"]),
     ("measurement_set.py", ["--preset", "tiny", "--chunk-rows", "64"]),
     ("measurement_set.py", ["--preset", "tiny", "--chunk-rows", "64", "--dask-workers", "2"]),
 ]

@@ -515,23 +515,9 @@ def local_client(n_workers: int = 2, threads_per_worker: int = 1, *, kernel_thre
 # Benchmarks: synthetic chunks made on the workers, a timed run on a fresh LocalCluster
 
 
-def _synthetic_chunk(rows: int, seed: int, index: int, max_uv: float,
-                     antennas: int) -> tuple[Any, Any, Any]:
-    import numpy as np
-
-    from autokern.datasets import _uv_coverage
-
-    rng = np.random.default_rng((seed, index))
-    uv_wavelengths = _uv_coverage(rng, rows, max_uv, antennas)
-    sigma = 0.5 + rng.random(rows)
-    noise_map = sigma + 1j * sigma  # Re σ = Im σ, as W̃ requires
-    data = (rng.normal(size=rows) + 1j * rng.normal(size=rows)) * sigma
-    return data, noise_map, uv_wavelengths
-
-
 def synthetic_chunks(n_visibilities: int, chunk_rows: int, *, max_uv: float = 1.0e6,
                      antennas: int = 43, seed: int = 0) -> list[Delayed]:
-    """Delayed chunks of seeded random visibilities, each made on the worker that uses it.
+    """Delayed :func:`autokern.datasets.mock_chunk` chunks, each made on the worker that uses it.
 
     For survey-scale benchmarks without files: nothing of size K passes through the client.
 
@@ -559,8 +545,11 @@ def synthetic_chunks(n_visibilities: int, chunk_rows: int, *, max_uv: float = 1.
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputValueError(f"synthetic_chunks: {name} must be a positive int, got "
                                   f"{value!r}")
-    make = dask.delayed(_synthetic_chunk, pure=True)
-    return [make(min(chunk_rows, n_visibilities - start), seed, index, max_uv, antennas,
+    from autokern.datasets import mock_chunk
+
+    make = dask.delayed(functools.partial(mock_chunk, max_uv=max_uv, antennas=antennas),
+                        pure=True)
+    return [make(min(chunk_rows, n_visibilities - start), index, seed=seed,
                  dask_key_name=f"synthetic-chunk-{seed}-{chunk_rows}-{max_uv}-{antennas}-{index}")
             for index, start in enumerate(range(0, n_visibilities, chunk_rows))]
 

@@ -21,6 +21,7 @@ reference backend.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from autokern._lattice import ARCSEC_TO_RADIANS
-from autokern.errors import ConfigurationError, InputTypeError
+from autokern.errors import ConfigurationError, InputTypeError, InputValueError
 from autokern.grids import MaskedGrid
 
 
@@ -462,6 +463,58 @@ def _delaunay_mesh(rng: np.random.Generator, grid_arcsec: np.ndarray, source_pix
                       points=mesh.points)
 
 
+def _mock_visibilities(rng: np.random.Generator, uv: np.ndarray,
+                       radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """(data, noise_map) at ``uv``: a Gaussian source (width 0.3 ``radius`` arcsec, offset
+    0.2 ``radius`` along (1, -1)) plus noise, Re σ = Im σ in [0.5, 1.5)."""
+    k = len(uv)
+    sigma = 0.5 + rng.random(k)
+    rng.random(k)  # was an independent imaginary noise: keep the stream
+    u, v = uv[:, 0], uv[:, 1]
+    width = 0.3 * radius * ARCSEC_TO_RADIANS
+    offset = 0.2 * radius * ARCSEC_TO_RADIANS
+    model = 20.0 * np.exp(-2.0 * (np.pi * width) ** 2 * (u**2 + v**2)) * \
+        np.exp(-2j * np.pi * offset * (u - v))
+    noise = rng.normal(size=k) * sigma + 1j * rng.normal(size=k) * sigma
+    # Re σ = Im σ, as W̃ (built from Re σ) requires of the likelihoods
+    return model + noise, sigma + 1j * sigma
+
+
+def mock_chunk(rows: int, index: int = 0, *, seed: int = 0, max_uv: float = 2.0e6,
+               antennas: int = 43, radius: float = 3.5) -> tuple[np.ndarray, ...]:
+    """Chunk ``index`` of a mock ALMA-like dataset made chunk by chunk (never whole).
+
+    Draws from ``numpy.random.default_rng((seed, index))``: Earth-rotation tracks of a random
+    array of ``antennas`` scaled to ``max_uv`` wavelengths, and :func:`mock_case`'s source model
+    (a Gaussian of width 0.3 ``radius`` arcsec) plus noise.
+
+    Returns
+    -------
+    (data, noise_map, uv_wavelengths)
+        (rows,) complex128, (rows,) complex128 (Re σ = Im σ), (rows, 2) float64 wavelengths.
+    """
+    rng = np.random.default_rng((seed, index))
+    uv = _uv_coverage(rng, rows, max_uv, antennas)
+    return (*_mock_visibilities(rng, uv, radius), uv)
+
+
+def mock_chunks(preset: str | Preset = "alma35", *, n_visibilities: int | None = None,
+                chunk_size: int = 200_000, seed: int = 0) -> Iterator[tuple[np.ndarray, ...]]:
+    """A mock dataset of ``n_visibilities`` (the preset's K when None) as a generator of
+    :func:`mock_chunk` chunks of ``chunk_size`` visibilities, at the preset's baselines,
+    antennas and mask radius: data of any size, in O(chunk) memory, for
+    :func:`autokern.terms.visibility_terms_from_chunks`."""
+    spec = PRESETS[preset] if isinstance(preset, str) else preset
+    total = spec.visibilities if n_visibilities is None else int(n_visibilities)
+    if total < 1 or chunk_size < 1:
+        raise InputValueError(f"mock_chunks: n_visibilities ({total}) and chunk_size "
+                              f"({chunk_size}) must be positive")
+    radius = spec.mask_spec().radius
+    for index, start in enumerate(range(0, total, chunk_size)):
+        yield mock_chunk(min(chunk_size, total - start), index, seed=seed, max_uv=spec.max_uv,
+                         antennas=spec.antennas, radius=radius)
+
+
 def mock_case(preset: str | Preset = "small", seed: int = 0, coefficient: float = 1.0) -> Case:
     """A seeded, reproducible mock :class:`Case` at a preset of :data:`PRESETS`.
 
@@ -475,18 +528,8 @@ def mock_case(preset: str | Preset = "small", seed: int = 0, coefficient: float 
     rng = np.random.default_rng(seed)
     mask = spec.mask_spec()
     uv = _uv_coverage(rng, spec.visibilities, spec.max_uv, spec.antennas)
-    sigma_real = 0.5 + rng.random(spec.visibilities)
-    rng.random(spec.visibilities)  # was an independent imaginary noise: keep the stream
-    # Re σ = Im σ, as W̃ (built from Re σ) requires of the likelihoods
-    sigma_imag = sigma_real
-    u, v = uv[:, 0], uv[:, 1]
-    width = 0.3 * mask.radius * ARCSEC_TO_RADIANS
-    offset = 0.2 * mask.radius * ARCSEC_TO_RADIANS
-    model = 20.0 * np.exp(-2.0 * (np.pi * width) ** 2 * (u**2 + v**2)) * \
-        np.exp(-2j * np.pi * offset * (u - v))
-    noise = rng.normal(size=spec.visibilities) * sigma_real + \
-        1j * rng.normal(size=spec.visibilities) * sigma_imag
-    dataset = Interferometer(model + noise, sigma_real + 1j * sigma_imag, uv, mask)
+    data, noise_map = _mock_visibilities(rng, uv, mask.radius)
+    dataset = Interferometer(data, noise_map, uv, mask)
     grid_arcsec = dataset.grid_radians_slim / ARCSEC_TO_RADIANS
     mesh = _delaunay_mesh(rng, grid_arcsec, spec.source_pixels, 0.5 * mask.radius)
     return Case(name, dataset, mesh, coefficient=coefficient)
