@@ -11,7 +11,8 @@ Finiteness is checked with one summation pass (a NaN or inf anywhere makes the s
 non-finite), and only a failing sum pays for locating the bad entry.
 
 On the JAX backend, conversion keeps tracers as they are, so ``jit``, ``grad`` and ``vmap``
-work through the public functions.  Shapes and dtypes are checked under tracing too; values
+work through the public functions; NumPy visibilities given to a reduction over K stay NumPy
+(they stream to the device chunk by chunk).  Shapes and dtypes are checked under tracing too; values
 only where the argument is concrete (not a tracer).
 """
 
@@ -156,6 +157,15 @@ def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" or word.startswith("int") else "a"
 
 
+def _host_rows(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter) -> ArrayConverter:
+    """``arrays``, except NumPy for a NumPy array of visibilities given to a JAX reduction over
+    K: it streams to the device chunk by chunk (:mod:`autokern.jax._chunks`), never whole."""
+    if arrays is _jax_array and kernel.family == "reductions" and arg.dims[:1] == ("K",) \
+            and isinstance(value, np.ndarray):
+        return _numpy_array
+    return arrays
+
+
 def _normalise(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter,
                shapes: _Shapes) -> Any:
     """One argument in canonical form, its shape symbols bound in ``shapes``."""
@@ -180,7 +190,7 @@ def _normalise(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter,
                 f"{kernel.name}: {arg.name} must be {_article(_DTYPES[arg.kind].name)} "
                 f"{_DTYPES[arg.kind].name} array, got dtype {dtype}"
             )
-        value = arrays(value, _DTYPES[arg.kind])
+        value = _host_rows(kernel, arg, value, arrays)(value, _DTYPES[arg.kind])
         shapes.bind(arg.name, arg.dims, tuple(value.shape))
         return value
     if arg.kind == "count":

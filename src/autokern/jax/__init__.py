@@ -11,11 +11,16 @@ Each public kernel validates its arguments in Python, then calls small jitted co
 static arguments are only those that set shapes (``pixels``, the grid extent, the chunk size),
 so new values of the same shapes never recompile.  Set ``AUTOKERN_JAX_CACHE_DIR`` (or call
 :func:`enable_compilation_cache`) to keep compiled kernels on disk across processes.
+
+The reductions over visibilities stream NumPy inputs to the device chunk by chunk (device memory
+O(chunk), whatever K), and within ``with autokern.jax.sharded(): ...`` split the visibilities
+across devices (:mod:`autokern.jax.sharding`).
 """
 
 # _runtime first: it enables x64 before any kernel module is imported.
 from autokern._dispatch import export
 from autokern.jax._runtime import backend_info as backend_info
 from autokern.jax._runtime import enable_compilation_cache as enable_compilation_cache
+from autokern.jax.sharding import sharded as sharded
 
-__all__ = ["backend_info", "enable_compilation_cache", *export("jax", globals())]
+__all__ = ["backend_info", "enable_compilation_cache", "sharded", *export("jax", globals())]

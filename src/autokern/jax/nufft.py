@@ -2,20 +2,22 @@
 
 The problems (strengths, phases, output box) are the backend-neutral
 :class:`autokern._nufft.LatticeSum` definitions, evaluated with ``jax.numpy``; this module only
-supplies the transform: ``jax_finufft.nufft1`` over chunks of visibilities in a ``lax.scan``
-(zero-strength padding of the last chunk adds nothing), float64 with x64 on.  jax-finufft is
+supplies the transform: ``jax_finufft.nufft1`` on each chunk of visibilities of
+:func:`autokern.jax._chunks.chunked_sum` (strengths and phases derived chunk by chunk, rows
+masked out by zero strength), float64 with x64 on.  jax-finufft is
 the ``nufft`` extra; its absence raises an error that names it.
 """
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from autokern import _nufft, cost
+from autokern._lattice import Lattice
 from autokern.errors import MissingDependencyError
 from autokern.jax import _chunks
 
@@ -49,21 +51,83 @@ def chosen(kernel: str, method: str, eps: float, n_visibilities: int,
                           min_eps=MIN_EPS, library="finufft")
 
 
-@partial(jax.jit, static_argnames=("shape", "first", "eps", "chunk"))
-def _lattice_sum(strengths, alpha, beta, phase, shape, first, eps, chunk):
-    nufft1 = _nufft1()
-
-    def contribution(c, a, b, p):
-        values, a_phase, b_phase = _nufft.LatticeSum(c, a, b, shape, first, p).points(jnp)
-        return nufft1(shape, values, a_phase, b_phase, eps=eps, iflag=1)
-
-    return _chunks.scan_sum(contribution, jnp.zeros(shape, jnp.complex128),
-                            (strengths, alpha, beta, phase), chunk)
+def _transform(problem: _nufft.LatticeSum, valid: jax.Array, eps: float) -> jax.Array:
+    """One chunk of ``problem`` by jax-finufft, rows with ``valid`` 0 adding nothing."""
+    values, a_phase, b_phase = problem.points(jnp)
+    return _nufft1()(problem.shape, values * valid, a_phase, b_phase, eps=eps, iflag=1)
 
 
-def lattice_sum(problem: _nufft.LatticeSum, eps: float, chunk_size: int | str) -> jax.Array:
-    """The complex values of ``problem`` on its box."""
-    chunk = _chunks.resolve(chunk_size, problem.strengths.shape[0], 12)
-    phase = jnp.zeros_like(problem.alpha) if problem.phase is None else problem.phase
-    return _lattice_sum(problem.strengths, problem.alpha, problem.beta, phase, problem.shape,
-                        problem.first, float(eps), chunk)
+def _w_compact_part(static, pixel_scale, valid, noise_map_real, uv_wavelengths):
+    grid_size, eps = static
+    return _transform(_nufft.w_compact_problem(jnp, grid_size, noise_map_real, uv_wavelengths,
+                                               pixel_scale), valid, eps)
+
+
+def _preload_part(static, corner, valid, noise_map_real, uv_wavelengths):
+    shape, eps = static
+    return _transform(_nufft.preload_problem(jnp, noise_map_real, uv_wavelengths, shape,
+                                             corner), valid, eps)
+
+
+class _Origin(NamedTuple):
+    """What :func:`autokern._nufft.dirty_problem` reads of a lattice (traced floats, static
+    shape)."""
+
+    y0: Any
+    x0: Any
+    dy: Any
+    dx: Any
+    shape: tuple[int, int]
+
+
+def _dirty_part(static, origin, valid, data, noise_map, uv_wavelengths):
+    shape, eps = static
+    return _transform(_nufft.dirty_problem(jnp, data, noise_map, uv_wavelengths,
+                                           _Origin(*origin, shape)), valid, eps)
+
+
+def _chunk(chunk_size: int | str, n_visibilities: int) -> int:
+    # Work space per visibility: coordinates, strengths and finufft's sorted copies.
+    return _chunks.resolve(chunk_size, n_visibilities, 12)
+
+
+def w_compact(grid_size: tuple[int, int], noise_map_real: Any, uv_wavelengths: Any,
+              pixel_scale: Any, eps: float, chunk_size: int | str) -> jax.Array:
+    """w-compact (Ny, 2Nx - 1) by NUFFT (:func:`autokern._nufft.w_compact_problem`)."""
+    ny, nx = grid_size
+    sums = _chunks.chunked_sum(_w_compact_part, (ny, 2 * nx - 1), jnp.complex128,
+                               (noise_map_real, uv_wavelengths),
+                               _chunk(chunk_size, noise_map_real.shape[0]),
+                               constants=pixel_scale, static=(tuple(grid_size), float(eps)))
+    return _real(sums)
+
+
+def preload_half_plane(noise_map_real: Any, uv_wavelengths: Any,
+                       shape_masked_pixels_2d: tuple[int, int], grid_radians_2d: Any,
+                       eps: float, chunk_size: int | str) -> jax.Array:
+    """The preload's lags p >= 0 in w-compact layout (Ny, 2Nx - 1) by NUFFT
+    (:func:`autokern._nufft.preload_problem`)."""
+    ny, nx = shape_masked_pixels_2d
+    # the problem reads the grid's spacings off its first two rows and columns only
+    sums = _chunks.chunked_sum(_preload_part, (ny, 2 * nx - 1), jnp.complex128,
+                               (noise_map_real, uv_wavelengths),
+                               _chunk(chunk_size, noise_map_real.shape[0]),
+                               constants=grid_radians_2d[:2, :2],
+                               static=(tuple(shape_masked_pixels_2d), float(eps)))
+    return _real(sums)
+
+
+def dirty_box(data: Any, noise_map: Any, uv_wavelengths: Any, lattice: Lattice, eps: float,
+              chunk_size: int | str) -> jax.Array:
+    """The complex dirty-image sums on the bounding box (Ny, Nx) of a grid on ``lattice``
+    (:func:`autokern._nufft.dirty_problem`); the dirty image is the real part at the pixels."""
+    origin = tuple(np.float64(v) for v in (lattice.y0, lattice.x0, lattice.dy, lattice.dx))
+    return _chunks.chunked_sum(_dirty_part, lattice.shape, jnp.complex128,
+                               (data, noise_map, uv_wavelengths),
+                               _chunk(chunk_size, data.shape[0]), constants=origin,
+                               static=(lattice.shape, float(eps)))
+
+
+@jax.jit
+def _real(values):
+    return values.real
