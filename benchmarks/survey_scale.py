@@ -55,7 +55,10 @@ def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dir", default=None, help="where to write (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the MS afterwards")
     parser.add_argument("--ms", default=None, help="measure an existing MS (no writing)")
-    parser.add_argument("--stage", choices=("read", "terms"), default=None,
+    parser.add_argument("--dask-workers", type=int, default=0,
+                        help="also fold the MS on a Dask LocalCluster of this many one-thread "
+                             "workers (one task per row range; 0: not)")
+    parser.add_argument("--stage", choices=("read", "terms", "cluster"), default=None,
                         help=argparse.SUPPRESS)  # one measurement, in a child process
     return parser.parse_args(argv)
 
@@ -173,6 +176,8 @@ def _stage(args: argparse.Namespace) -> dict:
     grid = _grid(args)
     index, slim, scale = grid.native_index_for_slim_index, grid.grid_radians_slim, \
         grid.pixel_scale
+    if args.stage == "cluster":
+        return _on_cluster(args, slim, index, scale)
     start = time.perf_counter()  # compilation and first-call set-up, on a few visibilities
     rng = np.random.default_rng(0)
     few = rng.normal(size=(64, 2)) * args.max_uv / 2
@@ -189,11 +194,27 @@ def _stage(args: argparse.Namespace) -> dict:
             "peak_rss_gb": round(_peak_rss_mb() / 1024, 3)}
 
 
+def _on_cluster(args: argparse.Namespace, slim: np.ndarray, index: np.ndarray,
+                scale: float) -> dict:
+    """The same fold as one task per row range on a fresh LocalCluster (autokern.dask)."""
+    from functools import partial
+
+    from autokern.dask import delayed_chunks, run_on_local_cluster
+    from autokern.io import measurement_set_parts, read_measurement_set_part
+
+    parts = measurement_set_parts(args.ms, chunk_rows=args.chunk_rows)
+    run = run_on_local_cluster(delayed_chunks(partial(read_measurement_set_part), parts), slim,
+                               index, scale, n_workers=args.dask_workers, method="nufft")
+    return {**run.summary(), "client_peak_rss_gb": round(_peak_rss_mb() / 1024, 3),
+            "data_chi_squared": run.terms.data_chi_squared}
+
+
 def _measure(args: argparse.Namespace, path: Path, stage: str) -> dict:
     command = [sys.executable, __file__, "--stage", stage, "--ms", str(path),
                "--extent", str(args.extent), "--pixel-scale", str(args.pixel_scale),
                "--max-uv", str(args.max_uv)]
-    for flag, value in (("--chunk-rows", args.chunk_rows), ("--threads", args.threads)):
+    for flag, value in (("--chunk-rows", args.chunk_rows), ("--threads", args.threads),
+                        ("--dask-workers", args.dask_workers)):
         if value:
             command += [flag, str(value)]
     run = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -219,6 +240,8 @@ def main(argv: list[str] | None = None) -> dict:
                   "chunk_rows": args.chunk_rows, "cpus": os.cpu_count(),
                   "read_only": _measure(args, path, "read"),
                   "read_and_terms": _measure(args, path, "terms")}
+        if args.dask_workers:
+            result["dask_local_cluster"] = _measure(args, path, "cluster")
     finally:
         if not args.keep and not args.ms:
             shutil.rmtree(path, ignore_errors=True)
