@@ -137,6 +137,7 @@ def _result(process):
     ("dirty_image", "nufft", "numpy"),
     ("w_compact", "nufft", "jax"),
     ("dirty_image", "direct", "jax"),
+    ("visibility_terms", "nufft", "numpy"),  # both reductions and the sums of _composed
 ])
 def test_peak_memory_beyond_the_inputs_does_not_grow_with_k(kernel, method, inputs):
     if method == "nufft" and not nufft.available():

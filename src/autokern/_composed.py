@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from autokern import _evidence as _evidence_maths
-from autokern import cost
+from autokern import _memory, cost
 from autokern._evidence import ArrayOps
 from autokern._inversion import Inversion, InversionResult
 from autokern._lattice import DEFAULT_EPS
@@ -24,6 +24,8 @@ from autokern.errors import InputValueError
 
 #: kernels here that do no array maths at all: the same code on every backend
 PURE_PYTHON = frozenset({"mask_2d_centres_from"})
+#: the sums Σ (V/σ)² and the noise normalization: a block's data, noise and temporaries
+_SUMS_BYTES_PER_VISIBILITY = 64
 
 
 class Cores:
@@ -84,10 +86,14 @@ def visibility_terms_from(cores: Cores, data, noise_map, uv_wavelengths, grid_ra
         extent, noise_map.real, uv_wavelengths, pixel_scale, **options)
     dirty_image = cores.w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths,
                                                          grid_radians_slim, **options)
-    return VisibilityTerms(w_compact, dirty_image,
-                           float(ops.compiled(_evidence_maths.data_term)(data, noise_map)),
-                           float(ops.compiled(_evidence_maths.noise_normalization)(noise_map)),
-                           len(data))
+    # in blocks within the chunk budget: no K-sized temporaries (nor, on JAX, a device copy of
+    # NumPy visibilities, which the reductions above stream)
+    data_term = noise_normalization = 0.0
+    for rows in _memory.chunk_slices(len(data), "auto", _SUMS_BYTES_PER_VISIBILITY):
+        data_term += float(ops.compiled(_evidence_maths.data_term)(data[rows], noise_map[rows]))
+        noise_normalization += float(
+            ops.compiled(_evidence_maths.noise_normalization)(noise_map[rows]))
+    return VisibilityTerms(w_compact, dirty_image, data_term, noise_normalization, len(data))
 
 
 def curvature_matrix_via_w_compact_from(cores: Cores, w_compact, native_index_for_slim_index,

@@ -39,11 +39,12 @@ def _inputs(n_visibilities: int, extent: int, seed: int = 0) -> dict[str, Any]:
     d = pixel_scale * np.pi / 648000.0
     rows, cols = np.divmod(np.arange(extent * extent), extent)
     y, x = 1e-5 - np.arange(extent) * d, -1e-5 + np.arange(extent) * d
-    noise_map = rng.uniform(1.0, 2.0, n_visibilities) + 1j * rng.uniform(1.0, 2.0, n_visibilities)
+    sigma = rng.uniform(1.0, 2.0, n_visibilities)
+    noise_map = sigma * (1.0 + 1.0j)  # equal real and imaginary noise, as W̃ needs
     return {
         "data": rng.normal(size=n_visibilities) + 1j * rng.normal(size=n_visibilities),
         "noise_map": noise_map,
-        "noise_map_real": np.ascontiguousarray(noise_map.real),
+        "noise_map_real": sigma,
         "uv_wavelengths": rng.uniform(-1e5, 1e5, size=(n_visibilities, 2)),
         "grid_radians_slim": np.stack([y[rows], x[cols]], axis=1),
         "grid_radians_2d": np.stack(np.meshgrid(y, x, indexing="ij"), axis=-1),
