@@ -34,7 +34,10 @@ def _expected_moments(n):
 
 @pytest.mark.parametrize("n", [1, 7, 100, 1003])
 @pytest.mark.parametrize("chunk", [1, 3, 50, 1003, 5000])
-def test_every_driver_adds_each_visibility_exactly_once(n, chunk):
+@pytest.mark.parametrize("budget_mb", ["256", "0.004", "1e-9"])
+def test_every_driver_adds_each_visibility_exactly_once(n, chunk, budget_mb, monkeypatch):
+    # the budget sets how many chunks a streamed block holds: many, a few, one
+    monkeypatch.setenv("AUTOKERN_CHUNK_BUDGET_MB", budget_mb)
     index = np.arange(n, dtype=np.float64)
     expected = _expected_moments(n)
 

@@ -21,7 +21,7 @@ DEVICES = 4
 TOLERANCE = 1e-12
 
 _SCRIPT = r"""
-import json, sys
+import json, os, sys
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -117,11 +117,14 @@ def rows_per_device(static, constants, valid, index):
     return counts
 
 
-with aj.sharded():
-    shares = _chunks.chunked_sum(rows_per_device, (4, 2), jnp.float64,
-                                 (np.arange(K, dtype=np.float64),), CHUNK)
-out["rows_per_device"] = np.asarray(shares)[:, 0].tolist()
-out["index_sum"] = float(np.asarray(shares)[:, 1].sum())
+for budget in ("0.005", "256"):  # blocks of one chunk per device; one padded block
+    os.environ["AUTOKERN_CHUNK_BUDGET_MB"] = budget
+    with aj.sharded():
+        shares = np.asarray(_chunks.chunked_sum(rows_per_device, (4, 2), jnp.float64,
+                                                (np.arange(K, dtype=np.float64),), CHUNK))
+    out[f"rows_per_device/{budget}"] = shares[:, 0].tolist()
+    out[f"index_sum/{budget}"] = float(shares[:, 1].sum())
+os.environ["AUTOKERN_CHUNK_BUDGET_MB"] = "0.03"
 
 # gradients and vmap under shard_map equal the one-device ones
 def loss(n):
@@ -152,7 +155,9 @@ print(json.dumps(out))
 @pytest.fixture(scope="module")
 def sharded_run():
     flags = os.environ.get("XLA_FLAGS", "")
-    environment = {**os.environ, "JAX_PLATFORMS": "cpu",
+    # a chunk budget so small that each streamed block holds one chunk per device, so that
+    # the last block overlaps the one before
+    environment = {**os.environ, "JAX_PLATFORMS": "cpu", "AUTOKERN_CHUNK_BUDGET_MB": "0.03",
                    "XLA_FLAGS": f"{flags} --xla_force_host_platform_device_count={DEVICES}"}
     run = subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True,
                          env=environment, timeout=600)
@@ -188,11 +193,12 @@ def test_sharded_dense_w_tilde_and_sums_equal_one_device(sharded_run):
         assert errors[name] <= TOLERANCE, name
 
 
-def test_every_device_adds_its_share_of_rows_exactly_once(sharded_run):
-    rows = sharded_run["rows_per_device"]
+@pytest.mark.parametrize("budget", ["0.005", "256"])
+def test_every_device_adds_its_share_of_rows_exactly_once(sharded_run, budget):
+    rows = sharded_run[f"rows_per_device/{budget}"]
     k = 1003
     assert sum(rows) == k and all(r > 0 for r in rows)
-    assert sharded_run["index_sum"] == k * (k - 1) / 2
+    assert sharded_run[f"index_sum/{budget}"] == k * (k - 1) / 2
 
 
 def test_the_traced_program_reduces_with_a_collective(sharded_run):
