@@ -22,11 +22,12 @@ picks the driver from its inputs:
   added outside it);
 - concrete JAX arrays, one device: the same scan, compiled once per shape;
 - NumPy arrays, and concrete JAX arrays under :func:`~autokern.jax.sharded`: streamed.  Each
-  block of rows is sliced, put on the device (split over the devices), and added to one
-  partial sum per device by one compiled step, at most two steps in flight; the inputs are
-  never copied whole to a device.
+  block of rows (whole chunks, within an eighth of the chunk budget) is sliced, put on the
+  device (split over the devices), and scanned into one partial sum per device by one
+  compiled step, at most two steps in flight; the inputs are never copied whole to a device.
 
-Work space is ``m0 + m1 * chunk`` per device, beyond the inputs themselves.
+Work space per device, beyond the inputs themselves: ``m0 + m1 * chunk`` (one chunk's tables)
+plus, when streamed, two blocks of rows.
 """
 
 from __future__ import annotations
@@ -63,13 +64,14 @@ def is_traced(tree: Any) -> bool:
 
 
 def chunked_sum(contribution: Contribution, shape: tuple[int, ...], dtype: Any,
-                per_visibility: tuple, chunk: int, *, constants: tuple = (),
+                per_visibility: tuple, chunk: int, *, constants: Any = (),
                 static: Hashable = None) -> jax.Array:
     """Σ over the K rows of ``per_visibility`` of ``contribution``: an array ``shape``/``dtype``.
 
     ``per_visibility``: arrays with leading axis K (NumPy or JAX, concrete or traced);
-    ``chunk``: rows per chunk (per device when sharded); see the module docstring for the
-    drivers.  The result is a JAX array (replicated over the devices when sharded).
+    ``constants``: a pytree of arrays every chunk shares; ``chunk``: rows per chunk (per device
+    when sharded); see the module docstring for the drivers.  The result is a JAX array
+    (replicated over the devices when sharded).
     """
     spec: _Spec = (contribution, static, tuple(shape), np.dtype(dtype))
     mesh = active_mesh()
@@ -112,7 +114,7 @@ def _scan_sum(spec: _Spec, constants: Any, arrays: tuple, chunk: int,
 _compiled_sum = jax.jit(_scan_sum, static_argnums=(0,), static_argnames=("chunk",))
 
 
-def _traced_sum(spec: _Spec, constants: tuple, arrays: tuple, chunk: int,
+def _traced_sum(spec: _Spec, constants: Any, arrays: tuple, chunk: int,
                 mesh: Mesh | None) -> jax.Array:
     # NumPy arrays closed over by the caller's trace: one device array each, not constants
     arrays = tuple(jnp.asarray(x) for x in arrays)

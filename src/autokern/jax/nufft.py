@@ -4,8 +4,9 @@ The problems (strengths, phases, output box) are the backend-neutral
 :class:`autokern._nufft.LatticeSum` definitions, evaluated with ``jax.numpy``; this module only
 supplies the transform: ``jax_finufft.nufft1`` on each chunk of visibilities of
 :func:`autokern.jax._chunks.chunked_sum` (strengths and phases derived chunk by chunk, rows
-masked out by zero strength), float64 with x64 on.  jax-finufft is
-the ``nufft`` extra; its absence raises an error that names it.
+masked out by zero strength), float64 with x64 on.  jax-finufft works under ``shard_map``, so
+the NUFFT routes split across devices like the direct sums.  jax-finufft is the ``nufft``
+extra; its absence raises an error that names it.
 """
 
 from __future__ import annotations
@@ -87,8 +88,9 @@ def _dirty_part(static, origin, valid, data, noise_map, uv_wavelengths):
 
 
 def _chunk(chunk_size: int | str, n_visibilities: int) -> int:
-    # Work space per visibility: coordinates, strengths and finufft's sorted copies.
-    return _chunks.resolve(chunk_size, n_visibilities, 12)
+    # Work space per visibility: coordinates, strengths and finufft's sorted copies (12
+    # floats), and the rows of the two blocks a streamed sum holds (up to 6 floats each).
+    return _chunks.resolve(chunk_size, n_visibilities, 24)
 
 
 def w_compact(grid_size: tuple[int, int], noise_map_real: Any, uv_wavelengths: Any,

@@ -16,7 +16,10 @@ The dirty image factorises the same way over the distinct y and distinct x value
 they are found with NumPy when the grid is concrete, and a direct (chunk × M) version runs when
 it is traced.
 
-``chunk_size="auto"`` picks the largest chunk whose trig tables fit
+Each reduction is the contribution of one chunk of visibilities, summed by
+:func:`autokern.jax._chunks.chunked_sum`: weights (1/σ², V/σ²) are derived chunk by chunk,
+NumPy inputs stream to the device, and under :func:`autokern.jax.sharded` the visibilities are
+split across devices.  ``chunk_size="auto"`` picks the largest chunk whose trig tables fit
 :func:`autokern._memory.chunk_budget_bytes`; any chunk gives the same result to round-off.
 """
 
