@@ -490,8 +490,9 @@ def mock_chunk(rows: int, index: int = 0, *, seed: int = 0, max_uv: float = 2.0e
 
     Returns
     -------
-    (data, noise_map, uv_wavelengths)
-        (rows,) complex128, (rows,) complex128 (Re σ = Im σ), (rows, 2) float64 wavelengths.
+    tuple of three arrays
+        data (rows,) complex128, noise_map (rows,) complex128 (Re σ = Im σ) and
+        uv_wavelengths (rows, 2) float64.
     """
     rng = np.random.default_rng((seed, index))
     uv = _uv_coverage(rng, rows, max_uv, antennas)
