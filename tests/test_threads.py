@@ -90,3 +90,52 @@ def test_one_thread_workers_on_every_core_run_as_fast_as_one_alone():
     alone = _medians(1, 4.0)[0]
     together = _medians(cores, 4.0)
     assert max(together) <= 1.3 * alone, (alone, together)
+
+
+def test_blocks_open_at_once_in_two_threads_restore_the_counts_from_before_the_first():
+    # A threaded Dask scheduler runs chunk tasks, each in `threads(n)`, side by side: A enters,
+    # B enters, A leaves, B leaves.  Restoring what each block saw on entry left B's count set
+    # for the rest of the process; the counts from before A must come back.
+    import threading
+
+    import threadpoolctl
+
+    from autokern import _memory
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpoolctl.threadpool_info()]
+
+    before, blas_before = _memory._threads_in_code, blas_threads()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    inside_b_after_a_left = []
+
+    def first():
+        with autokern.threads(1):
+            a_in.set()
+            b_in.wait()
+        a_out.set()
+
+    def second():
+        a_in.wait()
+        with autokern.threads(1):
+            b_in.set()
+            a_out.wait()
+            inside_b_after_a_left.append(_memory.num_threads())
+
+    workers = [threading.Thread(target=first), threading.Thread(target=second)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert inside_b_after_a_left == [1]  # B's block still holds the count
+    assert _memory._threads_in_code == before
+    assert blas_threads() == blas_before
+
+
+def test_nested_blocks_in_one_thread_restore_the_enclosing_count():
+    from autokern import _memory
+
+    with autokern.threads(2):
+        with autokern.threads(1):
+            assert _memory.num_threads() == 1
+        assert _memory.num_threads() == 2

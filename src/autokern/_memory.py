@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 from autokern.errors import ConfigurationError, MemoryBudgetError
 
@@ -110,22 +112,50 @@ def set_num_threads(n: int) -> None:
     threadpoolctl.threadpool_limits(n)
 
 
+#: ``threads()`` blocks open in any thread, and what to restore when the last one closes:
+#: autokern's count and the BLAS limiter (BLAS and autokern's count are process-wide, so blocks
+#: entered concurrently from several threads — a threaded Dask scheduler — restore once, at
+#: the end, instead of each restoring what another had just set)
+_blocks_lock = threading.Lock()
+_open_blocks = 0
+_saved: tuple[int | None, Any] | None = None
+_per_thread = threading.local()
+
+
 @contextlib.contextmanager
 def threads(n: int) -> Iterator[None]:
     """``with autokern.threads(1): ...`` — :func:`set_num_threads` for the block, the previous
-    counts (autokern's, Numba's, BLAS's) restored after it."""
-    global _threads_in_code
+    counts (autokern's, Numba's, BLAS's) restored after it.  Blocks nest; blocks open at once
+    in several threads share the process-wide counts (the last entered sets them) and the
+    counts from before the first are restored when the last closes."""
+    global _threads_in_code, _open_blocks, _saved
     import numba
     import threadpoolctl
 
-    previous, previous_numba = _threads_in_code, numba.get_num_threads()
-    _set_autokern_and_numba_threads(n)
+    n = _checked_count(n)
+    stack = _per_thread.__dict__.setdefault("stack", [])
+    previous_numba = numba.get_num_threads()  # Numba's count is per thread
+    with _blocks_lock:
+        limiter = threadpoolctl.threadpool_limits(n)
+        if _open_blocks == 0:
+            _saved = (_threads_in_code, limiter)
+        _open_blocks += 1
+        _threads_in_code = n
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    stack.append(n)
     try:
-        with threadpoolctl.threadpool_limits(n):
-            yield
+        yield
     finally:
-        _threads_in_code = previous
+        stack.pop()
         numba.set_num_threads(previous_numba)
+        with _blocks_lock:
+            _open_blocks -= 1
+            if _open_blocks == 0:
+                (_threads_in_code, first_limiter), _saved = _saved, None
+                first_limiter.restore_original_limits()
+            elif stack:  # this thread's enclosing block is still open: its count again
+                _threads_in_code = stack[-1]
+                threadpoolctl.threadpool_limits(stack[-1])
 
 
 def deterministic() -> bool:
