@@ -4,8 +4,9 @@
 
 ``visibility_terms_from`` (w-compact, the dirty image, Σ (V/σ)², the noise normalization) by
 the NUFFT route, against ducc0's ``nu2u`` alone on the same points, strengths, grids and
-tolerance — the two type-1 transforms (w-compact on (Ny, 2Nx-1), the dirty image on (Ny, Nx))
-with their coordinates and strengths prepared outside the timing.  The ratio is what autokern
+tolerance — the two type-1 transforms autokern runs (w-compact on the box (2Ny-1, 2Nx-1)
+centred on lag 0, which needs no mode shift; the dirty image on (Ny, Nx)) with their
+coordinates and strengths prepared outside the timing.  The ratio is what autokern
 adds to the floor of this method.  Threads: ducc0 and Numba use every core (state yours with
 ``AUTOKERN_NUM_THREADS``).  ``test_precompute_peak_memory`` runs it once in a fresh process and
 records the peak resident memory (``VmHWM``, restarted once the inputs are in memory) and the
@@ -47,7 +48,7 @@ def test_precompute_ducc0_floor(benchmark, case):
     lattice = _lattice.lattice_of(ds.grid_radians_slim, ds.uv_wavelengths, DEFAULT_EPS)
     problems = [
         _nufft.w_compact_problem(np, ds.shape_masked_pixels_2d, ds.noise_map_real,
-                                 ds.uv_wavelengths, ds.pixel_scale),
+                                 ds.uv_wavelengths, ds.pixel_scale, centred=True),
         _nufft.dirty_problem(np, ds.data, ds.noise_map, ds.uv_wavelengths, lattice),
     ]
     prepared = []
