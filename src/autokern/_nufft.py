@@ -29,7 +29,7 @@ import numpy as np
 
 from autokern import _lattice, _memory, cost
 from autokern._lattice import ARCSEC_TO_RADIANS, Lattice
-from autokern.errors import MissingDependencyError
+from autokern.errors import optional_module
 
 #: The smallest tolerance ducc0 reaches in double precision.
 MIN_EPS = 2e-13
@@ -47,12 +47,7 @@ def available() -> bool:
 
 
 def _ducc0() -> Any:
-    try:
-        import ducc0
-    except ImportError as error:
-        raise MissingDependencyError(
-            'method="nufft" needs ducc0: pip install "autokern[nufft]"') from error
-    return ducc0
+    return optional_module("ducc0", 'method="nufft" needs ducc0: pip install "autokern[nufft]"')
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ from autokern.errors import (
     InputShapeError,
     InputTypeError,
     InputValueError,
-    MissingDependencyError,
+    optional_module,
 )
 
 if TYPE_CHECKING:
@@ -72,13 +72,9 @@ _PREFIX = "visibility-terms"
 
 def _require(module: str) -> ModuleType:
     """``module`` (``dask``, ``dask.bag``, ``distributed`` …), or a clear error naming the extra."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as error:
-        raise MissingDependencyError(
-            f"autokern.dask needs {module.split('.')[0]} (Dask with its distributed scheduler), "
-            'which is not installed: pip install "autokern[ms]"'
-        ) from error
+    return optional_module(
+        module, f"autokern.dask needs {module.split('.')[0]} (Dask with its distributed "
+        'scheduler), which is not installed: pip install "autokern[ms]"')
 
 
 # ----------------------------------------------------------------------------------------------

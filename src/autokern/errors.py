@@ -5,6 +5,14 @@ Every one subclasses the builtin a caller would expect (``ValueError``, ``TypeEr
 given.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
 
 class AutokernError(Exception):
     """Base class of every error autokern raises on purpose."""
@@ -36,3 +44,18 @@ class MissingDependencyError(AutokernError, ImportError):
 
 class ConfigurationError(AutokernError, ValueError):
     """An autokern environment variable has a value that cannot be used."""
+
+
+def optional_module(name: str, message: str) -> ModuleType:
+    """The module ``name`` of an optional dependency, imported, or
+    :class:`MissingDependencyError` with ``message`` (which names the extra to install).
+
+    Each parent package is imported first, as ``from a.b import c`` does: a cached submodule
+    does not hide a parent that cannot be imported."""
+    parts = name.split(".")
+    try:
+        for end in range(1, len(parts) + 1):
+            module = importlib.import_module(".".join(parts[:end]))
+    except ImportError as error:
+        raise MissingDependencyError(message) from error
+    return module

@@ -60,7 +60,7 @@ from autokern.errors import (
     InputShapeError,
     InputTypeError,
     InputValueError,
-    MissingDependencyError,
+    optional_module,
 )
 
 __all__ = [
@@ -104,12 +104,8 @@ ChannelSelection = range | tuple[int, ...]
 
 
 def _casacore_tables() -> Any:
-    try:
-        from casacore import tables
-    except ImportError as error:
-        raise MissingDependencyError(
-            'Measurement Sets need python-casacore: pip install "autokern[ms]"') from error
-    return tables
+    return optional_module("casacore.tables",
+                           'Measurement Sets need python-casacore: pip install "autokern[ms]"')
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -1042,11 +1038,8 @@ def visibilities_from_fits(data_path: str | os.PathLike, noise_map_path: str | o
     uv_wavelengths : (K, 2) float64
         Native-endian and C-contiguous.
     """
-    try:
-        from astropy.io import fits
-    except ImportError as error:
-        raise MissingDependencyError(
-            'reading FITS needs astropy: pip install "autokern[fits]"') from error
+    fits = optional_module("astropy.io.fits",
+                           'reading FITS needs astropy: pip install "autokern[fits]"')
 
     def table(name: str, path: str | os.PathLike) -> np.ndarray:
         with fits.open(path) as hdul:

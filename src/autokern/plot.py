@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autokern.errors import InputShapeError, MissingDependencyError
+from autokern.errors import InputShapeError, optional_module
 from autokern.grids import MaskedGrid
 
 if TYPE_CHECKING:
@@ -41,14 +41,10 @@ _DPI = 150
 
 def require_matplotlib() -> Any:
     """The ``matplotlib`` module, or :class:`MissingDependencyError` naming the extra."""
-    try:
-        import matplotlib
-        import matplotlib.figure
-        import matplotlib.tri
-    except ImportError as error:
-        raise MissingDependencyError(
-            'plotting needs matplotlib: pip install "autokern[plot]"') from error
-    return matplotlib
+    message = 'plotting needs matplotlib: pip install "autokern[plot]"'
+    optional_module("matplotlib.figure", message)
+    optional_module("matplotlib.tri", message)
+    return optional_module("matplotlib", message)
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from autokern import _nufft, cost
 from autokern._lattice import Lattice
-from autokern.errors import MissingDependencyError
+from autokern.errors import optional_module
 from autokern.jax import _chunks
 
 #: finufft reaches ~1e-14 in double precision.
@@ -36,13 +36,8 @@ def available() -> bool:
 
 
 def _nufft1() -> Any:
-    try:
-        from jax_finufft import nufft1
-    except ImportError as error:
-        raise MissingDependencyError(
-            'method="nufft" on the JAX backend needs jax-finufft: '
-            'pip install "autokern[nufft]"') from error
-    return nufft1
+    return optional_module("jax_finufft", 'method="nufft" on the JAX backend needs jax-finufft: '
+                                          'pip install "autokern[nufft]"').nufft1
 
 
 def chosen(kernel: str, method: str, eps: float, n_visibilities: int,
