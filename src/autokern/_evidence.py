@@ -28,6 +28,9 @@ class ArrayOps:
     #: (x, log det A) with A x = b for a symmetric positive definite A, by one Cholesky
     #: factorisation; NaN where A is not positive definite
     solve_log_det: Callable[[Any, Any], tuple[Any, Any]]
+    #: solve_log_det on a matrix the caller hands over (a temporary it will not read again),
+    #: which may be factorised in its own memory; None: solve_log_det
+    solve_log_det_in_place: Callable[[Any, Any], tuple[Any, Any]] | None
     #: (log det A, the smallest squared Cholesky pivot of A over its largest diagonal entry)
     log_det_pivots: Callable[[Any], tuple[Any, Any]]
     #: fn → a compiled fn with the same arguments (NumPy: run on one BLAS thread; JAX: jax.jit)
@@ -55,17 +58,30 @@ def log_det_and_pivots(xp: Any, factor: Any) -> tuple[Any, Any]:
             xp.min(pivots) / xp.max(xp.sum(factor * factor, axis=1)))
 
 
-def _numpy_cholesky(matrix: np.ndarray) -> np.ndarray:
-    try:
-        return scipy.linalg.cholesky(matrix, lower=True, check_finite=False)
-    except np.linalg.LinAlgError:
-        return np.full_like(matrix, np.nan)
+def _upper_factor(matrix: np.ndarray, clean: bool, in_place: bool = False) -> np.ndarray:
+    """U with Uᵀ U = ``matrix`` (F-ordered; its lower triangle left as it was unless
+    ``clean``), by LAPACK's potrf — in the matrix's own memory when ``in_place`` (a C-ordered
+    one: its transpose is the same symmetric matrix in Fortran order), else on a copy; NaN
+    where the matrix is not positive definite.  SciPy's ``cholesky`` would copy a C-ordered
+    array into Fortran order and clean the other triangle: 38 → 33 ms at S = 1 500, one
+    thread."""
+    owned = matrix if in_place else np.array(matrix, dtype=np.float64, order="C")
+    factor, info = scipy.linalg.lapack.dpotrf(owned.T, lower=0, overwrite_a=1, clean=int(clean))
+    if info != 0:
+        factor.fill(np.nan)
+    return factor
 
 
-def _numpy_solve_log_det(matrix: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, float]:
-    factor = _numpy_cholesky(matrix)
-    solution = scipy.linalg.cho_solve((factor, True), rhs, check_finite=False)
+def _numpy_solve_log_det(matrix: np.ndarray, rhs: np.ndarray,
+                         in_place: bool = False) -> tuple[np.ndarray, float]:
+    factor = _upper_factor(matrix, clean=False, in_place=in_place)
+    solution, _ = scipy.linalg.lapack.dpotrs(factor, rhs, lower=0)
     return solution, log_det_of_factor(np, factor)
+
+
+def _numpy_solve_log_det_in_place(matrix: np.ndarray,
+                                  rhs: np.ndarray) -> tuple[np.ndarray, float]:
+    return _numpy_solve_log_det(matrix, rhs, in_place=True)
 
 
 #: below this fraction of non-zero entries, log det goes through a sparse factorisation
@@ -101,10 +117,11 @@ def _sparse_log_det_pivots(matrix: np.ndarray, flat_nonzero: np.ndarray) -> tupl
 def _numpy_log_det_pivots(matrix: np.ndarray) -> tuple[float, float]:
     # H is sparse in practice (a few neighbours per pixel): a sparse factorisation is ~10×
     # cheaper than the dense Cholesky at S = 1 500 and gives the same log det to ~1e-12.
-    flat_nonzero = np.flatnonzero(matrix)
+    # (flatnonzero of the boolean mask: 0.8 ms at S = 1 500, of the float matrix 6 ms)
+    flat_nonzero = np.flatnonzero(matrix != 0.0)
     if flat_nonzero.size <= SPARSE_LOG_DET_DENSITY * matrix.size:
         return _sparse_log_det_pivots(matrix, flat_nonzero)
-    return log_det_and_pivots(np, _numpy_cholesky(matrix))
+    return log_det_and_pivots(np, _upper_factor(matrix, clean=True).T)
 
 
 _BLAS: list = []
@@ -130,7 +147,8 @@ def _on_one_blas_thread(fn: Callable) -> Callable:
 
 
 #: NumPy/SciPy: the reference and the Numba backend
-NUMPY_OPS = ArrayOps("numpy", np, _numpy_solve_log_det, _numpy_log_det_pivots,
+NUMPY_OPS = ArrayOps("numpy", np, _numpy_solve_log_det, _numpy_solve_log_det_in_place,
+                     _numpy_log_det_pivots,
                      _on_one_blas_thread, lambda value: False)
 
 
@@ -165,7 +183,8 @@ def evidence_terms(ops: ArrayOps, curvature: Any, regularization: Any, data_vect
     failed or a tiny pivot) would differ from one library to the next.
     """
     xp = ops.xp
-    linear, log_det_curvature_reg = ops.solve_log_det(curvature + regularization, data_vector)
+    solve_in_place = ops.solve_log_det_in_place or ops.solve_log_det
+    linear, log_det_curvature_reg = solve_in_place(curvature + regularization, data_vector)
     if solution is None:
         solution = linear
     chi_squared = (solution @ curvature @ solution - 2.0 * solution @ data_vector

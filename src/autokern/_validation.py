@@ -351,11 +351,21 @@ def _sky_angle(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | Non
     return None
 
 
+#: tile side (entries) of the symmetry check
+_SYMMETRY_TILE = 256
+
+
 def _symmetric(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
     """A symmetric matrix, to within round-off (1e-10 of its largest entry): LAPACK reads one
     triangle and JAX's Cholesky averages both, so a non-symmetric one means two answers."""
     scale = np.max(np.abs(value), initial=0.0)
-    asymmetry = np.max(np.abs(value - value.T), initial=0.0)
+    asymmetry = 0.0
+    # tile against mirrored tile: A - Aᵀ whole reads Aᵀ across rows (14 → 3 ms at S = 1 500)
+    for i in range(0, value.shape[0], _SYMMETRY_TILE):
+        for j in range(i, value.shape[1], _SYMMETRY_TILE):
+            tile = value[i:i + _SYMMETRY_TILE, j:j + _SYMMETRY_TILE]
+            mirror = value[j:j + _SYMMETRY_TILE, i:i + _SYMMETRY_TILE].T
+            asymmetry = max(asymmetry, float(np.max(np.abs(tile - mirror), initial=0.0)))
     if asymmetry > 1e-10 * scale:
         return f"must be symmetric, found |A - Aᵀ| up to {asymmetry:g} (max |A| = {scale:g})"
     return None

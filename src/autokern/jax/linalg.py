@@ -74,7 +74,7 @@ def _log_det_pivots_jvp(primals, tangents):
                                     jnp.zeros_like(pivot_ratio))
 
 
-OPS = ArrayOps("jax", jnp, solve_log_det, log_det_pivots, jax.jit,
+OPS = ArrayOps("jax", jnp, solve_log_det, None, log_det_pivots, jax.jit,
                lambda value: isinstance(value, jax.core.Tracer))
 
 # The shared maths' per-dataset state as a pytree (its arrays are leaves, its labels static), so
