@@ -11,8 +11,8 @@ Every reduction over K here is the real part of a 2-D type-1 NUFFT onto integer 
 
 Rows a ≥ 0 only (cos is even, so the half-plane holds everything): the modes are shifted so
 that an Ny-point transform covers [0, Ny) instead of a (2Ny-1)-point one covering (-Ny, Ny).
-Points are wrapped into [-π, π), which changes nothing for integer modes.  Work runs in chunks
-of visibilities, so memory is O(chunk + Ny·Nx) whatever K is.
+Points are wrapped into [-π, π) (ducc0 wraps them itself), which changes nothing for integer
+modes.  Work runs in chunks of visibilities, so memory is O(chunk + Ny·Nx) whatever K is.
 
 ducc0 was chosen over finufft by measurement on the 2-core development machine (both agree
 with the direct sums to ~1e-14): w-compact at extent 60 / K = 8 192 took 1.6 ms (ducc0) vs
@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 
 from autokern import _lattice, _memory, cost
@@ -66,19 +67,17 @@ class LatticeSum:
     #: shift, so no complex exponential per visibility (it cost more than the taller FFT)
     rows_dropped: int = 0
 
-    def points(self, xp: Any, k: slice = slice(None), wrap: bool = True) -> tuple[Any, Any, Any]:
-        """(shifted strengths, α, β) of visibilities ``k``, ready for a centred type-1 NUFFT.
+    def points(self, xp: Any, k: slice = slice(None)) -> tuple[Any, Any, Any]:
+        """(shifted strengths, α, β) of visibilities ``k``, ready for a centred type-1 NUFFT
+        (the JAX route's; the CPU one makes the same in :func:`_points_into`).
 
         The centred modes [-n//2, (n-1)//2] of an n-point transform land on [a0, a0 + n) once
-        the strengths are multiplied by exp(i (a0 + n//2) α) (likewise for b).  ``wrap`` moves
-        the phases into [-π, π) (finufft needs it; ducc0 wraps periodic coordinates itself),
-        which changes nothing for integer modes.
+        the strengths are multiplied by exp(i (a0 + n//2) α) (likewise for b).  The phases are
+        wrapped into [-π, π) (finufft needs it), which changes nothing for integer modes.
         """
         (rows, cols), (a0, b0) = self.shape, self.first
-        a_phase, b_phase = self.alpha[k], self.beta[k]
-        if wrap:
-            a_phase = (a_phase + xp.pi) % (2.0 * xp.pi) - xp.pi
-            b_phase = (b_phase + xp.pi) % (2.0 * xp.pi) - xp.pi
+        a_phase = (self.alpha[k] + xp.pi) % (2.0 * xp.pi) - xp.pi
+        b_phase = (self.beta[k] + xp.pi) % (2.0 * xp.pi) - xp.pi
         a_shift, b_shift = a0 + rows // 2, b0 + cols // 2
         if a_shift == b_shift == 0 and self.phase is None:  # a box centred on lag 0
             return self.strengths[k], a_phase, b_phase
@@ -102,7 +101,7 @@ def w_compact_problem(xp: Any, grid_size: tuple[int, int], noise_map_real: Any,
     """w-compact: c_k = 1/(Re σ_k)², α = -2π d v, β = 2π d u on a ∈ [0, Ny), b ∈ (-Nx, Nx)."""
     ny, nx = grid_size
     d = pixel_scale * ARCSEC_TO_RADIANS
-    return LatticeSum(noise_map_real**-2.0 + 0j, -2.0 * xp.pi * d * uv_wavelengths[:, 1],
+    return LatticeSum(1.0 / noise_map_real**2 + 0j, -2.0 * xp.pi * d * uv_wavelengths[:, 1],
                       2.0 * xp.pi * d * uv_wavelengths[:, 0], **_half_plane(ny, nx, centred))
 
 
@@ -119,7 +118,7 @@ def preload_problem(xp: Any, noise_map_real: Any, uv_wavelengths: Any,
         else 0.0
     dx = grid_radians_2d[0, 1, 1] - grid_radians_2d[0, 0, 1] if grid_radians_2d.shape[1] > 1 \
         else 0.0
-    return LatticeSum(noise_map_real**-2.0 + 0j, 2.0 * xp.pi * dy * uv_wavelengths[:, 1],
+    return LatticeSum(1.0 / noise_map_real**2 + 0j, 2.0 * xp.pi * dy * uv_wavelengths[:, 1],
                       -2.0 * xp.pi * dx * uv_wavelengths[:, 0], **_half_plane(ny, nx, centred))
 
 
@@ -137,15 +136,48 @@ def dirty_problem(xp: Any, data: Any, noise_map: Any, uv_wavelengths: Any,
                       phase=2.0 * xp.pi * (x0 * u + y0 * v))
 
 
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _points_into(strengths, alpha, beta, phase, a_shift, b_shift, values, coord):
+    """values = strengths · exp(i (a_shift α + b_shift β + phase)) and coord = (α, β), in one
+    parallel pass (``phase`` empty: none; no exponential at all for a box centred on lag 0).
+    ducc0 wraps periodic coordinates itself.  NumPy took 4-6 passes and a complex exponential
+    on one thread (~330 of the 1 050 ms of almahigh35's precompute, with the stacking)."""
+    with_phase = phase.shape[0] > 0
+    centred = a_shift == 0 and b_shift == 0 and not with_phase
+    for i in numba.prange(strengths.shape[0]):
+        a, b = alpha[i], beta[i]
+        coord[i, 0] = a
+        coord[i, 1] = b
+        if centred:
+            values[i] = strengths[i]
+            continue
+        shift = a_shift * a + b_shift * b
+        if with_phase:
+            shift += phase[i]
+        values[i] = strengths[i] * complex(np.cos(shift), np.sin(shift))
+
+
 def lattice_sum(problem: LatticeSum, eps: float, chunk_size: int | str = "auto") -> np.ndarray:
-    """The complex (rows, cols) values of ``problem`` by ducc0, chunk by chunk."""
+    """The complex (rows, cols) values of ``problem`` by ducc0, chunk by chunk (the points of
+    each chunk made by :func:`_points_into` in buffers reused from chunk to chunk)."""
     ducc0 = _ducc0()
     out = np.zeros(problem.shape, dtype=np.complex128)
     work = np.empty(problem.shape, dtype=np.complex128)
-    for k in _memory.chunk_slices(len(problem.strengths), chunk_size, _BYTES_PER_VISIBILITY):
-        values, a_phase, b_phase = problem.points(np, k, wrap=False)
-        ducc0.nufft.nu2u(points=values, coord=np.stack([a_phase, b_phase], axis=1),
-                         forward=False, epsilon=eps, nthreads=_memory.nufft_threads(), out=work)
+    (rows, cols), (a0, b0) = problem.shape, problem.first
+    a_shift, b_shift = a0 + rows // 2, b0 + cols // 2
+    phase = np.empty(0) if problem.phase is None else problem.phase
+    chunks = list(_memory.chunk_slices(len(problem.strengths), chunk_size,
+                                       _BYTES_PER_VISIBILITY))
+    longest = max((k.stop - k.start for k in chunks), default=0)
+    values_buffer = np.empty(longest, dtype=np.complex128)
+    coord_buffer = np.empty((longest, 2))
+    for k in chunks:
+        n = k.stop - k.start
+        values, coord = values_buffer[:n], coord_buffer[:n]
+        _points_into(problem.strengths[k], problem.alpha[k], problem.beta[k],
+                     phase[k] if phase.size else phase, a_shift, b_shift, values, coord)
+        ducc0.nufft.nu2u(points=values, coord=coord, forward=False, epsilon=eps,
+                         nthreads=_memory.nufft_threads(), out=work)
         out += work
     return out[problem.rows_dropped:]
 
