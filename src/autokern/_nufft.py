@@ -34,8 +34,9 @@ from autokern.errors import optional_module
 
 #: The smallest tolerance ducc0 reaches in double precision.
 MIN_EPS = 2e-13
-#: Work per visibility of one chunk: coordinates, strengths and their temporaries.
-_BYTES_PER_VISIBILITY = 96
+#: Work per visibility of one chunk: its strengths (16 B) and coordinates (16 B), ducc0's sort
+#: index and bookkeeping (measured: 49 B per visibility in all at K = 5·10⁶, one chunk)
+_BYTES_PER_VISIBILITY = 50
 
 
 def available() -> bool:
@@ -53,38 +54,58 @@ def _ducc0() -> Any:
 
 @dataclass(frozen=True)
 class LatticeSum:
-    """One reduction as a NUFFT problem: Σ_k c_k exp(i (a α_k + b β_k)) for a ∈ [a0, a0 + rows),
-    b ∈ [b0, b0 + cols).  Arrays may be NumPy or JAX; ``shape`` and ``first`` are static."""
+    """One reduction as a NUFFT problem: H[a, b] = Σ_k c_k exp(i (a α_k + b β_k + φ_k)) for
+    a ∈ [a0, a0 + rows), b ∈ [b0, b0 + cols), where
 
-    strengths: Any
-    alpha: Any
-    beta: Any
+    - α_k = ``alpha_per_v`` v_k and β_k = ``beta_per_u`` u_k;
+    - φ_k = 2π (x0 u_k + y0 v_k) for ``origin`` = (x0, y0), else 0;
+    - c_k = 1/(Re σ_k)² when ``data`` is None (``noise_map`` then holds Re σ), else
+      Re V_k/(Re σ_k)² + i Im V_k/(Im σ_k)².
+
+    A recipe, not the per-visibility arrays: each route derives them chunk by chunk (no
+    K-sized temporaries).  Arrays may be NumPy or JAX; ``shape`` and ``first`` are static."""
+
+    noise_map: Any
+    uv_wavelengths: Any
+    alpha_per_v: Any
+    beta_per_u: Any
     shape: tuple[int, int]
     first: tuple[int, int]
-    #: an extra phase per visibility, folded into the one complex exponential of :meth:`points`
-    phase: Any = None
+    data: Any = None
+    origin: tuple[Any, Any] | None = None
     #: leading rows of the box the result leaves out: a box centred on lag 0 needs no mode
     #: shift, so no complex exponential per visibility (it cost more than the taller FFT)
     rows_dropped: int = 0
 
+    @property
+    def mode_shift(self) -> tuple[int, int]:
+        """(a0 + rows//2, b0 + cols//2): the centred modes [-n//2, (n-1)//2] of an n-point
+        transform land on [a0, a0 + n) once c_k is multiplied by exp(i (a0 + n//2) α_k)
+        (likewise for b)."""
+        (rows, cols), (a0, b0) = self.shape, self.first
+        return a0 + rows // 2, b0 + cols // 2
+
     def points(self, xp: Any, k: slice = slice(None)) -> tuple[Any, Any, Any]:
         """(shifted strengths, α, β) of visibilities ``k``, ready for a centred type-1 NUFFT
-        (the JAX route's; the CPU one makes the same in :func:`_points_into`).
-
-        The centred modes [-n//2, (n-1)//2] of an n-point transform land on [a0, a0 + n) once
-        the strengths are multiplied by exp(i (a0 + n//2) α) (likewise for b).  The phases are
-        wrapped into [-π, π) (finufft needs it), which changes nothing for integer modes.
+        (the JAX route's; the CPU one makes the same in :func:`_points_into`).  The phases
+        are wrapped into [-π, π) (finufft needs it), which changes nothing for integer modes.
         """
-        (rows, cols), (a0, b0) = self.shape, self.first
-        a_phase = (self.alpha[k] + xp.pi) % (2.0 * xp.pi) - xp.pi
-        b_phase = (self.beta[k] + xp.pi) % (2.0 * xp.pi) - xp.pi
-        a_shift, b_shift = a0 + rows // 2, b0 + cols // 2
-        if a_shift == b_shift == 0 and self.phase is None:  # a box centred on lag 0
-            return self.strengths[k], a_phase, b_phase
+        u, v = self.uv_wavelengths[k, 0], self.uv_wavelengths[k, 1]
+        a_phase = (self.alpha_per_v * v + xp.pi) % (2.0 * xp.pi) - xp.pi
+        b_phase = (self.beta_per_u * u + xp.pi) % (2.0 * xp.pi) - xp.pi
+        if self.data is None:
+            strengths = 1.0 / self.noise_map[k] ** 2 + 0j
+        else:
+            data, noise = self.data[k], self.noise_map[k]
+            strengths = data.real / noise.real**2 + 1j * (data.imag / noise.imag**2)
+        a_shift, b_shift = self.mode_shift
+        if a_shift == b_shift == 0 and self.origin is None:  # a box centred on lag 0
+            return strengths, a_phase, b_phase
         shift = a_shift * a_phase + b_shift * b_phase
-        if self.phase is not None:
-            shift = shift + self.phase[k]
-        return self.strengths[k] * xp.exp(1j * shift), a_phase, b_phase
+        if self.origin is not None:
+            x0, y0 = self.origin
+            shift = shift + 2.0 * xp.pi * (x0 * u + y0 * v)
+        return strengths * xp.exp(1j * shift), a_phase, b_phase
 
 
 def _half_plane(ny: int, nx: int, centred: bool) -> dict[str, Any]:
@@ -101,8 +122,8 @@ def w_compact_problem(xp: Any, grid_size: tuple[int, int], noise_map_real: Any,
     """w-compact: c_k = 1/(Re σ_k)², α = -2π d v, β = 2π d u on a ∈ [0, Ny), b ∈ (-Nx, Nx)."""
     ny, nx = grid_size
     d = pixel_scale * ARCSEC_TO_RADIANS
-    return LatticeSum(1.0 / noise_map_real**2 + 0j, -2.0 * xp.pi * d * uv_wavelengths[:, 1],
-                      2.0 * xp.pi * d * uv_wavelengths[:, 0], **_half_plane(ny, nx, centred))
+    return LatticeSum(noise_map_real, uv_wavelengths, -2.0 * xp.pi * d, 2.0 * xp.pi * d,
+                      **_half_plane(ny, nx, centred))
 
 
 def preload_problem(xp: Any, noise_map_real: Any, uv_wavelengths: Any,
@@ -118,8 +139,8 @@ def preload_problem(xp: Any, noise_map_real: Any, uv_wavelengths: Any,
         else 0.0
     dx = grid_radians_2d[0, 1, 1] - grid_radians_2d[0, 0, 1] if grid_radians_2d.shape[1] > 1 \
         else 0.0
-    return LatticeSum(1.0 / noise_map_real**2 + 0j, 2.0 * xp.pi * dy * uv_wavelengths[:, 1],
-                      -2.0 * xp.pi * dx * uv_wavelengths[:, 0], **_half_plane(ny, nx, centred))
+    return LatticeSum(noise_map_real, uv_wavelengths, 2.0 * xp.pi * dy, -2.0 * xp.pi * dx,
+                      **_half_plane(ny, nx, centred))
 
 
 def dirty_problem(xp: Any, data: Any, noise_map: Any, uv_wavelengths: Any,
@@ -128,45 +149,61 @@ def dirty_problem(xp: Any, data: Any, noise_map: Any, uv_wavelengths: Any,
 
     phase_ik = 2π (x_i u + y_i v) = 2π (x0 u + y0 v) + c_i (2π dx u) + r_i (-2π dy v).
     """
-    y0, x0, dy, dx = lattice.y0, lattice.x0, lattice.dy, lattice.dx
-    u, v = uv_wavelengths[:, 0], uv_wavelengths[:, 1]
-    weights = data.real / noise_map.real**2 + 1j * (data.imag / noise_map.imag**2)
-    return LatticeSum(weights, -2.0 * xp.pi * dy * v, 2.0 * xp.pi * dx * u,
-                      lattice.shape, (0, 0),
-                      phase=2.0 * xp.pi * (x0 * u + y0 * v))
+    return LatticeSum(noise_map, uv_wavelengths, -2.0 * xp.pi * lattice.dy,
+                      2.0 * xp.pi * lattice.dx, lattice.shape, (0, 0), data=data,
+                      origin=(lattice.x0, lattice.y0))
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _points_into(strengths, alpha, beta, phase, a_shift, b_shift, values, coord):
-    """values = strengths · exp(i (a_shift α + b_shift β + phase)) and coord = (α, β), in one
-    parallel pass (``phase`` empty: none; no exponential at all for a box centred on lag 0).
-    ducc0 wraps periodic coordinates itself.  NumPy took 4-6 passes and a complex exponential
-    on one thread (~330 of the 1 050 ms of almahigh35's precompute, with the stacking)."""
-    with_phase = phase.shape[0] > 0
-    centred = a_shift == 0 and b_shift == 0 and not with_phase
-    for i in numba.prange(strengths.shape[0]):
-        a, b = alpha[i], beta[i]
+def _points_into(noise_real, noise_imag, data, uv_wavelengths, alpha_per_v, beta_per_u, x0, y0,
+                 with_origin, a_shift, b_shift, values, coord):
+    """:meth:`LatticeSum.points` of a chunk in one parallel pass, into ``values`` and
+    ``coord`` (α, β) — unwrapped: ducc0 wraps periodic coordinates itself.  ``data`` empty: the
+    strengths are 1/(Re σ)²; no exponential at all for a box centred on lag 0.  NumPy took
+    ~10 passes, K-sized temporaries and a complex exponential on one thread (~450 of the
+    1 050 ms of almahigh35's precompute)."""
+    with_data = data.shape[0] > 0
+    centred = a_shift == 0 and b_shift == 0 and not with_origin
+    two_pi = 2.0 * np.pi
+    for i in numba.prange(values.shape[0]):
+        u, v = uv_wavelengths[i, 0], uv_wavelengths[i, 1]
+        a, b = alpha_per_v * v, beta_per_u * u
         coord[i, 0] = a
         coord[i, 1] = b
+        if with_data:
+            strength = complex(data[i].real / noise_real[i] ** 2,
+                               data[i].imag / noise_imag[i] ** 2)
+        else:
+            strength = complex(1.0 / noise_real[i] ** 2, 0.0)
         if centred:
-            values[i] = strengths[i]
+            values[i] = strength
             continue
         shift = a_shift * a + b_shift * b
-        if with_phase:
-            shift += phase[i]
-        values[i] = strengths[i] * complex(np.cos(shift), np.sin(shift))
+        if with_origin:
+            shift += two_pi * (x0 * u + y0 * v)
+        values[i] = strength * complex(np.cos(shift), np.sin(shift))
+
+
+def fill_points(problem: LatticeSum, k: slice, values: np.ndarray, coord: np.ndarray) -> None:
+    """The strengths (into ``values``, complex) and coordinates (into ``coord``, (n, 2)) of
+    visibilities ``k`` of a NumPy ``problem``, as ducc0 takes them (:func:`_points_into`)."""
+    a_shift, b_shift = problem.mode_shift
+    x0, y0 = (0.0, 0.0) if problem.origin is None else problem.origin
+    with_data = problem.data is not None
+    noise = problem.noise_map[k]
+    _points_into(noise.real, noise.imag if with_data else _NONE,
+                 problem.data[k] if with_data else _NO_DATA, problem.uv_wavelengths[k],
+                 float(problem.alpha_per_v), float(problem.beta_per_u), float(x0), float(y0),
+                 problem.origin is not None, a_shift, b_shift, values, coord)
 
 
 def lattice_sum(problem: LatticeSum, eps: float, chunk_size: int | str = "auto") -> np.ndarray:
     """The complex (rows, cols) values of ``problem`` by ducc0, chunk by chunk (the points of
-    each chunk made by :func:`_points_into` in buffers reused from chunk to chunk)."""
+    each chunk made by :func:`fill_points` in buffers reused from chunk to chunk)."""
     ducc0 = _ducc0()
     out = np.zeros(problem.shape, dtype=np.complex128)
     work = np.empty(problem.shape, dtype=np.complex128)
-    (rows, cols), (a0, b0) = problem.shape, problem.first
-    a_shift, b_shift = a0 + rows // 2, b0 + cols // 2
-    phase = np.empty(0) if problem.phase is None else problem.phase
-    chunks = list(_memory.chunk_slices(len(problem.strengths), chunk_size,
+    chunks = list(_memory.chunk_slices(len(problem.uv_wavelengths), chunk_size,
                                        _BYTES_PER_VISIBILITY))
     longest = max((k.stop - k.start for k in chunks), default=0)
     values_buffer = np.empty(longest, dtype=np.complex128)
@@ -174,12 +211,16 @@ def lattice_sum(problem: LatticeSum, eps: float, chunk_size: int | str = "auto")
     for k in chunks:
         n = k.stop - k.start
         values, coord = values_buffer[:n], coord_buffer[:n]
-        _points_into(problem.strengths[k], problem.alpha[k], problem.beta[k],
-                     phase[k] if phase.size else phase, a_shift, b_shift, values, coord)
+        fill_points(problem, k, values, coord)
         ducc0.nufft.nu2u(points=values, coord=coord, forward=False, epsilon=eps,
                          nthreads=_memory.nufft_threads(), out=work)
         out += work
     return out[problem.rows_dropped:]
+
+
+#: the empty stand-ins :func:`_points_into` takes for "no data" (w-compact, preload)
+_NONE = np.empty(0)
+_NO_DATA = np.empty(0, dtype=np.complex128)
 
 
 def chosen(kernel: str, method: str, eps: float, n_visibilities: int,
