@@ -50,8 +50,41 @@ def implementation(backend: str, name: str) -> Any:
     kernel = KERNELS[name]
     if not kernel.composed:
         return core(name, backend)
-    namespace = None if name in _composed.PURE_PYTHON else cores_of(backend).ops.name
+    namespace = None
+    if name not in _composed.PURE_PYTHON:
+        ops = cores_of(backend).ops
+        # the array module, and the backend's own versions of the shared maths this uses
+        own = {(fn.__name__, ops.own[fn]) for fn in ops.own
+               if fn.__name__ in _shared_maths_reached(getattr(_composed, name))}
+        namespace = (ops.xp.__name__, frozenset(own))
     return (name, namespace, tuple(implementation(backend, part) for part in kernel.composed_of))
+
+
+def _shared_maths_reached(function: Any) -> set[str]:
+    """The functions of the shared maths (``_evidence_maths.<name>`` in ``autokern._composed``)
+    a function of ``autokern._composed`` uses, through the module's helpers too."""
+    import dis
+
+    from autokern import _composed
+
+    reached: set[str] = set()
+    seen: set[str] = set()
+    codes = [function.__code__]
+    while codes:
+        code = codes.pop()
+        codes.extend(c for c in code.co_consts if hasattr(c, "co_names"))
+        previous = None
+        for instruction in dis.get_instructions(code):
+            if previous == "_evidence_maths" and instruction.opname == "LOAD_ATTR":
+                reached.add(instruction.argval)
+            if instruction.opname == "LOAD_GLOBAL":
+                helper = getattr(_composed, instruction.argval, None)
+                if getattr(helper, "__module__", None) == _composed.__name__ and \
+                        hasattr(helper, "__code__") and instruction.argval not in seen:
+                    seen.add(instruction.argval)
+                    codes.append(helper.__code__)
+            previous = instruction.argval if instruction.opname == "LOAD_GLOBAL" else None
+    return reached
 
 
 def shares_code_with_reference(backend: str, name: str) -> bool:

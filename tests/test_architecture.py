@@ -111,9 +111,9 @@ def test_shared_code_is_declared_not_compared_with_itself():
         ("numba", "nufft_precision_operator_via_w_compact_from"),
         # SciPy FFTs (autokern._fft_curvature)
         ("numba", "curvature_matrix_via_w_compact_fft_from"),
-        # NumPy/SciPy shared maths over the same namespace (autokern._evidence)
+        # NumPy/SciPy shared maths over the same namespace (autokern._evidence; Numba's own
+        # sums over visibilities make its noise_normalization_complex_from its own)
         ("numba", "reconstruction_positive_negative_from"),
-        ("numba", "noise_normalization_complex_from"),
         # packs the visibility terms into an Inversion of NumPy arrays (autokern._composed)
         ("numba", "inversion_from"),
     }

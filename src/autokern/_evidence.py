@@ -11,7 +11,7 @@ factorisation of F + H gives both the solve and log det(F + H).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,12 +37,16 @@ class ArrayOps:
     compile: Callable[[Callable], Callable]
     #: whether a value is abstract (a JAX tracer): values can be checked only when it is not
     is_traced: Callable[[Any], bool]
+    #: the backend's own implementations of functions of this module (keyed by the function;
+    #: the same arguments without ``ops``), used by :meth:`compiled` instead of the shared one
+    own: Mapping[Callable, Callable] = field(default_factory=dict)
     _compiled: dict = field(default_factory=dict, repr=False)
 
     def compiled(self, fn: Callable) -> Callable:
-        """``fn(self, ...)`` with the namespace bound, compiled once per function."""
+        """``fn(self, ...)`` with the namespace bound, compiled once per function (or the
+        backend's own implementation of ``fn``)."""
         if fn not in self._compiled:
-            self._compiled[fn] = self.compile(lambda *args: fn(self, *args))
+            self._compiled[fn] = self.own.get(fn) or self.compile(lambda *args: fn(self, *args))
         return self._compiled[fn]
 
 
