@@ -313,3 +313,43 @@ def test_the_cpu_route_of_f_and_its_gradient_equal_the_xla_route(tiny):
     batched = jax.vmap(jax.grad(lambda s: on_cpu(w_compact, weights * s)))(scales)
     single = [float(jax.grad(lambda s: on_xla(w_compact, weights * s))(x)) for x in scales]
     assert relative_error(batched, np.array(single)) <= 1e-12
+
+
+@pytest.mark.parametrize("count", [1, "all"])
+def test_cpu_curvature_callbacks_run_numba_on_autokern_threads(count, tiny, monkeypatch):
+    # The callbacks can run on XLA's threads, where Numba's per-thread count is its default
+    # (every core) unless autokern sets it there: a one-thread-per-core sampler would
+    # oversubscribe.  A Python thread of its own stands in for XLA's.
+    import numba
+
+    import autokern
+    from autokern.numba import curvature as numba_curvature
+
+    seen = []
+    for name in ("lattice_curvature", "lattice_curvature_cotangents"):
+        original = getattr(numba_curvature, name)
+
+        def spy(*args, _original=original):
+            seen.append(numba.get_num_threads())
+            return _original(*args)
+
+        monkeypatch.setattr(numba_curvature, name, spy)
+    n = numba.config.NUMBA_NUM_THREADS if count == "all" else count
+    kernel = "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from"
+    arguments = {key: jnp.asarray(value) if key != "pixels" else value
+                 for key, value in tiny.arguments(kernel).items()}
+
+    def total(weights):
+        return jnp.sum(getattr(curvature, kernel)(
+            **{**arguments, "pix_weights_for_sub_slim_index": weights}) ** 2)
+
+    import threading
+
+    def run():  # on a thread of its own, like XLA's, where Numba is on its default count
+        jax.block_until_ready(jax.grad(total)(arguments["pix_weights_for_sub_slim_index"]))
+
+    with autokern.threads(n):
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+    assert seen == [n, n]  # the forward F and its adjoint

@@ -158,6 +158,21 @@ def threads(n: int) -> Iterator[None]:
                 threadpoolctl.threadpool_limits(stack[-1])
 
 
+@contextlib.contextmanager
+def numba_threads_here() -> Iterator[None]:
+    """Numba on :func:`num_threads` in the calling thread for the block, its count restored
+    after.  Numba's count is per thread: a callback on another library's thread (XLA's) would
+    otherwise run on Numba's default, every core, whatever :func:`set_num_threads` said."""
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(num_threads(), numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
 def deterministic() -> bool:
     """Whether bitwise-reproducible results were asked for (``AUTOKERN_DETERMINISTIC``)."""
     raw = os.environ.get("AUTOKERN_DETERMINISTIC", "").strip()

@@ -199,9 +199,10 @@ def _lattice_curvature_on_cpu(lag_table, native_index_for_slim_index,
                               pixels):
     """F from a lag table by the Numba core (one call per vmap member)."""
     def numba_core(table, native, indexes, weights):
-        return numba_curvature.lattice_curvature(
-            np.asarray(table), np.asarray(native), np.asarray(indexes), np.asarray(weights),
-            pixels)
+        with _memory.numba_threads_here():  # this runs on one of XLA's threads
+            return numba_curvature.lattice_curvature(
+                np.asarray(table), np.asarray(native), np.asarray(indexes),
+                np.asarray(weights), pixels)
 
     return jax.pure_callback(numba_core, jax.ShapeDtypeStruct((pixels, pixels), lag_table.dtype),
                              lag_table, native_index_for_slim_index,
@@ -221,9 +222,10 @@ def _lattice_curvature_on_cpu_backward(pixels, arguments, cotangent):
     lag_table, native, indexes, weights = arguments
 
     def numba_adjoint(table, native, indexes, weights, cotangent):
-        return numba_curvature.lattice_curvature_cotangents(
-            np.asarray(table), np.asarray(native), np.asarray(indexes), np.asarray(weights),
-            np.asarray(cotangent))
+        with _memory.numba_threads_here():
+            return numba_curvature.lattice_curvature_cotangents(
+                np.asarray(table), np.asarray(native), np.asarray(indexes),
+                np.asarray(weights), np.asarray(cotangent))
 
     by_table, by_weight = jax.pure_callback(
         numba_adjoint, (jax.ShapeDtypeStruct(lag_table.shape, lag_table.dtype),
