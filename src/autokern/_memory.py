@@ -87,13 +87,19 @@ def _checked_count(n: int) -> int:
     return n
 
 
+def _set_numba_threads(n: int) -> None:
+    """Numba's count in the calling thread (its count is per thread): ``n``, at most its pool."""
+    import numba
+
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+
+
 def _set_autokern_and_numba_threads(n: int) -> None:
     """The checked count ``n`` for autokern's FFTs/NUFFT and for Numba (at most its pool)."""
     global _threads_in_code
-    import numba
 
     _threads_in_code = _checked_count(n)
-    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    _set_numba_threads(n)
 
 
 def set_num_threads(n: int) -> None:
@@ -141,7 +147,7 @@ def threads(n: int) -> Iterator[None]:
             _saved = (_threads_in_code, limiter)
         _open_blocks += 1
         _threads_in_code = n
-    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    _set_numba_threads(n)
     stack.append(n)
     try:
         yield
@@ -166,7 +172,7 @@ def numba_threads_here() -> Iterator[None]:
     import numba
 
     previous = numba.get_num_threads()
-    numba.set_num_threads(min(num_threads(), numba.config.NUMBA_NUM_THREADS))
+    _set_numba_threads(num_threads())
     try:
         yield
     finally:

@@ -196,6 +196,15 @@ def _strength(noise_real, noise_imag, data, with_data, i):
     return complex(1.0 / noise_real[i] ** 2, 0.0)
 
 
+@numba.njit(inline="always", fastmath={"contract"})
+def _phase(a, b, u, v, a_shift, b_shift, x0, y0, with_origin):
+    """The phase of the mode shift (and of the image origin) of one point."""
+    shift = a_shift * a + b_shift * b
+    if with_origin:
+        shift += 2.0 * np.pi * (x0 * u + y0 * v)
+    return shift
+
+
 @numba.njit(parallel=True, cache=True, nogil=True, fastmath={"contract"})
 def _points_into(noise_real, noise_imag, data, uv_wavelengths, alpha_per_v, beta_per_u, x0, y0,
                  with_origin, a_shift, b_shift, values, coord):
@@ -206,7 +215,6 @@ def _points_into(noise_real, noise_imag, data, uv_wavelengths, alpha_per_v, beta
     1 050 ms of almahigh35's precompute)."""
     with_data = data.shape[0] > 0
     centred = a_shift == 0 and b_shift == 0 and not with_origin
-    two_pi = 2.0 * np.pi
     n = values.shape[0]
     for block in numba.prange((n + _POINTS_BLOCK - 1) // _POINTS_BLOCK):
         start, stop = block * _POINTS_BLOCK, min((block + 1) * _POINTS_BLOCK, n)
@@ -220,21 +228,22 @@ def _points_into(noise_real, noise_imag, data, uv_wavelengths, alpha_per_v, beta
             if centred:
                 values[i] = strength
                 continue
-            shift = a_shift * a + b_shift * b
-            if with_origin:
-                shift += two_pi * (x0 * u + y0 * v)
+            shift = _phase(a, b, u, v, a_shift, b_shift, x0, y0, with_origin)
             sin, cos = _sincos(shift)
             values[i] = strength * complex(cos, sin)
             largest = max(largest, abs(shift))
         if largest >= _SINCOS_LIMIT:  # redo the block's largest phases with libm
             for i in range(start, stop):
-                u, v = uv_wavelengths[i, 0], uv_wavelengths[i, 1]
-                shift = a_shift * coord[i, 0] + b_shift * coord[i, 1]
-                if with_origin:
-                    shift += two_pi * (x0 * u + y0 * v)
+                shift = _phase(coord[i, 0], coord[i, 1], uv_wavelengths[i, 0],
+                               uv_wavelengths[i, 1], a_shift, b_shift, x0, y0, with_origin)
                 if abs(shift) >= _SINCOS_LIMIT:
                     values[i] = _strength(noise_real, noise_imag, data, with_data, i) * \
                         complex(np.cos(shift), np.sin(shift))
+
+
+#: the empty stand-ins :func:`_points_into` takes for "no data" (w-compact, preload)
+_NONE = np.empty(0)
+_NO_DATA = np.empty(0, dtype=np.complex128)
 
 
 def fill_points(problem: LatticeSum, k: slice, values: np.ndarray, coord: np.ndarray) -> None:
@@ -269,11 +278,6 @@ def lattice_sum(problem: LatticeSum, eps: float, chunk_size: int | str = "auto")
                          nthreads=_memory.nufft_threads(), out=work)
         out += work
     return out[problem.rows_dropped:]
-
-
-#: the empty stand-ins :func:`_points_into` takes for "no data" (w-compact, preload)
-_NONE = np.empty(0)
-_NO_DATA = np.empty(0, dtype=np.complex128)
 
 
 def chosen(kernel: str, method: str, eps: float, n_visibilities: int,
