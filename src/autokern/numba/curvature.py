@@ -15,7 +15,10 @@ in an S × width block; the block is transposed once per lane and each mapping e
 lane adds one contiguous row of it into the output.
 
 The direct kernels also exploit the symmetry of W̃: with ω_m restricted to n < m (plus half the
-n = m term), A = Σ_m T[m]ᵀ ω_m satisfies F = A + Aᵀ, halving the gathers.  The threads split
+n = m term), A = Σ_m T[m]ᵀ ω_m satisfies F = A + Aᵀ, halving the gathers.  Columns are
+relabelled in the order of their first image pixel, so that the columns with an entry before a
+lane's end are a prefix: ω is zero past it, and the transposes and the scatter stop there (about
+half of S per lane; the labels are undone row by row at the end).  The threads split
 the source columns t (balanced by work) and each runs every lane on its own columns, so they
 write disjoint parts of one S × S output: no per-thread copies to sum, memory traffic that does
 not grow with the thread count, and every entry summed in the same order whatever the thread
@@ -81,18 +84,22 @@ def _transpose(block, width, first, last, out):
     sides stay in cache."""
     for t0 in range(first, last, 32):
         t1 = min(t0 + 32, last)
+        tile = block[t0:t1]
         for j in range(width):
-            row = out[j]
-            for t in range(t0, t1):
-                row[t] = block[t, j]
+            row = out[j, t0:t1]
+            for k in range(t1 - t0):
+                row[k] = tile[k, j]
 
 
 @numba.njit(parallel=True, **_FMA)
-def _half_products(table, base, offset, pointers, col_offset, col_weights, col_rows, indexes,
-                   weights, lanes, splits, widest, out):
-    """out = Σ_m T[m]ᵀ ω_m with ω_m over n < m plus half of n = m.  A lane is ≤ _LANE_CAP
-    consecutive pixels m with base[m] = base[first] + j; thread i computes the columns t in
-    [splits[i], splits[i+1]) of every lane, so the threads write disjoint columns of ``out``."""
+def _half_products(table, base, offset, pointers, col_offset, col_weights, labels, indexes,
+                   weights, first_rows, lanes, splits, widest, out):
+    """out[s, label[t]] = (Σ_m T[m]ᵀ ω_m)[s, t] with ω_m over n < m plus half of n = m.  A lane
+    is ≤ _LANE_CAP consecutive pixels m with base[m] = base[first] + j; thread i computes the
+    relabelled columns [splits[i], splits[i+1]) of every lane, so the threads write disjoint
+    columns of ``out``.  Columns are labelled by their first image pixel (``first_rows``
+    ascending, ``labels`` = the relabelled ``indexes``), so a lane's ω is zero past the columns
+    that start before its end: gathers, transposes and the scatter stop there."""
     pixels = pointers.shape[0] - 1
     for part in numba.prange(splits.shape[0] - 1):
         first, last = splits[part], splits[part + 1]
@@ -101,32 +108,58 @@ def _half_products(table, base, offset, pointers, col_offset, col_weights, col_r
         omega_rows = np.empty((widest, pixels))  # its transpose
         for lane in range(lanes.shape[0] - 1):
             m0, m1 = lanes[lane], lanes[lane + 1]
+            stop = min(last, np.searchsorted(first_rows, m1))
+            if stop <= first:
+                continue  # no column of this part has an entry before the lane's end
             _lane_gather(table, base[m0], m1 - m0, pointers, end, col_offset, col_weights,
-                         first, last, omega)
+                         first, stop, omega)
             # pairs inside the lane: n < m both in it, and half the n = m term
             for n in range(m0, m1):
-                for j in range(indexes.shape[1]):
-                    t = indexes[n, j]
+                for j in range(labels.shape[1]):
+                    t = labels[n, j]
                     if first <= t < last:
                         w = weights[n, j]
                         omega[t, n - m0] += 0.5 * table[base[n] + offset[n]] * w
                         for m in range(n + 1, m1):
                             omega[t, m - m0] += table[base[m] + offset[n]] * w
-            _transpose(omega, m1 - m0, first, last, omega_rows)
+            _transpose(omega, m1 - m0, first, stop, omega_rows)
+            # Slices from 0: a loop from `first` kept LLVM from vectorising (3× slower).
             for m in range(m0, m1):
-                row = omega_rows[m - m0]
+                row = omega_rows[m - m0, first:stop]
                 for j in range(indexes.shape[1]):
                     s = indexes[m, j]
                     if s >= 0:
                         w = weights[m, j]
-                        target = out[s]
-                        for t in range(first, last):
+                        target = out[s, first:stop]
+                        for t in range(stop - first):
                             target[t] += w * row[t]
             for n in range(m0, m1):
-                for j in range(indexes.shape[1]):
-                    t = indexes[n, j]
+                for j in range(labels.shape[1]):
+                    t = labels[n, j]
                     if first <= t < last:
                         end[t] += 1
+
+
+@numba.njit(parallel=True, **_JIT)
+def _unlabel_columns(out, label):
+    """out[s, t] ← out[s, label[t]] row by row (each row through a copy of itself)."""
+    for s in numba.prange(out.shape[0]):
+        row = out[s].copy()
+        target = out[s]
+        for t in range(out.shape[1]):
+            target[t] = row[label[t]]
+
+
+@numba.njit(**_JIT)
+def _first_rows(indexes, pixels):
+    """The first image pixel mapping to each source pixel (M where none does)."""
+    first = np.full(pixels, indexes.shape[0], dtype=np.int64)
+    for m in range(indexes.shape[0] - 1, -1, -1):
+        for b in range(indexes.shape[1]):
+            s = indexes[m, b]
+            if s >= 0:
+                first[s] = m
+    return first
 
 
 @numba.njit(parallel=True, **_JIT)
@@ -278,13 +311,13 @@ def _lanes(base: np.ndarray) -> np.ndarray:
     return np.concatenate([*starts, [len(base)]]).astype(np.int64)
 
 
-def _column_splits(pointers: np.ndarray, col_rows: np.ndarray, image_pixels: int,
-                   n_parts: int) -> np.ndarray:
+def _column_splits(pointers: np.ndarray, col_rows: np.ndarray, first_rows: np.ndarray,
+                   image_pixels: int, n_parts: int) -> np.ndarray:
     """Column boundaries giving each thread about the same work: an entry of column t at
     image row n is gathered by every pixel after it (M - n), and each column costs a pass over
-    the image pixels in the output."""
+    the image pixels after its first one (``first_rows``) in the output."""
     entry_cost = np.concatenate([[0], np.cumsum(image_pixels - col_rows)])
-    cost = entry_cost[pointers[1:]] + 4 * image_pixels * np.arange(1, len(pointers))
+    cost = entry_cost[pointers[1:]] + 4 * np.cumsum(image_pixels - first_rows)
     inner = np.searchsorted(cost, cost[-1] * np.arange(1, n_parts) / n_parts)
     return np.concatenate([[0], inner, [len(pointers) - 1]]).astype(np.int64)
 
@@ -303,15 +336,23 @@ def _shifted_gather(table: np.ndarray, base: np.ndarray, offset: np.ndarray,
 def symmetric_curvature(table: np.ndarray, base: np.ndarray, offset: np.ndarray,
                         indexes: np.ndarray, weights: np.ndarray, pixels: int) -> np.ndarray:
     """F = Tᵀ W̃ T for a symmetric W̃[m, n] = table[base[m] + offset[n]] and T in (M, B) form."""
-    pointers, col_rows, col_weights = columns(indexes, weights, pixels)
+    first_rows = _first_rows(indexes, pixels)
+    order = np.argsort(first_rows, kind="stable")  # column order[k] is relabelled k
+    label = np.empty(pixels, dtype=np.int64)
+    label[order] = np.arange(pixels)
+    labels = np.where(indexes >= 0, label[np.maximum(indexes, 0)], -1)
+    pointers, col_rows, col_weights = columns(labels, weights, pixels)
     lanes = _lanes(base)
     padded, base, offset, widest = _shifted_gather(table, base, offset, lanes)
-    splits = _column_splits(pointers, col_rows, len(base), min(numba.get_num_threads(), pixels))
+    first_rows = first_rows[order]
+    splits = _column_splits(pointers, col_rows, first_rows, len(base),
+                            min(numba.get_num_threads(), pixels))
     # The output comes from NumPy, which requests transparent huge pages for big arrays: 4 kB
     # first-touch page faults would otherwise cost as much as the gathers.
     out = np.zeros((pixels, pixels))
-    _half_products(padded, base, offset, pointers, offset[col_rows], col_weights, col_rows,
-                   indexes, weights, lanes, splits, widest, out)
+    _half_products(padded, base, offset, pointers, offset[col_rows], col_weights, labels,
+                   indexes, weights, first_rows, lanes, splits, widest, out)
+    _unlabel_columns(out, label)
     _symmetric_sum(out)
     return out
 
