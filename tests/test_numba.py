@@ -149,6 +149,46 @@ def test_grids_without_lattice_structure_fall_back_to_direct_sums(get_case):
             assert relative_error(result, expected) <= 1e-12
 
 
+@pytest.mark.parametrize("regularization_kind", ["sparse", "dense"])
+@pytest.mark.parametrize("solution_kind", ["linear", "given"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_evidence_in_place_matches_the_shared_maths(regularization_kind, solution_kind, order):
+    """The Numba backend's F + H in F's memory (sparse or dense H, the linear solve or a given
+    reconstruction, a C- or Fortran-ordered F) gives the shared maths' terms; F is consumed."""
+    from autokern import _evidence
+    from autokern.numba.linalg import evidence_terms_consuming
+
+    rng = np.random.default_rng(3)
+    pixels = 60
+    factor = rng.normal(size=(pixels, 3 * pixels))
+    curvature = factor @ factor.T
+    if regularization_kind == "sparse":  # a chain's second differences and a floor
+        regularization = 2.0 * np.eye(pixels) - np.eye(pixels, k=1) - np.eye(pixels, k=-1) \
+            + 1e-3 * np.eye(pixels)
+    else:
+        regularization = np.exp(-np.subtract.outer(np.arange(pixels), np.arange(pixels)) ** 2
+                                / 50.0) + 1e-3 * np.eye(pixels)
+    data_vector = rng.normal(size=pixels)
+    solution = None if solution_kind == "linear" else np.abs(rng.normal(size=pixels))
+    arguments = (regularization, data_vector, 123.0, -45.0, solution)
+    expected = _evidence.evidence_terms(_evidence.NUMPY_OPS, curvature, *arguments)
+    given = np.array(curvature, order=order)
+    result = evidence_terms_consuming(given, *arguments)
+    for value, reference in zip(result, expected, strict=True):
+        assert relative_error(np.asarray(value), np.asarray(reference)) <= 1e-12
+    if order == "C":
+        assert not np.array_equal(given, curvature)  # factorised in place
+
+
+def test_evidence_in_place_is_nan_where_f_plus_h_is_not_positive_definite():
+    from autokern.numba.linalg import evidence_terms_consuming
+
+    pixels = 5
+    result = evidence_terms_consuming(-np.eye(pixels), np.eye(pixels) * 0.5, np.ones(pixels),
+                                      1.0, 0.0)
+    assert np.isnan(result[0]) and np.isnan(result[4])
+
+
 def test_log_likelihood_matches_the_reference_run(dev_case):
     args = dev_case.arguments("log_likelihood_function_via_w_compact_from")
     expected = dev_case.expected("log_likelihood_function_via_w_compact_from")

@@ -235,7 +235,10 @@ def inversion_result_from(cores: Cores, inversion, pix_indexes_for_sub_slim_inde
         pixels)
     solution = _solution(cores, curvature, regularization_matrix, data_vector, solver,
                          zeroed_pixels)
-    terms = cores.ops.compiled(_evidence_maths.evidence_terms)(
+    # F is this call's own temporary unless it is handed back
+    evidence_terms = (_evidence_maths.evidence_terms if matrices
+                      else _evidence_maths.evidence_terms_consuming)
+    terms = cores.ops.compiled(evidence_terms)(
         curvature, regularization_matrix, data_vector, inversion.data_chi_squared,
         inversion.noise_normalization, solution, log_det_regularization_matrix_term)
     _require_finite(cores, terms[0], "inversion_result_from", "F + H (or H, or its log det)")

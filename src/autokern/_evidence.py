@@ -118,11 +118,13 @@ def _sparse_log_det_pivots(matrix: np.ndarray, flat_nonzero: np.ndarray) -> tupl
     return float(np.sum(np.log(pivots))), float(pivots.min() / np.max(np.diagonal(matrix)))
 
 
-def _numpy_log_det_pivots(matrix: np.ndarray) -> tuple[float, float]:
+def _numpy_log_det_pivots(matrix: np.ndarray,
+                          flat_nonzero: np.ndarray | None = None) -> tuple[float, float]:
     # H is sparse in practice (a few neighbours per pixel): a sparse factorisation is ~10×
     # cheaper than the dense Cholesky at S = 1 500 and gives the same log det to ~1e-12.
     # (flatnonzero of the boolean mask: 0.8 ms at S = 1 500, of the float matrix 6 ms)
-    flat_nonzero = np.flatnonzero(matrix != 0.0)
+    if flat_nonzero is None:
+        flat_nonzero = np.flatnonzero(matrix != 0.0)
     if flat_nonzero.size <= SPARSE_LOG_DET_DENSITY * matrix.size:
         return _sparse_log_det_pivots(matrix, flat_nonzero)
     return log_det_and_pivots(np, _upper_factor(matrix, clean=True).T)
@@ -202,6 +204,17 @@ def evidence_terms(ops: ArrayOps, curvature: Any, regularization: Any, data_vect
                            - log_det_regularization + noise_normalization_term)
     return (xp.where(lost, xp.nan, log_evidence), solution, chi_squared, regularization_term,
             log_det_curvature_reg, log_det_regularization)
+
+
+def evidence_terms_consuming(ops: ArrayOps, curvature: Any, regularization: Any,
+                             data_vector: Any, data_chi_squared: Any,
+                             noise_normalization_term: Any, solution: Any = None,
+                             log_det_regularization: Any = None) -> tuple[Any, ...]:
+    """:func:`evidence_terms` of a ``curvature`` the caller hands over (a temporary it will
+    not read again): a backend may overwrite it (the Numba backend factorises F + H in F's own
+    memory).  The shared maths does not."""
+    return evidence_terms(ops, curvature, regularization, data_vector, data_chi_squared,
+                          noise_normalization_term, solution, log_det_regularization)
 
 
 def log_evidence_from_terms(ops: ArrayOps, curvature: Any, regularization: Any,

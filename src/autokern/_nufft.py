@@ -219,18 +219,24 @@ def _points_into(noise_real, noise_imag, data, uv_wavelengths, alpha_per_v, beta
     for block in numba.prange((n + _POINTS_BLOCK - 1) // _POINTS_BLOCK):
         start, stop = block * _POINTS_BLOCK, min((block + 1) * _POINTS_BLOCK, n)
         largest = 0.0
-        for i in range(start, stop):
-            u, v = uv_wavelengths[i, 0], uv_wavelengths[i, 1]
+        # Slices from 0: a loop from `start` was not vectorised.
+        uv, out_coord, out_values = (uv_wavelengths[start:stop], coord[start:stop],
+                                     values[start:stop])
+        real = noise_real[start:stop]
+        imag = noise_imag[start:stop] if with_data else noise_imag
+        visibilities = data[start:stop] if with_data else data
+        for i in range(stop - start):
+            u, v = uv[i, 0], uv[i, 1]
             a, b = alpha_per_v * v, beta_per_u * u
-            coord[i, 0] = a
-            coord[i, 1] = b
-            strength = _strength(noise_real, noise_imag, data, with_data, i)
+            out_coord[i, 0] = a
+            out_coord[i, 1] = b
+            strength = _strength(real, imag, visibilities, with_data, i)
             if centred:
-                values[i] = strength
+                out_values[i] = strength
                 continue
             shift = _phase(a, b, u, v, a_shift, b_shift, x0, y0, with_origin)
             sin, cos = _sincos(shift)
-            values[i] = strength * complex(cos, sin)
+            out_values[i] = strength * complex(cos, sin)
             largest = max(largest, abs(shift))
         if largest >= _SINCOS_LIMIT:  # redo the block's largest phases with libm
             for i in range(start, stop):

@@ -56,8 +56,68 @@ def noise_normalization(noise_map: np.ndarray) -> float:
     return float(np.sum(blocks))
 
 
+@numba.njit(cache=True, nogil=True, fastmath={"contract", "reassoc"})
+def _upper_quadratic(matrix, diagonal, vector):
+    """vᵀ A v for the symmetric A with ``matrix``'s strict upper triangle and the diagonal
+    ``diagonal`` (``matrix``'s lower triangle and diagonal are not read)."""
+    total = 0.0
+    n = vector.shape[0]
+    for i in range(n):
+        row, rest = matrix[i, i + 1:], vector[i + 1:]
+        partial = 0.0
+        for k in range(n - i - 1):
+            partial += row[k] * rest[k]
+        total += vector[i] * (diagonal[i] * vector[i] + 2.0 * partial)
+    return total
+
+
+def evidence_terms_consuming(curvature: np.ndarray, regularization: np.ndarray,
+                             data_vector: np.ndarray, data_chi_squared: float,
+                             noise_normalization_term: float, solution: np.ndarray | None = None,
+                             log_det_regularization: float | None = None) -> tuple:
+    """:func:`autokern._evidence.evidence_terms` with F + H made and factorised in F's memory
+    (``curvature``, C-ordered, is overwritten): no second S × S array, whose fresh pages cost
+    ~5 ms a call at S = 1 500.  H is added through its non-zeros (found once, also for sᵀHs
+    and log det H); LAPACK's factor fills one triangle, and sᵀ(F + H)s is read from the other
+    with the diagonal kept aside, so χ² = sᵀ(F + H)s − sᵀHs − 2 sᵀD + Σ (V/σ)²."""
+    pixels = curvature.shape[0]
+    if not curvature.flags.c_contiguous:  # a route's F-ordered or strided result
+        curvature = np.ascontiguousarray(curvature)
+    nonzero = np.flatnonzero(regularization != 0.0)
+    flat = curvature.reshape(-1)  # a view: the matrix is C-contiguous
+    sparse = nonzero.size <= _evidence.SPARSE_LOG_DET_DENSITY * regularization.size
+    if sparse:
+        values = regularization.reshape(-1)[nonzero]
+        flat[nonzero] += values
+    else:
+        np.add(curvature, regularization, out=curvature)
+    diagonal = np.diagonal(curvature).copy()
+    linear, log_det_curvature_reg = _evidence._numpy_solve_log_det(curvature, data_vector,
+                                                                  in_place=True)
+    if solution is None:
+        solution = linear
+    if sparse:
+        rows, cols = np.divmod(nonzero, pixels)
+        regularization_term = float(np.dot(solution[rows] * values, solution[cols]))
+    else:
+        regularization_term = float(solution @ regularization @ solution)
+    chi_squared = (_upper_quadratic(curvature, diagonal, solution) - regularization_term
+                   - 2.0 * float(solution @ data_vector) + data_chi_squared)
+    lost = False
+    if log_det_regularization is None:
+        log_det_regularization, pivot_ratio = _evidence._numpy_log_det_pivots(regularization,
+                                                                              nonzero)
+        lost = pivot_ratio <= pixels * np.finfo(np.float64).eps
+    log_evidence = -0.5 * (chi_squared + regularization_term + log_det_curvature_reg
+                           - log_det_regularization + noise_normalization_term)
+    return (np.nan if lost else log_evidence, solution, chi_squared, regularization_term,
+            log_det_curvature_reg, log_det_regularization)
+
+
 OPS = dataclasses.replace(
     _evidence.NUMPY_OPS, name="numba", _compiled={},
-    own={_evidence.data_term: data_term, _evidence.noise_normalization: noise_normalization})
+    own={_evidence.data_term: data_term, _evidence.noise_normalization: noise_normalization,
+         _evidence.evidence_terms_consuming:
+             _evidence.NUMPY_OPS.compile(evidence_terms_consuming)})
 
-__all__ = ["OPS", "data_term", "noise_normalization"]
+__all__ = ["OPS", "data_term", "evidence_terms_consuming", "noise_normalization"]
