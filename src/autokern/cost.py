@@ -19,16 +19,18 @@ CURVATURE_ROUTES: dict[str, str] = {
 }
 
 #: Seconds per unit of work of each route, fitted (relative least squares) to Numba medians on
-#: the 2-core development machine at its default two threads (2026-11-30; the lane-by-row
-#: direct core): sparse ~ M²·B gathers + M·B·S; direct ~ M²·B/2 (symmetric half) + M·B·S;
-#: fft ~ S·(4NyNx)·log₂(4NyNx).  Measured (sparse, direct, fft), ms: small 1.3, 1.2, 26;
-#: medium 14, 13, 278; large 75, 57, 1 631; sma35 22, 23, 559; alma35 110, 86, 2 215;
-#: almahigh35 1 439, 586, 10 523.  With B = 3 and S = 1 500 the FFT route is 20-40× slower at
-#: every science geometry; direct wins from medium up, the two-pass route ties it below.
+#: the 2-core development machine at its default two threads (2026-11-30, after the direct
+#: core's column relabelling; ``pytest benchmarks/test_methods.py -k curvature --preset P``):
+#: sparse ~ M²·B gathers + M·B·S; direct ~ M²·B/2 (symmetric half) + M·B·S; fft ~
+#: S·(4NyNx)·log₂(4NyNx).  Measured (sparse, direct, fft), ms: small 0.63, 0.70, 16; medium
+#: 9.1, 5.6, 175; large 53, 25, 1 160; sma35 17, 9.8, 404; alma35 110, 37, 1 680; almahigh35
+#: 703, 342, 6 734.  The fit is within 25 % from medium up (small's sub-millisecond times are
+#: mostly overhead).  With B = 3 and S = 1 500 the FFT route is 20-47× slower at every science
+#: geometry; direct wins from medium up (at small the two-pass route is 10 % ahead, 0.07 ms).
 CURVATURE_SECONDS_PER_UNIT = {
-    "sparse": (7.2e-11, 1.2e-9),
-    "direct": (2.9e-11, 1.3e-9),
-    "fft": (1.3e-9, 0.0),
+    "sparse": (3.9e-11, 9.2e-10),
+    "direct": (2.5e-11, 5.2e-10),
+    "fft": (9.0e-10, 0.0),
 }
 
 
