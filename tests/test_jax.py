@@ -226,9 +226,14 @@ def test_gradient_wrt_mapping_weights_matches_finite_differences(dev_likelihood)
 
 def test_vmap_over_coefficients_equals_a_loop(dev_likelihood):
     log_likelihood, weights = dev_likelihood
+    import threadpoolctl
+
     coefficients = jnp.array([0.5, 1.0, 2.0, 4.0])
-    batched = jax.vmap(lambda c: log_likelihood(c, weights))(coefficients)
-    looped = jnp.array([log_likelihood(c, weights) for c in coefficients])
+    # Concrete calls run LAPACK on one BLAS thread, traced ones on the caller's setting, and
+    # OpenBLAS's rounding depends on its thread count (~1e-12 here): compare on one thread.
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        batched = jax.vmap(lambda c: log_likelihood(c, weights))(coefficients)
+        looped = jnp.array([log_likelihood(c, weights) for c in coefficients])
     np.testing.assert_allclose(batched, looped, rtol=1e-12)
 
 
@@ -313,6 +318,31 @@ def test_the_cpu_route_of_f_and_its_gradient_equal_the_xla_route(tiny):
     batched = jax.vmap(jax.grad(lambda s: on_cpu(w_compact, weights * s)))(scales)
     single = [float(jax.grad(lambda s: on_xla(w_compact, weights * s))(x)) for x in scales]
     assert relative_error(batched, np.array(single)) <= 1e-12
+
+
+def test_concrete_cpu_evidence_runs_lapack_on_one_blas_thread():
+    """The shared maths' concrete calls on the CPU run with BLAS on one thread (jaxlib's LAPACK
+    is SciPy's OpenBLAS, which fights XLA's pool on more); traced under a caller's jit, the
+    caller's setting applies; the setting is restored afterwards."""
+    import threadpoolctl
+
+    from autokern.jax.linalg import compile_shared
+
+    controller = threadpoolctl.ThreadpoolController()
+
+    def blas_threads():
+        return min(pool.num_threads for pool in controller.select(user_api="blas").lib_controllers)
+
+    def fn(x):
+        seen = jax.pure_callback(lambda: np.int64(blas_threads()),
+                                 jax.ShapeDtypeStruct((), jnp.int64))
+        return x + 1.0, seen
+
+    compiled = compile_shared(fn)
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        assert int(compiled(jnp.ones(3))[1]) == 1
+        assert int(jax.jit(lambda x: compiled(x)[1])(jnp.ones(3))) == 2  # traced: the caller's
+        assert blas_threads() == 2
 
 
 @pytest.mark.parametrize("count", [1, "all"])

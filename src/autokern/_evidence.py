@@ -133,7 +133,7 @@ def _numpy_log_det_pivots(matrix: np.ndarray,
 _BLAS: list = []
 
 
-def _on_one_blas_thread(fn: Callable) -> Callable:
+def on_one_blas_thread(fn: Callable) -> Callable:
     """``fn`` run with BLAS/LAPACK on one thread (threadpoolctl, ~15 µs a call).
 
     The dense S × S algebra of the evidence follows Numba's parallel curvature core: with BLAS
@@ -155,7 +155,7 @@ def _on_one_blas_thread(fn: Callable) -> Callable:
 #: NumPy/SciPy: the reference and the Numba backend
 NUMPY_OPS = ArrayOps("numpy", np, _numpy_solve_log_det, _numpy_solve_log_det_in_place,
                      _numpy_log_det_pivots,
-                     _on_one_blas_thread, lambda value: False)
+                     on_one_blas_thread, lambda value: False)
 
 
 def data_term(ops: ArrayOps, data: Any, noise_map: Any) -> Any:

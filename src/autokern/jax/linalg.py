@@ -17,7 +17,12 @@ import jax.numpy as jnp
 from jax.custom_batching import sequential_vmap
 from jax.scipy.linalg import cho_solve
 
-from autokern._evidence import ArrayOps, log_det_and_pivots, log_det_of_factor
+from autokern._evidence import (
+    ArrayOps,
+    log_det_and_pivots,
+    log_det_of_factor,
+    on_one_blas_thread,
+)
 from autokern._inversion import Inversion
 
 
@@ -74,8 +79,38 @@ def _log_det_pivots_jvp(primals, tangents):
                                     jnp.zeros_like(pivot_ratio))
 
 
-OPS = ArrayOps("jax", jnp, solve_log_det, None, log_det_pivots, jax.jit,
-               lambda value: isinstance(value, jax.core.Tracer))
+def _is_traced(value) -> bool:
+    return isinstance(value, jax.core.Tracer)
+
+
+def _on_cpu(leaves: list) -> bool:
+    """Whether a call on ``leaves`` runs on the CPU (its arrays', else JAX's default device)."""
+    for leaf in leaves:
+        if isinstance(leaf, jax.Array):
+            return all(device.platform == "cpu" for device in leaf.devices())
+    return jax.default_backend() == "cpu"
+
+
+def compile_shared(fn):
+    """``jax.jit(fn)``; a concrete call on the CPU runs with BLAS/LAPACK on one thread and waits
+    for its result.  jaxlib's CPU LAPACK is SciPy's OpenBLAS, and on two BLAS threads inside
+    XLA's pool the dense algebra fights XLA's own threads (the likelihood on both cores: large
+    136 → 102 ms, sma35 113 → 97 ms with one BLAS thread; slower than on one core before).
+    Under a caller's own ``jit`` or ``vmap`` the call is traced, and the caller's BLAS setting
+    applies (``autokern.threads(1)`` gives one thread)."""
+    jitted = jax.jit(fn)
+    waited = on_one_blas_thread(lambda *args: jax.block_until_ready(jitted(*args)))
+
+    def run(*args):
+        leaves = jax.tree_util.tree_leaves(args)
+        if any(_is_traced(leaf) for leaf in leaves) or not _on_cpu(leaves):
+            return jitted(*args)
+        return waited(*args)
+
+    return run
+
+
+OPS = ArrayOps("jax", jnp, solve_log_det, None, log_det_pivots, compile_shared, _is_traced)
 
 # The shared maths' per-dataset state as a pytree (its arrays are leaves, its labels static), so
 # that jit, vmap and grad take it as an argument (InversionResult is a NamedTuple: a pytree
@@ -88,4 +123,4 @@ jax.tree_util.register_pytree_node(
                                      **dict(zip(Inversion.STATIC, static, strict=True))),
 )
 
-__all__ = ["OPS", "inverse", "log_det_pivots", "solve_log_det"]
+__all__ = ["OPS", "compile_shared", "inverse", "log_det_pivots", "solve_log_det"]
