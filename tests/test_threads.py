@@ -139,3 +139,75 @@ def test_nested_blocks_in_one_thread_restore_the_enclosing_count():
         with autokern.threads(1):
             assert _memory.num_threads() == 1
         assert _memory.num_threads() == 2
+
+
+def test_evidence_on_one_blas_thread_from_overlapping_threads_restores_blas():
+    """Two Python threads whose evidence calls overlap: BLAS is on one thread inside every call
+    and back on its count once the calls are done (threadpoolctl's per-call limit had left it
+    on one thread for good in about one run of ten)."""
+    import threading
+
+    import numpy as np
+    import scipy.linalg
+
+    from autokern import _evidence
+
+    controller = threadpoolctl.ThreadpoolController()
+
+    def counts():
+        return [library.num_threads for library in
+                controller.select(user_api="blas").lib_controllers]
+
+    matrix = np.eye(200) * 2.0
+    inside: list[list[int]] = []
+    call = _evidence.on_one_blas_thread(
+        lambda: (inside.append(counts()), scipy.linalg.cholesky(matrix)))
+
+    def work():
+        for _ in range(200):
+            call()
+
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        before = counts()
+        for _ in range(10):
+            workers = [threading.Thread(target=work) for _ in range(2)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            call()  # a restore OpenBLAS did not take is made again when a call leaves
+            assert counts() == before
+    assert all(seen == [1] * len(before) for seen in inside)
+
+
+def test_a_worker_threads_block_limits_blas_after_set_num_threads_in_the_main_thread():
+    """threadpoolctl lets one Python thread at a time set OpenBLAS's count and ignores the
+    others: after ``set_num_threads`` in the main thread, a ``threads(1)`` block in a worker
+    thread (a threaded Dask scheduler) left BLAS on two threads.  Its own process: the counts
+    are process-wide."""
+    script = textwrap.dedent("""
+        import json, threading
+        import numpy, scipy.linalg, threadpoolctl
+        import autokern
+
+        controller = threadpoolctl.ThreadpoolController()
+
+        def counts():
+            return sorted({library.num_threads for library in
+                           controller.select(user_api="blas").lib_controllers})
+
+        autokern.set_num_threads(2)
+        seen = []
+
+        def work():
+            with autokern.threads(1):
+                seen.append(counts())
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        worker.join()
+        print(json.dumps([counts(), seen, counts()]))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[[2], [[1]], [2]]"

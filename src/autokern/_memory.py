@@ -102,6 +102,36 @@ def _set_autokern_and_numba_threads(n: int) -> None:
     _set_numba_threads(n)
 
 
+_BLAS_CONTROLLER: list = []
+
+
+def blas_counts() -> list[tuple[Any, int]]:
+    """(threadpoolctl's controller, thread count) of each BLAS library loaded (NumPy's and
+    SciPy's OpenBLAS: one process-wide count each)."""
+    if not _BLAS_CONTROLLER:
+        import threadpoolctl
+
+        _BLAS_CONTROLLER.append(threadpoolctl.ThreadpoolController())
+    libraries = _BLAS_CONTROLLER[0].select(user_api="blas").lib_controllers
+    return [(library, library.num_threads) for library in libraries]
+
+
+def set_blas_counts(counts: list[tuple[Any, int]]) -> None:
+    """Set each library's count (from :func:`blas_counts`), from whichever thread calls.
+
+    threadpoolctl (≥ 3.6) lets one Python thread at a time set OpenBLAS's process-wide count
+    and silently ignores the others: after ``set_num_threads`` in the main thread, a
+    ``threads(1)`` block in a worker thread (a threaded Dask scheduler, a thread-per-chain
+    sampler) left BLAS on every core, and a restore made from another thread did nothing.
+    autokern keeps its own bookkeeping under its locks, so it sets the count directly."""
+    for library, count in counts:
+        getattr(library, "_real_set_num_threads", library.set_num_threads)(count)
+
+
+def _set_blas_threads(n: int) -> None:
+    set_blas_counts([(library, n) for library, _ in blas_counts()])
+
+
 def set_num_threads(n: int) -> None:
     """Run autokern's CPU work on ``n`` threads from now on: Numba's parallel kernels, the
     NUFFT (ducc0), SciPy's FFTs, and BLAS/LAPACK (through threadpoolctl, for the whole
@@ -115,7 +145,8 @@ def set_num_threads(n: int) -> None:
     import threadpoolctl
 
     _set_autokern_and_numba_threads(n)
-    threadpoolctl.threadpool_limits(n)
+    threadpoolctl.threadpool_limits(n, user_api="openmp")
+    _set_blas_threads(n)
 
 
 #: ``threads()`` blocks open in any thread, and what to restore when the last one closes:
@@ -124,7 +155,7 @@ def set_num_threads(n: int) -> None:
 #: the end, instead of each restoring what another had just set)
 _blocks_lock = threading.Lock()
 _open_blocks = 0
-_saved: tuple[int | None, Any] | None = None
+_saved: tuple[int | None, Any, list] | None = None
 _per_thread = threading.local()
 
 
@@ -142,9 +173,10 @@ def threads(n: int) -> Iterator[None]:
     stack = _per_thread.__dict__.setdefault("stack", [])
     previous_numba = numba.get_num_threads()  # Numba's count is per thread
     with _blocks_lock:
-        limiter = threadpoolctl.threadpool_limits(n)
+        limiter = threadpoolctl.threadpool_limits(n, user_api="openmp")
         if _open_blocks == 0:
-            _saved = (_threads_in_code, limiter)
+            _saved = (_threads_in_code, limiter, blas_counts())
+        _set_blas_threads(n)
         _open_blocks += 1
         _threads_in_code = n
     _set_numba_threads(n)
@@ -157,11 +189,13 @@ def threads(n: int) -> Iterator[None]:
         with _blocks_lock:
             _open_blocks -= 1
             if _open_blocks == 0:
-                (_threads_in_code, first_limiter), _saved = _saved, None
+                (_threads_in_code, first_limiter, blas), _saved = _saved, None
                 first_limiter.restore_original_limits()
+                set_blas_counts(blas)
             elif stack:  # this thread's enclosing block is still open: its count again
                 _threads_in_code = stack[-1]
-                threadpoolctl.threadpool_limits(stack[-1])
+                threadpoolctl.threadpool_limits(stack[-1], user_api="openmp")
+                _set_blas_threads(stack[-1])
 
 
 @contextlib.contextmanager

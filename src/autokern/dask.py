@@ -265,10 +265,7 @@ def visibility_terms_from_dask(chunks: Any, grid_radians_slim: Any,
     threads : int, optional
         Threads for each chunk's kernels (``autokern.threads(threads)`` around the task);
         None leaves the workers' settings.  With several tasks running at once in one
-        process, give them all the same count.  Prefer it with processes (a cluster's
-        workers): on Dask's threaded scheduler, Numba then starts its OpenMP layer from a
-        worker thread, after which threadpoolctl no longer limits OpenBLAS in that process
-        (observed with NumPy/SciPy's OpenBLAS 0.3 wheels).
+        process, give them all the same count (the counts are process-wide).
     **options
         ``chunk_size``, ``method``, ``eps`` of ``visibility_terms_from``.
 
