@@ -320,6 +320,25 @@ def test_the_cpu_route_of_f_and_its_gradient_equal_the_xla_route(tiny):
     assert relative_error(batched, np.array(single)) <= 1e-12
 
 
+def test_cpu_log_det_of_a_sparse_regularization_is_the_numpy_backends():
+    """On the CPU, log det H (sparse: a few neighbours per pixel) goes through the NumPy
+    backends' SuperLU route, under jit and vmap too, instead of a dense Cholesky."""
+    from autokern._evidence import NUMPY_OPS
+    from autokern.datasets import mock_case
+    from autokern.jax import linalg
+
+    mesh = mock_case("small", seed=0).mesh
+    regularization = get_kernel("constant_regularization_matrix_from", "jax")(
+        1.0, jnp.asarray(mesh.neighbors), jnp.asarray(mesh.neighbors_sizes))
+    expected = NUMPY_OPS.log_det_pivots(np.asarray(regularization))
+    assert [float(x) for x in jax.jit(linalg.log_det_pivots)(regularization)] == \
+        [float(x) for x in expected]
+    batched = jax.vmap(linalg.log_det_pivots)(jnp.stack([regularization, 2.0 * regularization]))
+    assert float(batched[0][0]) == float(expected[0])
+    assert relative_error(np.asarray(batched[0][1]),
+                          np.asarray(expected[0] + mesh.pixels * np.log(2.0))) <= 1e-12
+
+
 def test_concrete_cpu_evidence_runs_lapack_on_one_blas_thread():
     """The shared maths' concrete calls on the CPU run with BLAS on one thread (jaxlib's LAPACK
     is SciPy's OpenBLAS, which fights XLA's pool on more); traced under a caller's jit, the
