@@ -339,6 +339,37 @@ def test_cpu_log_det_of_a_sparse_regularization_is_the_numpy_backends():
                           np.asarray(expected[0] + mesh.pixels * np.log(2.0))) <= 1e-12
 
 
+def test_traced_cpu_solve_runs_scipy_lapack_on_one_blas_thread(monkeypatch):
+    """Under a caller's jit and vmap, the CPU factorisation of F + H is SciPy's LAPACK on one
+    BLAS thread (a host callback), not XLA's on the caller's BLAS setting; same numbers."""
+    import scipy.linalg
+    import threadpoolctl
+
+    from autokern.jax import linalg
+
+    controller = threadpoolctl.ThreadpoolController()
+    seen = []
+    potrf = scipy.linalg.lapack.dpotrf
+
+    def spy(*args, **kwargs):
+        seen.append(min(pool.num_threads
+                        for pool in controller.select(user_api="blas").lib_controllers))
+        return potrf(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.linalg.lapack, "dpotrf", spy)
+    rng = np.random.default_rng(5)
+    factor = rng.normal(size=(40, 80))
+    matrix, rhs = jnp.asarray(factor @ factor.T), jnp.asarray(rng.normal(size=40))
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        solution, log_det = jax.jit(linalg.solve_log_det)(matrix, rhs)
+        batched = jax.vmap(linalg.solve_log_det, in_axes=(None, 0))(matrix, jnp.stack([rhs] * 2))
+    assert seen == [1, 1, 1]
+    assert relative_error(np.asarray(solution), np.linalg.solve(factor @ factor.T, rhs)) <= 1e-10
+    assert relative_error(np.asarray(log_det),
+                          np.asarray(np.linalg.slogdet(factor @ factor.T)[1])) <= 1e-12
+    assert relative_error(np.asarray(batched[0][1]), np.asarray(solution)) <= 1e-14
+
+
 def test_concrete_cpu_evidence_runs_lapack_on_one_blas_thread():
     """The shared maths' concrete calls on the CPU run with BLAS on one thread (jaxlib's LAPACK
     is SciPy's OpenBLAS, which fights XLA's pool on more); traced under a caller's jit, the

@@ -28,10 +28,30 @@ from autokern._evidence import (
 from autokern._inversion import Inversion
 
 
-@sequential_vmap
-def _solve_log_det(matrix, rhs):
+def _dense_solve_log_det(matrix, rhs):
     factor = jnp.linalg.cholesky(matrix)
     return cho_solve((factor, True), rhs), log_det_of_factor(jnp, factor)
+
+
+def _host_solve_log_det(matrix, rhs):
+    solution, log_det = NUMPY_OPS.compile(NUMPY_OPS.solve_log_det)(np.asarray(matrix),
+                                                                    np.asarray(rhs))
+    return solution, np.float64(log_det)
+
+
+def _cpu_solve_log_det(matrix, rhs):
+    return jax.pure_callback(_host_solve_log_det, (jax.ShapeDtypeStruct(rhs.shape, rhs.dtype),
+                                                   jax.ShapeDtypeStruct((), matrix.dtype)),
+                             matrix, rhs)
+
+
+@sequential_vmap
+def _solve_log_det(matrix, rhs):
+    # On the CPU by SciPy's LAPACK on one BLAS thread (a host callback): inside XLA's pool, on
+    # the caller's BLAS setting, two BLAS threads fought XLA's own (a jitted likelihood on two
+    # cores was slower than on one); elsewhere the device's Cholesky.
+    return jax.lax.platform_dependent(matrix, rhs, cpu=_cpu_solve_log_det,
+                                      default=_dense_solve_log_det)
 
 
 def _host_log_det_pivots(matrix):
@@ -116,8 +136,9 @@ def compile_shared(fn):
     for its result.  jaxlib's CPU LAPACK is SciPy's OpenBLAS, and on two BLAS threads inside
     XLA's pool the dense algebra fights XLA's own threads (the likelihood on both cores: large
     136 → 102 ms, sma35 113 → 97 ms with one BLAS thread; slower than on one core before).
-    Under a caller's own ``jit`` or ``vmap`` the call is traced, and the caller's BLAS setting
-    applies (``autokern.threads(1)`` gives one thread)."""
+    Under a caller's own ``jit`` or ``vmap`` the call is traced: the factorisations of F + H
+    and H are host callbacks that limit BLAS themselves (:func:`solve_log_det`,
+    :func:`log_det_pivots`); only ``grad``'s A⁻¹ runs on the caller's BLAS setting."""
     jitted = jax.jit(fn)
     waited = on_one_blas_thread(lambda *args: jax.block_until_ready(jitted(*args)))
 
