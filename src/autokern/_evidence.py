@@ -223,10 +223,20 @@ def evidence_terms(ops: ArrayOps, curvature: Any, regularization: Any, data_vect
     chi_squared = (solution @ curvature @ solution - 2.0 * solution @ data_vector
                    + data_chi_squared)
     regularization_term = solution @ regularization @ solution
-    lost = False
+    pivot_ratio = None
     if log_det_regularization is None:
         log_det_regularization, pivot_ratio = ops.log_det_pivots(regularization)
-        lost = pivot_ratio <= regularization.shape[0] * np.finfo(np.float64).eps
+    return assembled_terms(xp, solution, chi_squared, regularization_term, log_det_curvature_reg,
+                           log_det_regularization, pivot_ratio, noise_normalization_term)
+
+
+def assembled_terms(xp: Any, solution: Any, chi_squared: Any, regularization_term: Any,
+                    log_det_curvature_reg: Any, log_det_regularization: Any, pivot_ratio: Any,
+                    noise_normalization_term: Any) -> tuple[Any, ...]:
+    """The tuple of :func:`evidence_terms` from its parts: log L, NaN where H's factor lost
+    its floor (``pivot_ratio`` ≤ S·ε; None when log det H was given, not computed)."""
+    lost = False if pivot_ratio is None else \
+        pivot_ratio <= solution.shape[0] * np.finfo(np.float64).eps
     log_evidence = -0.5 * (chi_squared + regularization_term + log_det_curvature_reg
                            - log_det_regularization + noise_normalization_term)
     return (xp.where(lost, xp.nan, log_evidence), solution, chi_squared, regularization_term,

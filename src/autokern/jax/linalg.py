@@ -14,7 +14,6 @@ raise); the shared maths checks the result once, where it is concrete.
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.custom_batching import sequential_vmap
 from jax.scipy.linalg import cho_solve
 
@@ -33,10 +32,9 @@ def _dense_solve_log_det(matrix, rhs):
     return cho_solve((factor, True), rhs), log_det_of_factor(jnp, factor)
 
 
-def _host_solve_log_det(matrix, rhs):
-    solution, log_det = NUMPY_OPS.compile(NUMPY_OPS.solve_log_det)(np.asarray(matrix),
-                                                                    np.asarray(rhs))
-    return solution, np.float64(log_det)
+#: the NumPy backends' factorisations, on one BLAS thread, for the CPU's host callbacks
+_host_solve_log_det = on_one_blas_thread(NUMPY_OPS.solve_log_det)
+_host_log_det_pivots = on_one_blas_thread(NUMPY_OPS.log_det_pivots)
 
 
 def _cpu_solve_log_det(matrix, rhs):
@@ -52,11 +50,6 @@ def _solve_log_det(matrix, rhs):
     # cores was slower than on one); elsewhere the device's Cholesky.
     return jax.lax.platform_dependent(matrix, rhs, cpu=_cpu_solve_log_det,
                                       default=_dense_solve_log_det)
-
-
-def _host_log_det_pivots(matrix):
-    log_det, pivot_ratio = NUMPY_OPS.log_det_pivots(np.asarray(matrix))
-    return np.float64(log_det), np.float64(pivot_ratio)
 
 
 def _cpu_log_det_pivots(matrix):

@@ -103,15 +103,13 @@ def evidence_terms_consuming(curvature: np.ndarray, regularization: np.ndarray,
         regularization_term = float(solution @ regularization @ solution)
     chi_squared = (_upper_quadratic(curvature, diagonal, solution) - regularization_term
                    - 2.0 * float(solution @ data_vector) + data_chi_squared)
-    lost = False
+    pivot_ratio = None
     if log_det_regularization is None:
         log_det_regularization, pivot_ratio = _evidence._numpy_log_det_pivots(regularization,
                                                                               nonzero)
-        lost = pivot_ratio <= pixels * np.finfo(np.float64).eps
-    log_evidence = -0.5 * (chi_squared + regularization_term + log_det_curvature_reg
-                           - log_det_regularization + noise_normalization_term)
-    return (np.nan if lost else log_evidence, solution, chi_squared, regularization_term,
-            log_det_curvature_reg, log_det_regularization)
+    return _evidence.assembled_terms(np, solution, chi_squared, regularization_term,
+                                     log_det_curvature_reg, log_det_regularization, pivot_ratio,
+                                     noise_normalization_term)
 
 
 OPS = dataclasses.replace(
