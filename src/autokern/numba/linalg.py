@@ -57,16 +57,15 @@ def noise_normalization(noise_map: np.ndarray) -> float:
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"contract", "reassoc"})
-def _upper_quadratic(matrix, diagonal, vector):
-    """vᵀ A v for the symmetric A with ``matrix``'s strict upper triangle and the diagonal
-    ``diagonal`` (``matrix``'s lower triangle and diagonal are not read)."""
+def _lower_quadratic(matrix, diagonal, vector):
+    """vᵀ A v for the symmetric A with ``matrix``'s strict lower triangle and the diagonal
+    ``diagonal`` (``matrix``'s upper triangle and diagonal are not read)."""
     total = 0.0
-    n = vector.shape[0]
-    for i in range(n):
-        row, rest = matrix[i, i + 1:], vector[i + 1:]
+    for i in range(vector.shape[0]):
+        row = matrix[i, :i]
         partial = 0.0
-        for k in range(n - i - 1):
-            partial += row[k] * rest[k]
+        for k in range(i):  # from 0: LLVM vectorises it
+            partial += row[k] * vector[k]
         total += vector[i] * (diagonal[i] * vector[i] + 2.0 * partial)
     return total
 
@@ -78,8 +77,9 @@ def evidence_terms_consuming(curvature: np.ndarray, regularization: np.ndarray,
     """:func:`autokern._evidence.evidence_terms` with F + H made and factorised in F's memory
     (``curvature``, C-ordered, is overwritten): no second S × S array, whose fresh pages cost
     ~5 ms a call at S = 1 500.  H is added through its non-zeros (found once, also for sᵀHs
-    and log det H); LAPACK's factor fills one triangle, and sᵀ(F + H)s is read from the other
-    with the diagonal kept aside, so χ² = sᵀ(F + H)s − sᵀHs − 2 sᵀD + Σ (V/σ)²."""
+    and log det H); LAPACK's factor fills the upper triangle (row-major), and sᵀ(F + H)s is
+    read from the lower with the diagonal kept aside, so
+    χ² = sᵀ(F + H)s − sᵀHs − 2 sᵀD + Σ (V/σ)²."""
     pixels = curvature.shape[0]
     if not curvature.flags.c_contiguous:  # a route's F-ordered or strided result
         curvature = np.ascontiguousarray(curvature)
@@ -101,7 +101,7 @@ def evidence_terms_consuming(curvature: np.ndarray, regularization: np.ndarray,
         regularization_term = float(np.dot(solution[rows] * values, solution[cols]))
     else:
         regularization_term = float(solution @ regularization @ solution)
-    chi_squared = (_upper_quadratic(curvature, diagonal, solution) - regularization_term
+    chi_squared = (_lower_quadratic(curvature, diagonal, solution) - regularization_term
                    - 2.0 * float(solution @ data_vector) + data_chi_squared)
     pivot_ratio = None
     if log_det_regularization is None:
