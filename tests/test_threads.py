@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+from collections.abc import Callable
 
 import numba
 import pytest
@@ -211,3 +213,57 @@ def test_a_worker_threads_block_limits_blas_after_set_num_threads_in_the_main_th
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip().splitlines()[-1] == "[[2], [[1]], [2]]"
+
+
+def _held(context) -> Callable[[], None]:
+    """``context`` entered in a new thread (returns once it is in); the returned function
+    leaves it and waits for the thread."""
+    entered, leave = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with context:
+            entered.set()
+            leave.wait()
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    entered.wait()
+
+    def release() -> None:
+        leave.set()
+        worker.join()
+
+    return release
+
+
+@pytest.mark.parametrize("section_first", [True, False], ids=["section-first", "block-first"])
+@pytest.mark.parametrize(("before", "block"), [(2, 1), (1, 2)])
+def test_a_threads_block_and_a_one_blas_thread_section_interleaved(section_first, before,
+                                                                    block):
+    """A ``threads(n)`` block and the evidence's one-BLAS-thread section, in two threads,
+    entered and left interleaved (A in, B in, A out, B out): BLAS is on one thread while the
+    section is open, on the block's count while only the block is, and back where it was after
+    both.  Each saving and restoring the real counts on its own had left the section's 1 (or
+    the block's count) in place for good."""
+    import scipy.linalg  # noqa: F401  (loads SciPy's BLAS, so threadpoolctl sees it)
+
+    def counts() -> set[int]:
+        return set(_blas_threads())
+
+    with threadpoolctl.threadpool_limits(before, user_api="blas"):
+        assert counts() == {before}
+        contexts = [_memory.one_blas_thread(), autokern.threads(block)]
+        if not section_first:
+            contexts.reverse()
+        seen = []
+        leave_first = _held(contexts[0])
+        seen.append(counts())
+        leave_second = _held(contexts[1])
+        seen.append(counts())
+        leave_first()
+        seen.append(counts())
+        leave_second()
+        seen.append(counts())
+    expected = ([{1}, {1}, {block}, {before}] if section_first
+                else [{block}, {1}, {1}, {before}])
+    assert seen == expected

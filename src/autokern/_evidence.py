@@ -11,7 +11,6 @@ factorisation of F + H gives both the solve and log det(F + H).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,37 +133,6 @@ def _numpy_log_det_pivots(matrix: np.ndarray,
     return log_det_and_pivots(np, _lower_factor(matrix, clean=True))
 
 
-class _OneBlasThread:
-    """BLAS/LAPACK on one thread while any caller is inside (process-wide, as OpenBLAS's count
-    is): the first to enter saves the counts and sets 1, the last to leave restores them,
-    under a lock.  threadpoolctl's ``limit`` saves and restores per call, so two Python
-    threads whose calls overlap (A in, B in, A out, B out) left BLAS on one thread for good;
-    and it ignores a restore made from another thread than the one that set the limit
-    (:func:`autokern._memory.set_blas_counts`)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._saved: list[tuple[Any, int]] = []
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._depth == 0:
-                self._saved = _memory.blas_counts()
-                _memory.set_blas_counts([(library, 1) for library, _ in self._saved])
-            self._depth += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0:
-                _memory.set_blas_counts(self._saved)
-                self._saved = []
-
-
-_ONE_BLAS_THREAD = _OneBlasThread()
-
-
 def on_one_blas_thread(fn: Callable) -> Callable:
     """``fn`` run with BLAS/LAPACK on one thread (threadpoolctl, ~15 µs a call).
 
@@ -174,7 +142,7 @@ def on_one_blas_thread(fn: Callable) -> Callable:
     on one BLAS thread the Cholesky costs what it costs and F keeps both cores.
     """
     def on_one_thread(*args: Any) -> Any:
-        with _ONE_BLAS_THREAD:
+        with _memory.one_blas_thread():
             return fn(*args)
 
     return on_one_thread

@@ -128,8 +128,57 @@ def set_blas_counts(counts: list[tuple[Any, int]]) -> None:
         getattr(library, "_real_set_num_threads", library.set_num_threads)(count)
 
 
+#: BLAS's counts are process-wide and two mechanisms set them: ``threads``/``set_num_threads``
+#: (the caller's count) and :func:`one_blas_thread` sections (1 while any is open).  One lock
+#: and one record: while a section is open, the caller's count is kept in ``_counts_outside``
+#: and applied when the last section closes (each mechanism saving and restoring the real
+#: counts on its own left BLAS on one thread for good when their blocks interleaved)
+_blas_lock = threading.Lock()
+_open_sections = 0
+_counts_outside: list[tuple[Any, int]] = []
+
+
+def _wanted_blas_counts() -> list[tuple[Any, int]]:
+    """The counts BLAS has outside one-thread sections (call under ``_blas_lock``)."""
+    return _counts_outside if _open_sections else blas_counts()
+
+
+def _set_wanted_blas_counts(counts: list[tuple[Any, int]]) -> None:
+    """Set the counts outside one-thread sections: now, or when the last open one closes
+    (call under ``_blas_lock``)."""
+    global _counts_outside
+    if _open_sections:
+        _counts_outside = counts
+    else:
+        set_blas_counts(counts)
+
+
 def _set_blas_threads(n: int) -> None:
-    set_blas_counts([(library, n) for library, _ in blas_counts()])
+    with _blas_lock:
+        _set_wanted_blas_counts([(library, n) for library, _ in blas_counts()])
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """BLAS/LAPACK on one thread while any caller, in any thread, is inside: the first to
+    enter sets 1, the last to leave sets the counts wanted outside (those from before, or what
+    ``set_num_threads``/``threads`` asked for meanwhile).  threadpoolctl's ``limit`` saves and
+    restores per call, so two Python threads whose calls overlap (A in, B in, A out, B out)
+    left BLAS on one thread for good."""
+    global _open_sections, _counts_outside
+    with _blas_lock:
+        if _open_sections == 0:
+            _counts_outside = blas_counts()
+            set_blas_counts([(library, 1) for library, _ in _counts_outside])
+        _open_sections += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _open_sections -= 1
+            if _open_sections == 0:
+                set_blas_counts(_counts_outside)
+                _counts_outside = []
 
 
 def set_num_threads(n: int) -> None:
@@ -175,7 +224,8 @@ def threads(n: int) -> Iterator[None]:
     with _blocks_lock:
         limiter = threadpoolctl.threadpool_limits(n, user_api="openmp")
         if _open_blocks == 0:
-            _saved = (_threads_in_code, limiter, blas_counts())
+            with _blas_lock:
+                _saved = (_threads_in_code, limiter, _wanted_blas_counts())
         _set_blas_threads(n)
         _open_blocks += 1
         _threads_in_code = n
@@ -191,7 +241,8 @@ def threads(n: int) -> Iterator[None]:
             if _open_blocks == 0:
                 (_threads_in_code, first_limiter, blas), _saved = _saved, None
                 first_limiter.restore_original_limits()
-                set_blas_counts(blas)
+                with _blas_lock:
+                    _set_wanted_blas_counts(blas)
             elif stack:  # this thread's enclosing block is still open: its count again
                 _threads_in_code = stack[-1]
                 threadpoolctl.threadpool_limits(stack[-1], user_api="openmp")
