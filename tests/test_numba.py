@@ -189,6 +189,51 @@ def test_evidence_in_place_is_nan_where_f_plus_h_is_not_positive_definite():
     assert np.isnan(result[0]) and np.isnan(result[4])
 
 
+def _spd(pixels: int, seed: int = 5) -> np.ndarray:
+    factor = np.random.default_rng(seed).normal(size=(pixels, pixels + 3))
+    return factor @ factor.T + 1e-3 * np.eye(pixels)
+
+
+@pytest.mark.parametrize(("pixels", "block"), [(1, 16), (2, 16), (127, 16), (129, 16),
+                                               (300, 16), (127, 128), (128, 128), (129, 128),
+                                               (300, 128)])
+def test_blocked_cholesky_matches_lapack_on_one_thread_and_two(pixels, block):
+    """The Numba backend's Cholesky of F + H (SciPy's BLAS blocks on Numba's threads) equals
+    LAPACK's potrf, leaves the other triangle as it was, and gives the same bits on one thread
+    and on two."""
+    import scipy.linalg
+
+    import autokern
+    from autokern import _memory
+    from autokern.numba.linalg import _cholesky_lower_in_place
+
+    matrix = _spd(pixels)
+    expected = scipy.linalg.cholesky(matrix, lower=True)
+    factors = []
+    for threads in (1, 2):
+        given = matrix.copy()
+        with autokern.threads(threads), _memory.one_blas_thread():
+            assert _cholesky_lower_in_place(given, block, threads) == 0
+        factors.append(given)
+        assert relative_error(np.triu(given).T, expected) <= 1e-13  # the factor: C's upper
+        assert np.array_equal(np.tril(given, -1), np.tril(matrix, -1))  # untouched
+    assert np.array_equal(factors[0], factors[1])
+
+
+def test_blocked_cholesky_reports_the_first_pivot_that_is_not_positive():
+    """A matrix that stops being positive definite in a later block: LAPACK's 1-based column,
+    and NaN from the solve and log det built on it."""
+    from autokern import _memory
+    from autokern.numba.linalg import _cholesky_lower_in_place, _solve_log_det_in_place
+
+    matrix = _spd(50)
+    matrix[40, 40] = -1.0
+    with _memory.one_blas_thread():
+        assert _cholesky_lower_in_place(matrix.copy(), 16, 2) == 41
+        solution, log_det = _solve_log_det_in_place(matrix.copy(), np.ones(50))
+    assert np.isnan(log_det) and np.all(np.isnan(solution))
+
+
 def test_log_likelihood_matches_the_reference_run(dev_case):
     args = dev_case.arguments("log_likelihood_function_via_w_compact_from")
     expected = dev_case.expected("log_likelihood_function_via_w_compact_from")
