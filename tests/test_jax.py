@@ -339,31 +339,35 @@ def test_cpu_log_det_of_a_sparse_regularization_is_the_numpy_backends():
                           np.asarray(expected[0] + mesh.pixels * np.log(2.0))) <= 1e-12
 
 
-def test_traced_cpu_solve_runs_scipy_lapack_on_one_blas_thread(monkeypatch):
-    """Under a caller's jit and vmap, the CPU factorisation of F + H is SciPy's LAPACK on one
-    BLAS thread (a host callback), not XLA's on the caller's BLAS setting; same numbers."""
-    import scipy.linalg
+def test_traced_cpu_solve_runs_the_numba_cholesky_on_one_blas_thread(monkeypatch):
+    """Under a caller's jit and vmap, the CPU factorisation of F + H is the Numba backend's
+    blocked Cholesky (a host callback on one of XLA's threads) with BLAS on one thread and
+    Numba on autokern's count, not XLA's LAPACK on the caller's BLAS setting; same numbers."""
+    import numba
     import threadpoolctl
 
+    import autokern
     from autokern.jax import linalg
+    from autokern.numba import linalg as numba_linalg
 
     controller = threadpoolctl.ThreadpoolController()
     seen = []
-    potrf = scipy.linalg.lapack.dpotrf
+    solve = numba_linalg.solve_log_det_in_place
 
-    def spy(*args, **kwargs):
-        seen.append(min(pool.num_threads
-                        for pool in controller.select(user_api="blas").lib_controllers))
-        return potrf(*args, **kwargs)
+    def spy(*args):
+        seen.append((min(pool.num_threads
+                         for pool in controller.select(user_api="blas").lib_controllers),
+                     numba.get_num_threads()))
+        return solve(*args)
 
-    monkeypatch.setattr(scipy.linalg.lapack, "dpotrf", spy)
+    monkeypatch.setattr(numba_linalg, "solve_log_det_in_place", spy)
     rng = np.random.default_rng(5)
     factor = rng.normal(size=(40, 80))
     matrix, rhs = jnp.asarray(factor @ factor.T), jnp.asarray(rng.normal(size=40))
-    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+    with autokern.threads(2):
         solution, log_det = jax.jit(linalg.solve_log_det)(matrix, rhs)
         batched = jax.vmap(linalg.solve_log_det, in_axes=(None, 0))(matrix, jnp.stack([rhs] * 2))
-    assert seen == [1, 1, 1]
+    assert seen == [(1, min(2, numba.config.NUMBA_NUM_THREADS))] * 3
     assert relative_error(np.asarray(solution), np.linalg.solve(factor @ factor.T, rhs)) <= 1e-10
     assert relative_error(np.asarray(log_det),
                           np.asarray(np.linalg.slogdet(factor @ factor.T)[1])) <= 1e-12

@@ -224,13 +224,13 @@ def test_blocked_cholesky_reports_the_first_pivot_that_is_not_positive():
     """A matrix that stops being positive definite in a later block: LAPACK's 1-based column,
     and NaN from the solve and log det built on it."""
     from autokern import _memory
-    from autokern.numba.linalg import _cholesky_lower_in_place, _solve_log_det_in_place
+    from autokern.numba.linalg import _cholesky_lower_in_place, solve_log_det_in_place
 
     matrix = _spd(50)
     matrix[40, 40] = -1.0
     with _memory.one_blas_thread():
         assert _cholesky_lower_in_place(matrix.copy(), 16, 2) == 41
-        solution, log_det = _solve_log_det_in_place(matrix.copy(), np.ones(50))
+        solution, log_det = solve_log_det_in_place(matrix.copy(), np.ones(50))
     assert np.isnan(log_det) and np.all(np.isnan(solution))
 
 

@@ -14,9 +14,11 @@ raise); the shared maths checks the result once, where it is concrete.
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.custom_batching import sequential_vmap
 from jax.scipy.linalg import cho_solve
 
+from autokern import _memory
 from autokern._evidence import (
     NUMPY_OPS,
     ArrayOps,
@@ -25,6 +27,7 @@ from autokern._evidence import (
     on_one_blas_thread,
 )
 from autokern._inversion import Inversion
+from autokern.numba import linalg as numba_linalg
 
 
 def _dense_solve_log_det(matrix, rhs):
@@ -32,8 +35,16 @@ def _dense_solve_log_det(matrix, rhs):
     return cho_solve((factor, True), rhs), log_det_of_factor(jnp, factor)
 
 
-#: the NumPy backends' factorisations, on one BLAS thread, for the CPU's host callbacks
-_host_solve_log_det = on_one_blas_thread(NUMPY_OPS.solve_log_det)
+def _host_solve_log_det(matrix, rhs):
+    """The CPU's host callback for F + H: the Numba backend's blocked Cholesky on Numba's
+    threads (at autokern's count: this runs on one of XLA's threads) with BLAS on one thread,
+    on a C-ordered copy of XLA's buffer."""
+    owned = np.array(matrix, dtype=np.float64, order="C")
+    with _memory.numba_threads_here(), _memory.one_blas_thread():
+        return numba_linalg.solve_log_det_in_place(owned, np.asarray(rhs, dtype=np.float64))
+
+
+#: the NumPy backends' log det with its pivots (sparse H: SuperLU), on one BLAS thread
 _host_log_det_pivots = on_one_blas_thread(NUMPY_OPS.log_det_pivots)
 
 
@@ -45,9 +56,9 @@ def _cpu_solve_log_det(matrix, rhs):
 
 @sequential_vmap
 def _solve_log_det(matrix, rhs):
-    # On the CPU by SciPy's LAPACK on one BLAS thread (a host callback): inside XLA's pool, on
-    # the caller's BLAS setting, two BLAS threads fought XLA's own (a jitted likelihood on two
-    # cores was slower than on one); elsewhere the device's Cholesky.
+    # On the CPU by the Numba backend's Cholesky (a host callback): XLA's own LAPACK ran on the
+    # caller's BLAS setting inside XLA's pool, where two BLAS threads fought XLA's (a jitted
+    # likelihood on two cores was slower than on one); elsewhere the device's Cholesky.
     return jax.lax.platform_dependent(matrix, rhs, cpu=_cpu_solve_log_det,
                                       default=_dense_solve_log_det)
 

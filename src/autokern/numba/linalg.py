@@ -161,7 +161,7 @@ def _cholesky_lower_in_place(matrix, block, parts):
     return 0
 
 
-def _solve_log_det_in_place(matrix: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, float]:
+def solve_log_det_in_place(matrix: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, float]:
     """:func:`autokern._evidence._numpy_solve_log_det` in the C-ordered ``matrix``'s memory
     by :func:`_cholesky_lower_in_place` (the factor in its upper triangle, row-major; NaN where
     not positive definite)."""
@@ -194,7 +194,7 @@ def evidence_terms_consuming(curvature: np.ndarray, regularization: np.ndarray,
     else:
         np.add(curvature, regularization, out=curvature)
     diagonal = np.diagonal(curvature).copy()
-    linear, log_det_curvature_reg = _solve_log_det_in_place(curvature, data_vector)
+    linear, log_det_curvature_reg = solve_log_det_in_place(curvature, data_vector)
     if solution is None:
         solution = linear
     if sparse:
@@ -219,4 +219,5 @@ OPS = dataclasses.replace(
          _evidence.evidence_terms_consuming:
              _evidence.NUMPY_OPS.compile(evidence_terms_consuming)})
 
-__all__ = ["OPS", "data_term", "evidence_terms_consuming", "noise_normalization"]
+__all__ = ["OPS", "data_term", "evidence_terms_consuming", "noise_normalization",
+           "solve_log_det_in_place"]
