@@ -5,7 +5,7 @@
 A dense symmetric positive definite S × S matrix (S = 1 000 and 1 500, the sizes of the
 presets), factorised in place, on one thread and on two:
 
-- ``numba-blocked``: ``autokern.numba.linalg._cholesky_lower_in_place`` — SciPy's BLAS blocks
+- ``numba-blocked``: ``autokern.numba.linalg.cholesky_lower_in_place`` — SciPy's BLAS blocks
   (potrf, trsm, syrk, gemm) called from Numba's threads, BLAS held at one thread, the threads
   set by ``autokern.threads(n)``; what the Numba backend's likelihood runs.
 - ``lapack-potrf``: SciPy's ``dpotrf`` (OpenBLAS) on ``n`` BLAS threads, as the reference and the
@@ -25,7 +25,7 @@ import scipy.linalg
 
 import autokern
 from autokern import _memory
-from autokern.numba.linalg import _CHOLESKY_BLOCK, _cholesky_lower_in_place
+from autokern.numba.linalg import CHOLESKY_BLOCK, cholesky_lower_in_place
 
 ROUNDS = 20
 
@@ -38,7 +38,7 @@ def spd_matrix(pixels: int, seed: int = 0) -> np.ndarray:
 
 def numba_blocked(matrix: np.ndarray, threads: int) -> np.ndarray:
     with _memory.one_blas_thread():
-        assert _cholesky_lower_in_place(matrix, _CHOLESKY_BLOCK, threads) == 0
+        assert cholesky_lower_in_place(matrix, CHOLESKY_BLOCK, threads) == 0
     return matrix.T
 
 

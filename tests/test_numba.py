@@ -205,7 +205,7 @@ def test_blocked_cholesky_matches_lapack_on_one_thread_and_two(pixels, block):
 
     import autokern
     from autokern import _memory
-    from autokern.numba.linalg import _cholesky_lower_in_place
+    from autokern.numba.linalg import cholesky_lower_in_place
 
     matrix = _spd(pixels)
     expected = scipy.linalg.cholesky(matrix, lower=True)
@@ -213,7 +213,7 @@ def test_blocked_cholesky_matches_lapack_on_one_thread_and_two(pixels, block):
     for threads in (1, 2):
         given = matrix.copy()
         with autokern.threads(threads), _memory.one_blas_thread():
-            assert _cholesky_lower_in_place(given, block, threads) == 0
+            assert cholesky_lower_in_place(given, block, threads) == 0
         factors.append(given)
         assert relative_error(np.triu(given).T, expected) <= 1e-13  # the factor: C's upper
         assert np.array_equal(np.tril(given, -1), np.tril(matrix, -1))  # untouched
@@ -224,12 +224,12 @@ def test_blocked_cholesky_reports_the_first_pivot_that_is_not_positive():
     """A matrix that stops being positive definite in a later block: LAPACK's 1-based column,
     and NaN from the solve and log det built on it."""
     from autokern import _memory
-    from autokern.numba.linalg import _cholesky_lower_in_place, solve_log_det_in_place
+    from autokern.numba.linalg import cholesky_lower_in_place, solve_log_det_in_place
 
     matrix = _spd(50)
     matrix[40, 40] = -1.0
     with _memory.one_blas_thread():
-        assert _cholesky_lower_in_place(matrix.copy(), 16, 2) == 41
+        assert cholesky_lower_in_place(matrix.copy(), 16, 2) == 41
         solution, log_det = solve_log_det_in_place(matrix.copy(), np.ones(50))
     assert np.isnan(log_det) and np.all(np.isnan(solution))
 
@@ -257,3 +257,35 @@ def _medium_case() -> datasets.Case:
     if not _MEDIUM:
         _MEDIUM.append(datasets.mock_case("medium", seed=2))
     return _MEDIUM[0]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_positive_only_refuses_a_matrix_that_is_not_positive_definite(threads):
+    """The positive-only solve's fresh factorisation (the blocked Cholesky) finds the failed
+    pivot and the solve raises the clear error, on one thread and two."""
+    import autokern
+    from autokern.errors import InputValueError
+    from autokern.numba.solve import reconstruction_positive_only_from
+
+    matrix = _spd(40)
+    matrix[30, 30] = -1.0
+    with autokern.threads(threads), pytest.raises(InputValueError, match="positive definite"):
+        reconstruction_positive_only_from(np.ones(40), matrix)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_positive_only_is_the_same_on_one_thread_and_two(threads):
+    """Above the Cholesky's block (S = 300), the positive-only solve gives the same bits on
+    one thread and two (its factorisations do), and a non-negative solution."""
+    import autokern
+    from autokern.numba.solve import reconstruction_positive_only_from
+
+    rng = np.random.default_rng(11)
+    matrix = _spd(300)
+    data_vector = matrix @ rng.normal(size=300)  # about half the unconstrained solution < 0
+    with autokern.threads(1):
+        expected = reconstruction_positive_only_from(data_vector, matrix)
+    with autokern.threads(threads):
+        result = reconstruction_positive_only_from(data_vector, matrix)
+    assert np.array_equal(result, expected)
+    assert np.all(result >= 0.0) and np.any(result > 0.0)

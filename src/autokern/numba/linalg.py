@@ -1,7 +1,7 @@
 """The array namespace of the Numba backend's shared maths: NumPy and SciPy, with its own sums
 over the visibilities — one parallel pass each where NumPy makes five to seven (at K = 5·10⁶ on
 two cores: ~60 → ~10 ms for the pair) — and its own Cholesky factorisation of F + H: SciPy's
-BLAS blocks driven from Numba's threads (see :func:`_cholesky_lower_in_place`)."""
+BLAS blocks driven from Numba's threads (see :func:`cholesky_lower_in_place`)."""
 
 import dataclasses
 
@@ -88,7 +88,7 @@ _dsyrk = _scipy_routine("scipy.linalg.cython_blas", "dsyrk", 10)
 _dgemm = _scipy_routine("scipy.linalg.cython_blas", "dgemm", 13)
 
 #: the Cholesky's block (columns): 96–192 within 3 % at S = 1 500 on one and two threads
-_CHOLESKY_BLOCK = 128
+CHOLESKY_BLOCK = 128
 
 
 @numba.njit(cache=True, nogil=True)
@@ -118,7 +118,7 @@ def _trailing_columns(flat, n, k0, width, j0, block, letters, scalars, sizes):
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _cholesky_lower_in_place(matrix, block, parts):
+def cholesky_lower_in_place(matrix, block, parts):
     """L with L Lᵀ = A in the lower triangle of the Fortran view of the C-ordered symmetric
     ``matrix`` (its upper triangle, row-major; the other triangle is not touched); 0, or the
     LAPACK ``info`` (> 0: not positive definite).  ``parts``: Numba's thread count (passed in:
@@ -163,9 +163,9 @@ def _cholesky_lower_in_place(matrix, block, parts):
 
 def solve_log_det_in_place(matrix: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, float]:
     """:func:`autokern._evidence._numpy_solve_log_det` in the C-ordered ``matrix``'s memory
-    by :func:`_cholesky_lower_in_place` (the factor in its upper triangle, row-major; NaN where
+    by :func:`cholesky_lower_in_place` (the factor in its upper triangle, row-major; NaN where
     not positive definite)."""
-    if _cholesky_lower_in_place(matrix, _CHOLESKY_BLOCK, numba.get_num_threads()) != 0:
+    if cholesky_lower_in_place(matrix, CHOLESKY_BLOCK, numba.get_num_threads()) != 0:
         matrix.fill(np.nan)
     factor = matrix.T
     solution, _ = scipy.linalg.lapack.dpotrs(factor, rhs, lower=1)
@@ -219,5 +219,5 @@ OPS = dataclasses.replace(
          _evidence.evidence_terms_consuming:
              _evidence.NUMPY_OPS.compile(evidence_terms_consuming)})
 
-__all__ = ["OPS", "data_term", "evidence_terms_consuming", "noise_normalization",
-           "solve_log_det_in_place"]
+__all__ = ["CHOLESKY_BLOCK", "OPS", "cholesky_lower_in_place", "data_term",
+           "evidence_terms_consuming", "noise_normalization", "solve_log_det_in_place"]

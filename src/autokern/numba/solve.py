@@ -5,9 +5,10 @@ keeping a lower Cholesky factor of A on the passive set up to date: an entering 
 one row (a forward substitution), a leaving one is deleted by a rank-one update of the trailing
 block, O(k²) each.  It is warm-started from the unconstrained solution: a few block-exchange
 rounds (free set ← {s_i > 0} ∪ {gradient_i > tol}, the primal-dual active-set step; a fresh
-LAPACK factorisation when many variables change, up/downdates when few do) usually land on the
-solution.  Otherwise fnnls's inner loop steps from the last projected point back to a feasible
-subspace minimiser and fnnls finishes from there, which keeps the method exact and finite.
+blocked factorisation on Numba's threads when many variables change, up/downdates when few do)
+usually land on the solution.  Otherwise fnnls's inner loop steps from the last projected point
+back to a feasible subspace minimiser and fnnls finishes from there, which keeps the method
+exact and finite.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ import math
 import numba
 import numpy as np
 
-from autokern import _nnls
+from autokern import _memory, _nnls
+from autokern.numba.linalg import CHOLESKY_BLOCK, cholesky_lower_in_place
 
 # Block-exchange rounds before fnnls takes over (0: plain fnnls from the empty passive set).
 WARM_START_ROUNDS = 16
 
 _OK, _NOT_CONVERGED, _NOT_POSITIVE_DEFINITE = 0, 1, 2
 _EPS = float(np.finfo(np.float64).eps)
+_TILE = 64
 
 
 @numba.njit(cache=True, nogil=True)
@@ -99,8 +102,11 @@ def _tolerances(b, row_scales, x, factor, out):
 
 
 @numba.njit(cache=True, nogil=True)
-def _factor_free_set(a, free, passive, factor):
-    """Fresh factor of A on ``free`` (ascending order into ``passive``); size, or −1 if not PD."""
+def _factor_free_set(a, free, passive, factor, parts):
+    """Fresh factor of A on ``free`` (ascending order into ``passive``); size, or −1 if not PD.
+    The blocked Cholesky of :mod:`autokern.numba.linalg` on ``parts`` of Numba's threads (BLAS
+    held at one thread by the caller) leaves Lᵀ in the copy's upper triangle; it is copied into
+    ``factor``'s lower triangle tile by tile (a transposed read)."""
     size = 0
     for i in range(free.shape[0]):
         if free[i]:
@@ -112,15 +118,16 @@ def _factor_free_set(a, free, passive, factor):
     for r in range(size):
         for c in range(size):
             block[r, c] = a[passive[r], passive[c]]
-    for r in range(size):  # a non-positive (or NaN) pivot; np.linalg.cholesky raises on the rest
-        if not block[r, r] > 0.0:
-            return -1
-    lower = np.linalg.cholesky(block)
+    if cholesky_lower_in_place(block, CHOLESKY_BLOCK, parts) != 0:
+        return -1
+    for r0 in range(0, size, _TILE):
+        r1 = min(r0 + _TILE, size)
+        for c0 in range(0, r1, _TILE):
+            for r in range(r0, r1):
+                for c in range(c0, min(c0 + _TILE, r + 1)):
+                    factor[r, c] = block[c, r]
     for r in range(size):
-        for c in range(r + 1):
-            factor[r, c] = lower[r, c]
-        for c in range(r + 1, size):
-            factor[r, c] = 0.0
+        factor[r, r + 1:size] = 0.0
     return size
 
 
@@ -160,7 +167,7 @@ def _step_to_feasible(factor, size, b, passive, in_passive, x, z, work, sines):
 
 @numba.njit(cache=True, nogil=True)
 def _warm_start(a, b, row_scales, tolerance_factor, rounds, x, passive, in_passive, factor, z,
-                work, sines, gradient, tolerance):
+                work, sines, gradient, tolerance, parts):
     """Block exchanges from the unconstrained solution (free ← {z > 0} ∪ {gradient > tol}): the
     factor is updated variable by variable when few change, refactorised when many do.  If they
     have not converged, fnnls's inner loop from the last projected point.  Returns the
@@ -168,7 +175,7 @@ def _warm_start(a, b, row_scales, tolerance_factor, rounds, x, passive, in_passi
     −2: solved)."""
     n = b.shape[0]
     in_passive[:] = True
-    size = _factor_free_set(a, in_passive, passive, factor)
+    size = _factor_free_set(a, in_passive, passive, factor, parts)
     if size < 0:
         return -1
     entering = np.zeros(n, dtype=np.bool_)
@@ -207,12 +214,12 @@ def _warm_start(a, b, row_scales, tolerance_factor, rounds, x, passive, in_passi
                     passive[size] = i
                     size += 1
         if not update:
-            size = _factor_free_set(a, in_passive, passive, factor)
+            size = _factor_free_set(a, in_passive, passive, factor, parts)
             if size < 0:
                 return -1
     for i in range(n):
         in_passive[i] = x[i] > 0.0
-    size = _factor_free_set(a, in_passive, passive, factor)
+    size = _factor_free_set(a, in_passive, passive, factor, parts)
     if size < 0:
         return -1
     size = _step_to_feasible(factor, size, b, passive, in_passive, x, z, work, sines)
@@ -221,8 +228,9 @@ def _warm_start(a, b, row_scales, tolerance_factor, rounds, x, passive, in_passi
 
 
 @numba.njit(cache=True, nogil=True)
-def _fnnls(a, b, row_scales, tolerance_factor, max_iterations, warm_rounds):
-    """argmin_{x ≥ 0} ½ xᵀAx − xᵀb for SPD A (n, n): (x (n,), status, outer iterations)."""
+def _fnnls(a, b, row_scales, tolerance_factor, max_iterations, warm_rounds, parts):
+    """argmin_{x ≥ 0} ½ xᵀAx − xᵀb for SPD A (n, n): (x (n,), status, outer iterations);
+    fresh factorisations on ``parts`` of Numba's threads."""
     n = b.shape[0]
     x = np.zeros(n)
     passive = np.zeros(n, dtype=np.int64)
@@ -237,7 +245,7 @@ def _fnnls(a, b, row_scales, tolerance_factor, max_iterations, warm_rounds):
     size = 0
     if warm_rounds > 0:
         size = _warm_start(a, b, row_scales, tolerance_factor, warm_rounds, x, passive,
-                           in_passive, factor, z, work, sines, gradient, tolerance)
+                           in_passive, factor, z, work, sines, gradient, tolerance, parts)
         if size == -1:
             return x, _NOT_POSITIVE_DEFINITE, 0
         if size == -2:
@@ -276,12 +284,11 @@ def _solve_kept(data_vector: np.ndarray, curvature_reg_matrix: np.ndarray) -> np
     n = len(data_vector)
     cap = _nnls.max_iterations(n)
     tolerance_factor = _nnls.KKT_TOLERANCE_FACTOR * _EPS * n
-    try:
+    # BLAS on one thread: the factorisations' blocks run in Numba's threads
+    with _memory.one_blas_thread():
         x, status, _ = _fnnls(curvature_reg_matrix, data_vector,
                               _nnls.kkt_row_scales(curvature_reg_matrix), tolerance_factor,
-                              cap, WARM_START_ROUNDS)
-    except np.linalg.LinAlgError:
-        status = _NOT_POSITIVE_DEFINITE
+                              cap, WARM_START_ROUNDS, numba.get_num_threads())
     if status == _NOT_CONVERGED:
         raise _nnls.not_converged(cap, n)
     if status == _NOT_POSITIVE_DEFINITE:
