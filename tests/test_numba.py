@@ -230,6 +230,9 @@ def test_blocked_cholesky_reports_the_first_pivot_that_is_not_positive():
     matrix[40, 40] = -1.0
     with _memory.one_blas_thread():
         assert cholesky_lower_in_place(matrix.copy(), 16, 2) == 41
+        nan_pivot = _spd(50)
+        nan_pivot[20, 20] = np.nan  # OpenBLAS's own potrf reports no error for it
+        assert cholesky_lower_in_place(nan_pivot, 16, 2) == 21
         solution, log_det = solve_log_det_in_place(matrix.copy(), np.ones(50))
     assert np.isnan(log_det) and np.all(np.isnan(solution))
 

@@ -79,11 +79,16 @@ def _lower_factor(matrix: np.ndarray, clean: bool, in_place: bool = False) -> np
     return factor
 
 
-def _numpy_solve_log_det(matrix: np.ndarray, rhs: np.ndarray,
-                         in_place: bool = False) -> tuple[np.ndarray, float]:
-    factor = _lower_factor(matrix, clean=False, in_place=in_place)
+def solution_and_log_det(factor: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, float]:
+    """(x, log det A) with A x = ``rhs`` from A's lower factor L (F-ordered, as LAPACK's potrf
+    leaves it; NaN where the factorisation failed)."""
     solution, _ = scipy.linalg.lapack.dpotrs(factor, rhs, lower=1)
     return solution, log_det_of_factor(np, factor)
+
+
+def _numpy_solve_log_det(matrix: np.ndarray, rhs: np.ndarray,
+                         in_place: bool = False) -> tuple[np.ndarray, float]:
+    return solution_and_log_det(_lower_factor(matrix, clean=False, in_place=in_place), rhs)
 
 
 def _numpy_solve_log_det_in_place(matrix: np.ndarray,

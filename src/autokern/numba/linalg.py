@@ -8,7 +8,6 @@ import dataclasses
 import llvmlite.binding
 import numba
 import numpy as np
-import scipy.linalg
 from numba import types
 from numba.extending import get_cython_function_address
 
@@ -121,8 +120,9 @@ def _trailing_columns(flat, n, k0, width, j0, block, letters, scalars, sizes):
 def cholesky_lower_in_place(matrix, block, parts):
     """L with L Lᵀ = A in the lower triangle of the Fortran view of the C-ordered symmetric
     ``matrix`` (its upper triangle, row-major; the other triangle is not touched); 0, or the
-    LAPACK ``info`` (> 0: not positive definite).  ``parts``: Numba's thread count (passed in:
-    ``numba.get_num_threads()`` inside a parallel function keeps it from being cached).
+    LAPACK ``info`` (> 0: the 1-based column whose pivot is not positive, NaN included).
+    ``parts``: Numba's thread count (passed in: ``numba.get_num_threads()`` inside a parallel
+    function keeps it from being cached).
 
     Right-looking and blocked: each diagonal block is factorised by LAPACK's potrf, the panel
     below it solved by trsm (rows split over the threads) and the trailing matrix updated by
@@ -146,6 +146,9 @@ def cholesky_lower_in_place(matrix, block, parts):
                 sizes[0, 3:].ctypes, info.ctypes)
         if info[0] != 0:
             return info[0] + k0
+        for j in range(k0, k0 + width):  # OpenBLAS's potrf lets a NaN pivot through
+            if not flat[j * n + j] > 0.0:
+                return j + 1
         r0 = k0 + width
         rest = n - r0
         for part in numba.prange(parts):
@@ -167,9 +170,7 @@ def solve_log_det_in_place(matrix: np.ndarray, rhs: np.ndarray) -> tuple[np.ndar
     not positive definite)."""
     if cholesky_lower_in_place(matrix, CHOLESKY_BLOCK, numba.get_num_threads()) != 0:
         matrix.fill(np.nan)
-    factor = matrix.T
-    solution, _ = scipy.linalg.lapack.dpotrs(factor, rhs, lower=1)
-    return solution, _evidence.log_det_of_factor(np, factor)
+    return _evidence.solution_and_log_det(matrix.T, rhs)
 
 
 def evidence_terms_consuming(curvature: np.ndarray, regularization: np.ndarray,
