@@ -138,7 +138,7 @@ def mask_2d_circular_from(shape_native: Sequence[int], pixel_scale: float | Sequ
     pixel_scale : float or (float, float)
         Pixel side (arcsec); a (dy, dx) pair must be square.
     radius : float
-        Arcsec.
+        Arcsec, finite and non-negative.
     centre : (float, float)
         (y, x) of the circle's centre (arcsec) from the array's central pixel (the library does
         not shift it by a grid's ``origin``).
@@ -146,11 +146,20 @@ def mask_2d_circular_from(shape_native: Sequence[int], pixel_scale: float | Sequ
     Returns
     -------
     (N_y', N_x') bool, True = masked.
+
+    Raises
+    ------
+    InputValueError
+        A negative, NaN or infinite ``radius`` (the kernel's own check and message: a negative
+        radius would otherwise give the mask of its absolute value, NaN one with nothing
+        masked), non-square or non-positive pixels, a centre that is not a finite pair.
     """
-    from autokern.original.grid import mask_2d_circular_from as circular  # the kernel's core
+    from autokern._dispatch import get_kernel
 
     scale = pixel_scale_from(pixel_scale)
-    return circular(_shape(shape_native), (scale, scale), float(radius), _pair("centre", centre))
+    # the reference kernel's public function: its input checks are the ones applied here
+    circular = get_kernel("mask_2d_circular_from", "original")
+    return circular(_shape(shape_native), (scale, scale), radius, _pair("centre", centre))
 
 
 def mask_2d_circular_annular_from(
@@ -300,7 +309,8 @@ class MaskedGrid:
     def circular(cls, shape_native: Sequence[int], pixel_scale: float | Sequence[float],
                  radius: float, centre: Sequence[float] = (0.0, 0.0),
                  origin: Sequence[float] = (0.0, 0.0)) -> MaskedGrid:
-        """The grid of :func:`mask_2d_circular_from` (arguments as there)."""
+        """The grid of :func:`mask_2d_circular_from` (arguments, and the radius it refuses, as
+        there)."""
         return cls(mask_2d_circular_from(shape_native, pixel_scale, radius, centre),
                    pixel_scale, tuple(origin))  # type: ignore[arg-type]
 
