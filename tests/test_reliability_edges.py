@@ -1,16 +1,51 @@
-"""Reliability round 3 (issue 24), the public edge: inputs refused by name.
+"""Reliability round 3 (issue 24), the public edge: inputs refused by name, and an inversion
+that owns its data.
 
-Item 2 (circular masks' radius).
+Items 2 (circular masks' radius) and 5 (an Inversion keeps no reference to the caller's
+arrays).
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from autokern import get_kernel, grids
+from autokern import datasets, get_kernel, grids
 from autokern.catalogue import BACKEND_NAMES
 from autokern.errors import InputValueError
+from autokern.inversion import Inversion
+from autokern.terms import VisibilityTerms
+
+_CASE: list[datasets.Case] = []
+
+
+def tiny_case() -> datasets.Case:
+    """The tiny mock (M = 112, K = 200, S = 48), built once."""
+    if not _CASE:
+        _CASE.append(datasets.mock_case("tiny", seed=1))
+    return _CASE[0]
+
+
+def private_terms() -> tuple[VisibilityTerms, np.ndarray]:
+    """The tiny case's terms (NumPy, as the reference backend gives them) and native indexes,
+    as fresh copies a test may scale or shuffle in place (C-contiguous, as the kernels take
+    them: nothing on the way in copies them)."""
+    case = tiny_case()
+    terms = case.value("visibility_terms")
+    return (dataclasses.replace(terms, w_compact=np.array(terms.w_compact),
+                                dirty_image=np.array(terms.dirty_image)),
+            np.ascontiguousarray(case.dataset.native_index_for_slim_index))
+
+
+def log_evidence(inversion: Inversion, backend: str, **options) -> float:
+    mesh = tiny_case().mesh
+    result = get_kernel("inversion_result_from", backend)(
+        inversion, mesh.pix_indexes_for_sub_slim_index, mesh.pix_weights_for_sub_slim_index,
+        tiny_case().value("regularization_matrix"), **options)
+    return float(result.log_evidence)
+
 
 # --- item 2: a circular mask's radius --------------------------------------------------------
 
@@ -35,3 +70,38 @@ def test_a_circular_mask_of_a_valid_radius_is_unchanged():
         np.testing.assert_array_equal(
             grids.mask_2d_circular_from((12, 14), (0.1, 0.1), radius, centre=(0.05, -0.1)),
             expected)
+
+
+# --- item 5: an Inversion owns its data ------------------------------------------------------
+
+def _scale_w_compact(terms: VisibilityTerms, native: np.ndarray) -> None:
+    terms.w_compact[...] *= 2.0
+
+
+def _scale_dirty_image(terms: VisibilityTerms, native: np.ndarray) -> None:
+    terms.dirty_image[...] *= 2.0
+
+
+def _swap_two_pixels(terms: VisibilityTerms, native: np.ndarray) -> None:
+    native[[0, 50]] = native[[50, 0]]
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+@pytest.mark.parametrize("change", [_scale_w_compact, _scale_dirty_image, _swap_two_pixels],
+                         ids=["w_compact", "dirty_image", "native_index_for_slim_index"])
+def test_an_inversion_is_not_changed_through_the_callers_arrays(change, backend):
+    terms, native = private_terms()
+    inversion = get_kernel("inversion_from", backend)(terms, native)
+    before = log_evidence(inversion, backend)
+    change(terms, native)
+    after = log_evidence(inversion, backend)
+    assert after == before, f"{change.__name__} changed the evidence: {before} -> {after}"
+
+
+@pytest.mark.parametrize("backend", ["original", "numba"])
+def test_an_inversions_arrays_are_read_only(backend):
+    terms, native = private_terms()
+    inversion = get_kernel("inversion_from", backend)(terms, native)
+    for name in ("w_compact", "dirty_image", "native_index_for_slim_index"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(inversion, name)[0] = 0

@@ -211,13 +211,23 @@ def log_likelihood_function_via_visibility_terms_from(cores: Cores, visibility_t
                          neighbors, neighbors_sizes, coefficient, solver, zeroed_pixels)
 
 
+def _owned(cores: Cores, value, dtype):
+    """A private copy of ``value`` (read-only on NumPy): the checked arguments may be the
+    caller's own arrays, and on the CPU even ``jnp.asarray`` of a NumPy array shares its
+    memory, so an in-place change by the caller would reach every later call."""
+    array = cores.ops.xp.array(value, dtype=dtype, copy=True)
+    if isinstance(array, np.ndarray):
+        array.flags.writeable = False
+    return array
+
+
 def inversion_from(cores: Cores, visibility_terms, native_index_for_slim_index, *,
                    curvature_method="auto"):
-    xp = cores.ops.xp
     terms = visibility_terms
-    return Inversion(xp.asarray(terms.w_compact, dtype=xp.float64),
-                     xp.asarray(terms.dirty_image, dtype=xp.float64), terms.data_chi_squared,
-                     terms.noise_normalization, native_index_for_slim_index, curvature_method,
+    return Inversion(_owned(cores, terms.w_compact, np.float64),
+                     _owned(cores, terms.dirty_image, np.float64), terms.data_chi_squared,
+                     terms.noise_normalization,
+                     _owned(cores, native_index_for_slim_index, np.int64), curvature_method,
                      cores.backend, int(terms.n_visibilities))
 
 

@@ -22,6 +22,11 @@ class Inversion:
     Σ (Re V/Re σ)² + (Im V/Im σ)²; ``noise_normalization``; ``native_index_for_slim_index``
     (M, 2); ``curvature_method`` the route F takes ("auto": the cost model's choice for each
     call's S and B); ``backend`` whose arrays these are; ``n_visibilities`` K.
+
+    It owns its arrays: ``inversion_from`` copies w_compact, the dirty image and the native
+    indexes once (O(M), per dataset), and on the NumPy backends marks the copies read-only, so
+    that nothing the caller later does to the arrays it passed in (nor, through these
+    attributes, to the inversion's own) changes a later evidence.
     """
 
     w_compact: Any
