@@ -94,6 +94,10 @@ _WEIGHT_COLUMNS = ("WEIGHT_SPECTRUM", "WEIGHT", "SIGMA_SPECTRUM", "SIGMA")
 #: The order in which ``weight_column=None`` looks for weights.
 _AUTO_WEIGHTS = ("WEIGHT_SPECTRUM", "WEIGHT", "SIGMA")
 _SUBTABLES = ("SPECTRAL_WINDOW", "DATA_DESCRIPTION", "POLARIZATION")
+#: Main-table columns the reader needs whatever the data and weight columns.
+_REQUIRED_COLUMNS = ("UVW", "FLAG", "FLAG_ROW", "DATA_DESC_ID")
+#: casacore's value types of complex cells (single and double precision).
+_COMPLEX_TYPES = ("complex", "dcomplex")
 #: 2020-01-01T00:00 UTC as an MS TIME (MJD seconds): the time of rows written without one.
 _DEFAULT_TIME = 58_849.0 * 86_400.0
 #: Cells of one storage tile (correlations × channels × rows) of the columns written.
@@ -177,8 +181,13 @@ def _layout(tables: Any, ms: Any) -> _Layout:
             np.any((dd_polarization < 0) | (dd_polarization >= len(corr_types))):
         raise InputValueError(f"{ms.name()!r}: DATA_DESCRIPTION names a spectral window or "
                               "polarization that its subtables do not hold")
-    return _Layout(frequencies, dd_window, dd_polarization, corr_types,
-                   frozenset(ms.colnames()), int(ms.nrows()))
+    columns = frozenset(ms.colnames())
+    for column in _REQUIRED_COLUMNS:  # else casacore's bare "column ... does not exist"
+        if column not in columns:
+            raise InputValueError(f"Measurement Set {ms.name()!r} has no {column} column, "
+                                  f"which the reader needs (its columns: {sorted(columns)})")
+    return _Layout(frequencies, dd_window, dd_polarization, corr_types, columns,
+                   int(ms.nrows()))
 
 
 def _stokes_names(corr_types: Sequence[int]) -> list[str]:
@@ -207,10 +216,28 @@ def _column_error(path: str, column: str, columns: Iterable[str], what: str) -> 
         f"{data_like} (all columns: {present})")
 
 
-def _check_columns(path: str, layout: _Layout, data_column: str,
+def _check_columns(path: str, ms: Any, layout: _Layout, data_column: str,
                    weight_column: str | None) -> None:
     if data_column not in layout.columns:
         raise _column_error(path, data_column, layout.columns, "data")
+    # Any column would be read as visibilities (FLOAT_DATA as values + 0j, FLAG as zeros):
+    # only complex (row, channel, correlation) cells are; ndim ≤ 0 is "any rank", whose
+    # cells are checked against the rows' (channels, correlations) when read.
+    def visibilities(column: str) -> bool:
+        description = ms.getcoldesc(column)
+        return (description["valueType"] in _COMPLEX_TYPES and not ms.isscalarcol(column)
+                and description.get("ndim", 0) in (2, 0, -1))
+
+    if not visibilities(data_column):
+        description = ms.getcoldesc(data_column)
+        rank = ("scalars" if ms.isscalarcol(data_column) else
+                f"{description['ndim']}-D arrays" if description.get("ndim", 0) > 0 else
+                "arrays")
+        raise InputValueError(
+            f"Measurement Set {path!r}: data_column {data_column!r} holds "
+            f"{description['valueType']} cells ({rank}), not complex visibilities of shape "
+            f"(channel, correlation); its visibility columns are "
+            f"{sorted(c for c in layout.columns if visibilities(c))}")
     if weight_column is not None:
         if weight_column not in _WEIGHT_COLUMNS:
             raise InputValueError(f"weight_column must be None or one of {_WEIGHT_COLUMNS}, "
@@ -587,7 +614,7 @@ def read_measurement_set_part(part: MeasurementSetPart, *, data_column: str = "D
     ms = _open(tables, part.path)
     try:
         layout = _layout(tables, ms)
-        _check_columns(part.path, layout, data_column, weight_column)
+        _check_columns(part.path, ms, layout, data_column, weight_column)
         return _read_open(ms, layout, part, data_column, weight_column)
     finally:
         ms.close()
@@ -637,7 +664,7 @@ def measurement_set_chunks(path: str | os.PathLike | Sequence[str | os.PathLike]
     for one in _paths(path):
         ms = _open(tables, one)
         try:
-            _check_columns(one, _layout(tables, ms), data_column, weight_column)
+            _check_columns(one, ms, _layout(tables, ms), data_column, weight_column)
         finally:
             ms.close()
     return _chunks_of(tables, parts, data_column, weight_column)
@@ -1042,12 +1069,20 @@ def visibilities_from_fits(data_path: str | os.PathLike, noise_map_path: str | o
                            'reading FITS needs astropy: pip install "autokern[fits]"')
 
     def table(name: str, path: str | os.PathLike) -> np.ndarray:
-        with fits.open(path) as hdul:
-            values = hdul[0].data
-            if values is None:
-                raise InputValueError(f"{name} file {os.fspath(path)!r} has no data in its "
-                                      "primary HDU")
-            values = np.asarray(values, dtype=np.float64)
+        try:
+            with fits.open(path) as hdul:
+                values = hdul[0].data
+                values = None if values is None else np.asarray(values, dtype=np.float64)
+        except (OSError, TypeError) as error:
+            if getattr(error, "errno", None) is not None:  # the file system's: as it is
+                raise
+            # astropy's "No SIMPLE card found", "Empty or corrupt FITS file" or a truncated
+            # file's "buffer is too small" do not say which of the three files it is
+            raise InputValueError(f"{name} file {os.fspath(path)!r} is not a readable FITS "
+                                  f"file ({error})") from error
+        if values is None:
+            raise InputValueError(f"{name} file {os.fspath(path)!r} has no data in its "
+                                  "primary HDU")
         if values.ndim != 2 or values.shape[1] != 2:
             raise InputShapeError(f"{name} file {os.fspath(path)!r}: expected a (K, 2) table, "
                                   f"got shape {values.shape}")
