@@ -1,8 +1,8 @@
 """Reliability round 3 (issue 24), the public edge: inputs refused by name, and an inversion
 that owns its data.
 
-Items 2 (circular masks' radius) and 5 (an Inversion keeps no reference to the caller's
-arrays).
+Items 2 (circular masks' radius), 5 (an Inversion keeps no reference to the caller's arrays)
+and 8 (non-finite terms and log det H).
 """
 
 from __future__ import annotations
@@ -105,3 +105,35 @@ def test_an_inversions_arrays_are_read_only(backend):
     for name in ("w_compact", "dirty_image", "native_index_for_slim_index"):
         with pytest.raises(ValueError, match="read-only"):
             getattr(inversion, name)[0] = 0
+
+
+# --- item 8: non-finite terms and log det H --------------------------------------------------
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_log_det_h_is_refused_by_name(value, backend):
+    terms, native = private_terms()
+    inversion = get_kernel("inversion_from", backend)(terms, native)
+    with pytest.raises(InputValueError, match="log_det_regularization_matrix_term must be "
+                                              "finite"):
+        log_evidence(inversion, backend, log_det_regularization_matrix_term=value)
+
+
+def _nan_in(name: str):
+    def spoil(terms: VisibilityTerms) -> VisibilityTerms:
+        if name in ("w_compact", "dirty_image"):
+            array = np.array(getattr(terms, name))
+            array.flat[3] = np.nan
+            return dataclasses.replace(terms, **{name: array})
+        return dataclasses.replace(terms, **{name: np.nan})
+
+    return spoil
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+@pytest.mark.parametrize("name", ["dirty_image", "data_chi_squared", "w_compact",
+                                  "noise_normalization"])
+def test_non_finite_visibility_terms_are_refused_by_name(name, backend):
+    terms, native = private_terms()
+    with pytest.raises(InputValueError, match=f"visibility_terms.{name} must be finite"):
+        get_kernel("inversion_from", backend)(_nan_in(name)(terms), native)

@@ -4,7 +4,8 @@
 canonical form (float64 / complex128 / int64, C-contiguous; Python scalars and tuples), checks
 its rank, binds the shape symbols of the catalogue (``K``, ``M``, ``S``, …) so that every array
 agrees with the others, checks values (:data:`VALUE_RULES`: finite, positive noise and pixel
-scales, indices in [-1, S), lattice offsets that fit the w-compact or preload they index), and
+scales, indices in [-1, S), lattice offsets that fit the w-compact or preload they index; every
+field of a VisibilityTerms finite), and
 refuses a dense result that would not fit the memory budget before anything is allocated.
 
 Finiteness is checked with one summation pass (a NaN or inf anywhere makes the sum
@@ -221,6 +222,7 @@ def _normalise(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter,
     if arg.kind == "terms":
         _bind_sums(kernel, arg.name, value, VisibilityTerms,
                    "autokern.terms.VisibilityTerms (from visibility_terms_from)", shapes)
+        _check_terms_finite(kernel, arg.name, value)
         return value
     if arg.kind == "inversion":
         return _inversion(kernel, arg.name, value, arrays, shapes)
@@ -243,6 +245,21 @@ def _bind_sums(kernel: Kernel, name: str, value: Any, expected: type, what: str,
                              f"{type(value).__name__}")
     shapes.bind(f"{name}.w_compact", ("Ny", "2Nx-1"), tuple(value.w_compact.shape))
     shapes.bind(f"{name}.dirty_image", ("M",), tuple(value.dirty_image.shape))
+
+
+#: the fields of a VisibilityTerms that must be finite: a NaN there surfaced only as "F + H is
+#: not symmetric positive definite", far from its cause
+_TERMS_FINITE = ("w_compact", "dirty_image", "data_chi_squared", "noise_normalization")
+
+
+def _check_terms_finite(kernel: Kernel, name: str, terms: VisibilityTerms) -> None:
+    """Refuse a VisibilityTerms with a NaN or inf in any field, naming it (``name.field``);
+    traced fields are left to the computation."""
+    for field in _TERMS_FINITE:
+        value = _concrete(getattr(terms, field))
+        problem = None if value is None else _finite(field, np.asarray(value), {})
+        if problem:
+            raise InputValueError(f"{kernel.name}: {name}.{field} {problem}")
 
 
 def _inversion(kernel: Kernel, name: str, value: Any, arrays: ArrayConverter,
@@ -308,7 +325,9 @@ def _finite(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
             return None
     bad = ~np.isfinite(value)
     if bad.any():
-        where = np.unravel_index(np.argmax(bad), value.shape) if value.ndim else ()
+        if not value.ndim:
+            return f"must be finite, found {value}"
+        where = np.unravel_index(np.argmax(bad), value.shape)
         return f"must be finite, found {value[where]} at index {tuple(map(int, where))}"
     return None
 
@@ -414,6 +433,7 @@ VALUE_RULES: dict[str, tuple[Callable[..., str | None], ...]] = {
     "radius": (_finite, _non_negative),
     "centre": (_finite,),
     "coefficient": (_finite, _non_negative),
+    "log_det_regularization_matrix_term": (_finite,),
     "native_index_for_slim_index": (_non_negative,),
     "pix_indexes_for_sub_slim_index": (_in_range(-1, "S"),),
     "neighbors": (_in_range(-1, "S"),),
