@@ -100,6 +100,45 @@ def test_any_complex_visibility_column_is_data(tmp_path, rng):
                   _expected(written, column="SELFCAL_DATA"))
 
 
+# --- item 4: a part's windows and channels must be in its MS ------------------------------------
+
+@pytest.mark.parametrize(("windows", "channels", "match"), [
+    ((5,), None, r"spectral window 5 is not in '.*', which has 2 spectral windows \(0 … 1\)"),
+    ((0, 2), None, r"spectral window 2 is not in '.*', which has 2 spectral windows"),
+    ((), None, "spectral_windows is empty"),
+    ((5,), ((5, (0,)),), r"spectral window 5 is not in '.*', which has 2 spectral windows"),
+    (None, ((3, range(2)),), r"spectral window 3 is not in '.*', which has 2 spectral windows"),
+    ((0,), ((1, (0,)),), r"channels names spectral windows \[1\] that are not selected"),
+    (None, ((0, (-1,)),), r"channels \(-1,\) of spectral window 0 are out of range: it has 4"),
+    (None, ((1, (2, 6)),), r"channels \(2, 6\) of spectral window 1 are out of range: it has 6"),
+    (None, ((0, ()),), "channels selects no channel of spectral window 0"),
+])
+def test_a_part_naming_a_window_or_channels_the_ms_lacks_is_refused(spectrum, windows,
+                                                                   channels, match):
+    part = io.MeasurementSetPart(str(spectrum.path), 0, ROWS, windows, channels)
+    with pytest.raises(InputValueError, match=match):
+        io.read_measurement_set_part(part)
+
+
+def test_a_part_of_existing_windows_and_channels_reads_as_before(spectrum):
+    part = io.MeasurementSetPart(str(spectrum.path), 0, ROWS, (1,), ((1, (0, 5)),))
+    read = io.read_measurement_set_part(part)
+    _assert_equal(read, _expected(spectrum, windows=[1], channels={1: [0, 5]},
+                                  weights="WEIGHT_SPECTRUM"))
+
+
+# --- item 6: missing columns, cells never written, WEIGHT of the wrong shape ---------------------
+
+def test_a_missing_uvw_column_is_named(spectrum):
+    with tables.table(str(spectrum.path), readonly=False, ack=False) as ms:
+        ms.removecols("UVW")
+    match = _named(spectrum.path) + " has no UVW column, which the reader needs"
+    with pytest.raises(InputValueError, match=match):
+        io.measurement_set_chunks(spectrum.path)
+    with pytest.raises(InputValueError, match=match):
+        io.read_measurement_set_part(io.MeasurementSetPart(str(spectrum.path), 0, ROWS))
+
+
 # --- item 7: which FITS file is not FITS ---------------------------------------------------------
 
 @pytest.mark.filterwarnings("ignore:File may have been truncated")

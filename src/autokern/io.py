@@ -120,7 +120,9 @@ class MeasurementSetPart:
 
     ``spectral_windows`` None reads every spectral window; ``channels`` holds ``(spectral
     window, channels)`` pairs with the channels sorted (a ``range`` or a tuple), and windows not
-    named read every channel.  Small, hashable and picklable: one per Dask task.
+    named read every channel.  Reading a part that names a window or channel its MS does not
+    have is an :class:`~autokern.errors.InputValueError` (it would read as nothing, and its
+    rows vanish from a reduction).  Small, hashable and picklable: one per Dask task.
     """
 
     path: str
@@ -249,6 +251,11 @@ def _check_columns(path: str, ms: Any, layout: _Layout, data_column: str,
                               f"{_AUTO_WEIGHTS}")
 
 
+def _missing_window(window: int, n_windows: int, path: str) -> InputValueError:
+    return InputValueError(f"spectral window {window} is not in {path!r}, which has "
+                           f"{n_windows} spectral windows (0 … {n_windows - 1})")
+
+
 def _window_list(spectral_windows: int | Sequence[int] | None,
                  n_windows: int, path: str) -> tuple[int, ...] | None:
     if spectral_windows is None:
@@ -260,8 +267,7 @@ def _window_list(spectral_windows: int | Sequence[int] | None,
         if not isinstance(value, int | np.integer) or isinstance(value, bool):
             raise InputTypeError(f"spectral_windows holds {value!r}; expected window indices")
         if not 0 <= value < n_windows:
-            raise InputValueError(f"spectral window {value} is not in {path!r}, which has "
-                                  f"{n_windows} (0 … {n_windows - 1})")
+            raise _missing_window(value, n_windows, path)
     if len(set(values)) != len(values):
         raise InputValueError(f"spectral_windows {values} names a window twice")
     return tuple(sorted(int(v) for v in values))
@@ -274,7 +280,7 @@ def _one_channel_selection(selection: Any, nchan: int, window: int) -> ChannelSe
         chosen = selection
     else:
         values = np.asarray(list(selection) if isinstance(selection, range) else selection)
-        if values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
+        if values.ndim != 1 or (len(values) and not np.issubdtype(values.dtype, np.integer)):
             raise InputTypeError(f"channels of spectral window {window}: expected a slice, a "
                                  f"range or a sequence of channel indices, got {selection!r}")
         if len(np.unique(values)) != len(values):
@@ -378,11 +384,18 @@ def _empty_chunk() -> Chunk:
 
 
 def _channel_masks(layout: _Layout, part: MeasurementSetPart) -> list[np.ndarray]:
+    """Per spectral window, which channels the part reads.  A part made by hand (or for
+    another MS) may name windows or channels this MS lacks: its rows would read as nothing,
+    so it is checked as :func:`measurement_set_parts` checks its arguments."""
+    count = len(layout.frequencies)
+    windows = _window_list(part.spectral_windows, count, part.path)
+    for window, _ in part.channels or ():
+        if not 0 <= window < count:
+            raise _missing_window(window, count, part.path)
+    pairs = None if part.channels is None else _channel_pairs(dict(part.channels), windows,
+                                                              layout.frequencies)
     masks = [np.ones(len(f), dtype=bool) for f in layout.frequencies]
-    for window, chosen in part.channels or ():
-        if window >= len(masks) or chosen[-1] >= len(masks[window]):
-            raise InputValueError(f"{part.path!r}: channels {chosen} of spectral window "
-                                  f"{window} are not in this MS")
+    for window, chosen in pairs or ():
         masks[window] = np.zeros(len(masks[window]), dtype=bool)
         masks[window][list(chosen)] = True
     return masks
@@ -555,12 +568,12 @@ def _read_open(ms: Any, layout: _Layout, part: MeasurementSetPart, data_column: 
     if ddid.min() < 0 or ddid.max() >= len(layout.dd_window):
         raise InputValueError(f"{where}: DATA_DESC_ID outside DATA_DESCRIPTION's "
                               f"{len(layout.dd_window)} rows")
+    masks = _channel_masks(layout, part)  # checks the selection: even of rows all flagged
     use = ~np.asarray(ms.getcol("FLAG_ROW", start, nrow), dtype=bool)
     if part.spectral_windows is not None:
         use &= np.isin(layout.dd_window[ddid], part.spectral_windows)
     if not use.any():
         return _empty_chunk()
-    masks = _channel_masks(layout, part)
     shapes = np.array([(len(layout.frequencies[w]), len(layout.corr_types[p]))
                        for w, p in zip(layout.dd_window, layout.dd_polarization, strict=True)])
     shape_of_row = shapes[ddid]
