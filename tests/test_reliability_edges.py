@@ -1,8 +1,8 @@
 """Reliability round 3 (issue 24), the public edge: inputs refused by name, and an inversion
 that owns its data.
 
-Items 2 (circular masks' radius), 5 (an Inversion keeps no reference to the caller's arrays)
-and 8 (non-finite terms and log det H).
+Items 2 (circular masks' radius), 5 (an Inversion keeps no reference to the caller's arrays),
+8 (non-finite terms and log det H) and 9 (the adapter given an imaging fit).
 """
 
 from __future__ import annotations
@@ -137,3 +137,54 @@ def test_non_finite_visibility_terms_are_refused_by_name(name, backend):
     terms, native = private_terms()
     with pytest.raises(InputValueError, match=f"visibility_terms.{name} must be finite"):
         get_kernel("inversion_from", backend)(_nan_in(name)(terms), native)
+
+
+# --- item 9: the adapter given an imaging fit ------------------------------------------------
+
+def _imaging_fit():
+    """A real PyAutoLens imaging fit of a pixelized source (no visibilities to evaluate)."""
+    al = pytest.importorskip("autolens")
+    shape, scale = (20, 20), 0.2
+    mask = al.Mask2D.circular(shape_native=shape, pixel_scales=scale, radius=1.5)
+    rng = np.random.default_rng(0)
+    imaging = al.Imaging(
+        data=al.Array2D.no_mask(rng.normal(size=shape), pixel_scales=scale),
+        noise_map=al.Array2D.no_mask(np.ones(shape), pixel_scales=scale),
+        psf=al.Convolver.from_gaussian(shape_native=(3, 3), sigma=0.2, pixel_scales=scale),
+    ).apply_mask(mask=mask)
+    lens = al.Galaxy(redshift=0.5, mass=al.mp.Isothermal(einstein_radius=1.0))
+    source = al.Galaxy(redshift=1.0, pixelization=al.Pixelization(
+        mesh=al.mesh.RectangularUniform(shape=(8, 8)), regularization=al.reg.Constant(1.0)))
+    fit = al.FitImaging(dataset=imaging, tracer=al.Tracer(galaxies=[lens, source]))
+    assert fit.inversion is not None  # a fit the adapter would otherwise read
+    return fit
+
+
+def _imaging_fit_of_a_light_profile():
+    """The same imaging fitted by a parametric source: no inversion, and still the dataset is
+    what is wrong."""
+    al = pytest.importorskip("autolens")
+    fit = _imaging_fit()
+    return al.FitImaging(dataset=fit.dataset, tracer=al.Tracer(galaxies=[
+        al.Galaxy(redshift=0.5, mass=al.mp.Isothermal(einstein_radius=1.0)),
+        al.Galaxy(redshift=1.0, light=al.lp.Sersic(intensity=0.1))]))
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_the_adapter_refuses_an_imaging_fit_by_name(backend):
+    fit = _imaging_fit()
+    from autokern import autoarray
+
+    needs = r"needs an interferometer dataset .*uv_wavelengths.*got Imaging"
+    with pytest.raises(InputValueError, match=needs):
+        autoarray.arrays_from(fit)
+    with pytest.raises(InputValueError, match=needs):
+        autoarray.arrays_from(fit.dataset, fit.inversion)
+    with pytest.raises(InputValueError, match=needs):
+        autoarray.log_evidence_of(fit, backend=backend)
+    with pytest.raises(InputValueError, match=needs):
+        autoarray.inversion_of(fit, backend=backend)
+    with pytest.raises(InputValueError, match=needs):
+        autoarray.precision_operator_for(fit.dataset, backend=backend)
+    with pytest.raises(InputValueError, match=needs):
+        autoarray.log_evidence_of(_imaging_fit_of_a_light_profile(), backend=backend)

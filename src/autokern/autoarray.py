@@ -23,8 +23,9 @@ as the library built it), over-sampled pixelization grids (the sub-pixel mapping
 one row per image pixel by ``mapping_from_sub_pixels``), the positive-only solve with the
 library's edge zeroing and the linear solve, light profiles subtracted by the fit (the
 inversion's own visibilities are used), and a primary beam (folded into the mapping weights, as
-the library folds it into its mapping matrix).  Not supported: linear light profiles or several
-pixelizations in one inversion (an ``InputValueError`` says so).
+the library folds it into its mapping matrix).  Not supported: imaging fits (no visibilities),
+linear light profiles or several pixelizations in one inversion (an ``InputValueError`` says
+so).
 
 Importing this module needs the library: without it the import raises
 :class:`autokern.errors.MissingDependencyError` naming the ``autolens`` extra.
@@ -154,6 +155,18 @@ def _mask_geometry(mask: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, int], 
     return grid, native, extent, dy
 
 
+def _interferometer(dataset: Any, function: str) -> Any:
+    """``dataset``, or ``InputValueError`` naming what ``function`` needs when it is not an
+    interferometer's (an ``Imaging`` has no ``uv_wavelengths``: an ``AttributeError`` deep
+    inside otherwise)."""
+    if not hasattr(dataset, "uv_wavelengths"):
+        raise InputValueError(
+            f"autokern.autoarray.{function} needs an interferometer dataset (al.Interferometer, "
+            "its fit an al.FitInterferometer) holding visibilities: data, noise_map and "
+            f"uv_wavelengths; got {type(dataset).__name__}")
+    return dataset
+
+
 def _single_mapper(inversion: Any) -> Any:
     """The inversion's one linear object, a ``Mapper``; anything else is refused by name."""
     from autoarray.inversion.mappers.abstract import Mapper
@@ -220,19 +233,18 @@ def arrays_from(fit_or_dataset: Any, inversion: Any | None = None) -> LibraryArr
     - ``regularization_matrix``: ``inversion.regularization_matrix``;
     - ``nufft_precision_operator``: ``dataset.sparse_operator.nufft_precision_operator``.
 
-    Raises :class:`autokern.errors.InputValueError` for an inversion autokern cannot evaluate
-    (linear light profiles, several pixelizations, a dataset without visibilities, non-square
-    pixels).
+    Raises :class:`autokern.errors.InputValueError` for a fit autokern cannot evaluate (an
+    imaging fit, linear light profiles, several pixelizations, a dataset without visibilities,
+    non-square pixels).
     """
+    dataset = _interferometer(fit_or_dataset if inversion is not None else
+                              fit_or_dataset.dataset, "arrays_from")
     if inversion is None:
-        fit = fit_or_dataset
-        dataset, inversion = fit.dataset, fit.inversion
+        inversion = fit_or_dataset.inversion
         if inversion is None:
             raise InputValueError(
                 "autokern.autoarray.arrays_from: this fit has no inversion (no pixelization); "
                 "there is nothing for autokern to evaluate")
-    else:
-        dataset = fit_or_dataset
     mapper = _single_mapper(inversion)
 
     data = getattr(inversion, "data", None)
@@ -333,9 +345,10 @@ def precision_operator_for(dataset: Any, backend: str = "numba", *, method: str 
     grid ``real_space_mask.derive_grid.all_false.in_radians.native``).  Hand it to the library
     with ``dataset.apply_sparse_operator(nufft_precision_operator=...)``, its entry point for a
     cached operator, which then skips its own build.  ``method``/``eps`` as in the kernel
-    ("auto", "direct" or "nufft").
+    ("auto", "direct" or "nufft").  An ``InputValueError`` for a dataset that is not an
+    interferometer's.
     """
-    mask = dataset.real_space_mask
+    mask = _interferometer(dataset, "precision_operator_for").real_space_mask
     noise_map = _array(dataset.noise_map, np.complex128)
     grid_2d = _array(mask.derive_grid.all_false.in_radians.native, np.float64)
     preload = get_kernel("nufft_precision_operator_from", backend)(
