@@ -2,7 +2,8 @@
 that owns its data.
 
 Items 2 (circular masks' radius), 5 (an Inversion keeps no reference to the caller's arrays),
-8 (non-finite terms and log det H) and 9 (the adapter given an imaging fit).
+8 (non-finite terms and log det H), 9 (the adapter given an imaging fit) and 10 (a bad
+``AUTOKERN_NUM_THREADS`` on every backend).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 
 from autokern import datasets, get_kernel, grids
 from autokern.catalogue import BACKEND_NAMES
-from autokern.errors import InputValueError
+from autokern.errors import ConfigurationError, InputValueError
 from autokern.inversion import Inversion
 from autokern.terms import VisibilityTerms
 
@@ -188,3 +189,22 @@ def test_the_adapter_refuses_an_imaging_fit_by_name(backend):
         autoarray.precision_operator_for(fit.dataset, backend=backend)
     with pytest.raises(InputValueError, match=needs):
         autoarray.log_evidence_of(_imaging_fit_of_a_light_profile(), backend=backend)
+
+
+# --- item 10: a bad thread setting -----------------------------------------------------------
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+@pytest.mark.parametrize(("variable", "raw"), [("AUTOKERN_NUM_THREADS", "abc"),
+                                               ("AUTOKERN_NUM_THREADS", "0"),
+                                               ("AUTOKERN_DETERMINISTIC", "2")])
+def test_a_bad_thread_setting_is_the_same_error_on_every_backend(variable, raw, backend,
+                                                                 monkeypatch):
+    """Checked when the public call starts: on JAX it surfaced as a JaxRuntimeError from a
+    callback inside the likelihood, and the CPU backends raised only where they read it."""
+    terms, native = private_terms()
+    inversion = get_kernel("inversion_from", backend)(terms, native)
+    monkeypatch.setenv(variable, raw)
+    with pytest.raises(ConfigurationError, match=variable):
+        log_evidence(inversion, backend)
+    monkeypatch.delenv(variable)
+    log_evidence(inversion, backend)  # and nothing left behind

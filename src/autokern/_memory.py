@@ -1,7 +1,8 @@
 """Resources: the memory budget, the chunking of reductions over visibilities, thread counts.
 
 Each setting comes from one environment variable, read and checked here (a bad value raises
-:class:`~autokern.errors.ConfigurationError` naming the variable):
+:class:`~autokern.errors.ConfigurationError` naming the variable; the thread settings when each
+public kernel call starts, :func:`check_thread_settings`, whatever the backend):
 
 - ``AUTOKERN_MEMORY_BUDGET_MB`` — the largest single array autokern will allocate; default half
   of the memory the operating system reports available when the check runs.  A dense result
@@ -271,6 +272,16 @@ def deterministic() -> bool:
         raise ConfigurationError(f"environment variable AUTOKERN_DETERMINISTIC must be 0 or 1, "
                                  f"got {raw!r}")
     return raw == "1"
+
+
+def check_thread_settings() -> None:
+    """Read ``AUTOKERN_NUM_THREADS`` and ``AUTOKERN_DETERMINISTIC`` now (two environment
+    reads): the public edge calls this first, so a bad value is the same ConfigurationError on
+    every backend before any compiled code runs.  Read only where used, the JAX backend met it
+    inside an XLA callback (a JaxRuntimeError) and a kernel that does not use it let it pass."""
+    if _threads_in_code is None:  # as num_threads(), less its default's os.cpu_count() (6 µs)
+        positive_setting("AUTOKERN_NUM_THREADS", 1, integer=True)
+    deterministic()
 
 
 def nufft_threads() -> int:

@@ -282,7 +282,9 @@ def _inversion(kernel: Kernel, name: str, value: Any, arrays: ArrayConverter,
 
 
 def check(kernel: Kernel, arguments: dict[str, Any], arrays: ArrayConverter) -> dict[str, Any]:
-    """Validate and normalise the bound ``arguments`` of ``kernel``; return them normalised."""
+    """Validate and normalise the bound ``arguments`` of ``kernel``; return them normalised
+    (the thread settings are checked first: :func:`autokern._memory.check_thread_settings`)."""
+    _memory.check_thread_settings()
     shapes = _Shapes(kernel)
     out: dict[str, Any] = {}
     for arg in kernel.args:
