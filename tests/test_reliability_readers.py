@@ -139,6 +139,51 @@ def test_a_missing_uvw_column_is_named(spectrum):
         io.read_measurement_set_part(io.MeasurementSetPart(str(spectrum.path), 0, ROWS))
 
 
+@pytest.mark.parametrize(("column", "written", "row"), [
+    ("DATA", [r for r in range(ROWS) if r != 3], 3),  # one cell in the middle of a part
+    ("FLAG", [], 0),  # never written at all
+    ("DATA", [0, 1, 2], 3),  # a part's first row is written, the rest not
+])
+@pytest.mark.parametrize("chunk_rows", [2, 9, None])
+def test_a_cell_never_written_is_named_whatever_chunk_rows(spectrum, column, written, row,
+                                                           chunk_rows):
+    _rewrite(spectrum.path, column, written)
+    match = (_named(spectrum.path) + rf" rows \d+:\d+: column {column} has no values "
+             rf"in row {row} \(its cell was never written")
+    with pytest.raises(InputValueError, match=match):
+        _reading(spectrum.path, chunk_rows)
+
+
+@pytest.mark.parametrize("chunk_rows", CHUNK_ROWS)
+def test_unwritten_weight_spectrum_rows_fall_back_to_weight_row_by_row(spectrum, chunk_rows):
+    unwritten = [*range(1, ROWS, 2), ROWS - 3]
+    _rewrite(spectrum.path, "WEIGHT_SPECTRUM", [r for r in range(ROWS) if r not in unwritten])
+    start = 0
+    for block in spectrum.blocks:  # the expected weights: WEIGHT in the unwritten rows
+        for row in range(len(block.uvw)):
+            if start + row in unwritten:
+                block.weight_spectrum[row] = block.weight[row]
+        start += len(block.uvw)
+    _assert_equal(_read(spectrum.path, chunk_rows=chunk_rows),
+                  _expected(spectrum, weights="WEIGHT_SPECTRUM"))
+    match = "column WEIGHT_SPECTRUM has no values in row 1 \\(its cell was never written"
+    with pytest.raises(InputValueError, match=match):
+        _reading(spectrum.path, chunk_rows, weight_column="WEIGHT_SPECTRUM")
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_weight_with_one_value_for_two_correlations_is_named(tmp_path, rng, fixed):
+    written = _write(tmp_path, "weight.ms", _blocks(rng, [4, 6]))
+    ones = {row: np.ones(1, np.float32) for row in range(ROWS)}
+    desc = {"valueType": "float", "ndim": 1, "shape": [1] if fixed else []}
+    _rewrite(written.path, "WEIGHT", list(ones), desc, ones)
+    match = (_named(written.path) + r" rows 0:\d+: column WEIGHT has cells of shape "
+             r"\[1\] in row 0 where the rows' spectral window and polarization give \[2\]")
+    for weight_column in (None, "WEIGHT"):
+        with pytest.raises(InputValueError, match=match):
+            _reading(written.path, 9, weight_column=weight_column)
+
+
 # --- item 7: which FITS file is not FITS ---------------------------------------------------------
 
 @pytest.mark.filterwarnings("ignore:File may have been truncated")

@@ -29,20 +29,31 @@ Conventions (columns as in the MS definition v2.0, AIPS++ Note 229; weights as o
   is an :class:`~autokern.errors.InputValueError`: Stokes I cannot be formed from it.
 - **Noise**: CASA's weight of a correlation is w = 1/σ², σ the rms noise of its real part and,
   equally, of its imaginary part (``statwt`` sets w = 2/(var Re + var Im)); SIGMA holds that σ.
-  The weights are WEIGHT_SPECTRUM (per channel) when the column is present and filled, else
-  WEIGHT (per correlation, for every channel of its row), else SIGMA (``weight_column`` picks
-  one explicitly, SIGMA_SPECTRUM included).  With σ₁², σ₂² of the two correlations,
-  σ_I² = (σ₁² + σ₂²)/4 (σ_I = σ for an I correlation), and the noise map is σ_I + iσ_I (Re σ =
-  Im σ, as W̃ requires).  CASA keeps WEIGHT for CORRECTED_DATA and SIGMA for the uncalibrated
-  DATA; after ``split``/``mstransform`` of the corrected data, DATA and WEIGHT belong together.
+  The weights of a row are WEIGHT_SPECTRUM (per channel) when the column is present and the
+  row's cell was written, else WEIGHT (per correlation, for every channel of its row), else
+  SIGMA: chosen row by row, so CASA's added but unfilled WEIGHT_SPECTRUM, or one filled in
+  some rows only, gives the same visibilities whatever ``chunk_rows`` is (``weight_column``
+  picks one column for every row, SIGMA_SPECTRUM included).  With σ₁², σ₂² of the two
+  correlations, σ_I² = (σ₁² + σ₂²)/4 (σ_I = σ for an I correlation), and the noise map is
+  σ_I + iσ_I (Re σ = Im σ, as W̃ requires).  CASA keeps WEIGHT for CORRECTED_DATA and SIGMA
+  for the uncalibrated DATA; after ``split``/``mstransform`` of the corrected data, DATA and
+  WEIGHT belong together.
 - **Flags**: a visibility is dropped when FLAG_ROW is set, when FLAG is set on either of its
   two correlations (I from one hand alone is I ± Q or I ± V, not Stokes I; CASA's Stokes I
   imaging drops such data too), when a weight (or σ) is not positive and finite, or when its
   data are not finite.  Chunks left empty are skipped.
+- **Refused** (:class:`~autokern.errors.InputValueError`, naming the MS, the column and the
+  row): a data column that is not complex (channel, correlation) cells (FLOAT_DATA, FLAG, a
+  weight column), an MS without UVW, FLAG, FLAG_ROW or DATA_DESC_ID, a cell of the data column,
+  FLAG, UVW or an explicit ``weight_column`` that was never written, cells whose shape is not
+  the rows' (channels, correlations) or (correlations,) (WEIGHT with one value for two
+  correlations), and a :class:`MeasurementSetPart` selecting windows or channels the MS lacks.
 
 FITS
 ====
-:func:`visibilities_from_fits` reads the downstream library's FITS layout from three paths.
+:func:`visibilities_from_fits` reads the downstream library's FITS layout from three paths;
+a file that is not readable FITS (empty, another format, truncated) is an
+:class:`~autokern.errors.InputValueError` that names it and its role.
 """
 
 from __future__ import annotations
@@ -402,10 +413,13 @@ def _channel_masks(layout: _Layout, part: MeasurementSetPart) -> list[np.ndarray
 
 
 class _Rows:
-    """Rows ``[start, start + nrow)`` of a casacore table, read column by column."""
+    """Rows ``[start, start + nrow)`` of a casacore table, read column by column; ``rows`` are
+    their numbers in the MS, for messages."""
 
-    def __init__(self, table: Any, start: int, nrow: int, owned: bool = False) -> None:
-        self.table, self.start, self.nrow, self.owned = table, start, nrow, owned
+    def __init__(self, table: Any, start: int, nrow: int, rows: np.ndarray,
+                 owned: bool = False) -> None:
+        self.table, self.start, self.nrow, self.rows, self.owned = (table, start, nrow, rows,
+                                                                    owned)
 
     def getcol(self, name: str) -> np.ndarray:
         return self.table.getcol(name, self.start, self.nrow)
@@ -413,11 +427,32 @@ class _Rows:
     def getcolslice(self, name: str, blc: list[int], trc: list[int]) -> np.ndarray:
         return self.table.getcolslice(name, blc, trc, [], self.start, self.nrow)
 
-    def iscelldefined(self, name: str) -> bool:
-        return bool(self.table.iscelldefined(name, self.start))
+    def fixed_shape(self, name: str) -> str | None:
+        """The shape of every cell of a fixed-shape column (C order, as python-casacore
+        gives shapes), None for cells of any shape."""
+        description = self.table.getcoldesc(name)
+        return str([int(n) for n in description["shape"]]) if "shape" in description else None
 
-    def shapes(self, name: str) -> set[str]:
-        return set(self.table.getcolshapestring(name, self.start, self.nrow))
+    def shapes(self, name: str) -> list[str]:
+        return self.table.getcolshapestring(name, self.start, self.nrow)
+
+    def defined(self, name: str) -> np.ndarray:
+        """Whether each row's cell of ``name`` was ever written.  Cells of a fixed shape always
+        are; of others, TaQL's ISDEFINED tells in one pass that reads no values (~20 ns a
+        row, where a read of the missing cell fails with casacore's bare "no array in row")."""
+        if self.fixed_shape(name) is not None:
+            return np.ones(self.nrow, dtype=bool)
+        found = _casacore_tables().taql(
+            f"CALC ISDEFINED({name}) FROM $1 LIMIT {self.nrow} OFFSET {self.start}",
+            tables=[self.table])
+        return np.broadcast_to(np.asarray(found, dtype=bool).reshape(-1), (self.nrow,))
+
+    def subset(self, index: np.ndarray) -> _Rows:
+        """The rows ``index`` of these alone (a reference table unless it is all of them)."""
+        if len(index) == self.nrow:
+            return _Rows(self.table, self.start, self.nrow, self.rows)
+        return _Rows(self.table.selectrows((self.start + index).tolist()), 0, len(index),
+                     self.rows[index], owned=True)
 
     def close(self) -> None:
         if self.owned:
@@ -425,47 +460,76 @@ class _Rows:
 
 
 def _require_values(source: _Rows, column: str, where: str) -> None:
-    if not source.iscelldefined(column):
-        raise InputValueError(f"{where}: column {column} has no values (its cells were never "
-                              "written)")
+    missing = np.flatnonzero(~source.defined(column))
+    if len(missing):
+        raise InputValueError(
+            f"{where}: column {column} has no values in row {source.rows[missing[0]]} (its "
+            f"cell was never written; {len(missing)} of the {source.nrow} rows read lack one)")
 
 
-def _weight_column_for(source: _Rows, layout: _Layout, weight_column: str | None,
-                       where: str) -> str:
-    if weight_column is not None:
-        _require_values(source, weight_column, where)
-        return weight_column
-    for name in _AUTO_WEIGHTS:
-        # A column may exist with its cells never written (CASA adds WEIGHT_SPECTRUM so).
-        if name in layout.columns and source.iscelldefined(name):
-            return name
-    raise InputValueError(f"{where}: none of the weight columns {_AUTO_WEIGHTS} has values")
+def _check_shapes(source: _Rows, columns: Sequence[str], shape: tuple[int, ...],
+                  where: str) -> None:
+    """Each column's cells must have ``shape``, (channels, correlations) or (correlations,)
+    of the rows' window and polarization: else the Stokes I indices fail, or casacore's getcol
+    over cells of unequal shapes corrupts memory."""
+    expected = str([int(n) for n in shape])
+    for column in columns:
+        fixed = source.fixed_shape(column)
+        found = [fixed] if fixed is not None else source.shapes(column)
+        if set(found) != {expected}:
+            row = next(i for i, one in enumerate(found) if one != expected)
+            raise InputValueError(
+                f"{where}: column {column} has cells of shape {found[row]} in row "
+                f"{source.rows[row]} where the rows' spectral window and polarization give "
+                f"{expected}")
 
 
-def _variances(source: _Rows, column: str, blc: list[int], trc: list[int]) -> np.ndarray:
-    """σ² per correlation: (R, C, P) from a spectrum column, (R, 1, P) from a row column."""
+def _column_variances(source: _Rows, column: str, blc: list[int], trc: list[int],
+                      shape: tuple[int, int], where: str) -> np.ndarray:
+    """σ² per correlation from one column: (R, C, P) from a spectrum, (R, 1, P) from a row
+    column."""
     if column.endswith("_SPECTRUM"):
+        _check_shapes(source, [column], shape, where)
         values = np.asarray(source.getcolslice(column, blc, trc), dtype=np.float64)
     else:
+        _check_shapes(source, [column], shape[1:], where)
         values = np.asarray(source.getcol(column), dtype=np.float64)[:, None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         return values**2 if column.startswith("SIGMA") else 1.0 / values
 
 
-def _check_shapes(ms: Any, source: _Rows, columns: Sequence[str], shape: tuple[int, int],
-                  where: str) -> None:
-    """Each column's cells must be (channels, correlations) of the rows' window and
-    polarization: casacore's getcol over cells of unequal shapes corrupts memory."""
-    for column in columns:
-        description = ms.getcoldesc(column)
-        # a fixed shape is the same in every row; python-casacore gives shapes in C order
-        found = {str([int(n) for n in description["shape"]])} if "shape" in description \
-            else source.shapes(column)
-        expected = str([int(n) for n in shape])
-        if found != {expected}:
-            raise InputValueError(
-                f"{where}: column {column} has cells of shape {sorted(found)} where the rows' "
-                f"spectral window and polarization give {expected}")
+def _variances(source: _Rows, layout: _Layout, weight_column: str | None, blc: list[int],
+               trc: list[int], shape: tuple[int, int], where: str) -> np.ndarray:
+    """σ² per correlation of every row: (R, C, P) when a spectrum gives any row's, else
+    (R, 1, P).  ``weight_column`` None takes each row's from the first of
+    :data:`_AUTO_WEIGHTS` whose cell in that row was written: CASA adds WEIGHT_SPECTRUM with
+    no cell written, and a task may fill only some rows, so the choice is row by row."""
+    if weight_column is not None:
+        _require_values(source, weight_column, where)
+        return _column_variances(source, weight_column, blc, trc, shape, where)
+    pending = np.arange(source.nrow)  # rows with no weights yet
+    found = []
+    for column in (c for c in _AUTO_WEIGHTS if c in layout.columns):
+        defined = source.defined(column)[pending]
+        if defined.any():
+            rows = source.subset(pending[defined])
+            try:
+                found.append((pending[defined],
+                              _column_variances(rows, column, blc, trc, shape, where)))
+            finally:
+                rows.close()
+            pending = pending[~defined]
+        if not len(pending):
+            break
+    if len(pending):
+        raise InputValueError(f"{where}: none of the weight columns {_AUTO_WEIGHTS} has values "
+                              f"in row {source.rows[pending[0]]}")
+    if len(found) == 1:
+        return found[0][1]
+    out = np.empty((source.nrow, max(v.shape[1] for _, v in found), shape[1]))
+    for rows_of, values in found:
+        out[rows_of] = values
+    return out
 
 
 def _by_window(per_window: Sequence[np.ndarray], windows: np.ndarray, lo: int, hi: int,
@@ -480,7 +544,7 @@ def _by_window(per_window: Sequence[np.ndarray], windows: np.ndarray, lo: int, h
     return table[windows]
 
 
-def _group_visibilities(ms: Any, source: _Rows, layout: _Layout, ddid: np.ndarray,
+def _group_visibilities(source: _Rows, layout: _Layout, ddid: np.ndarray,
                         use: np.ndarray, masks: list[np.ndarray], data_column: str,
                         weight_column: str | None, where: str) -> tuple[Chunk, np.ndarray]:
     """Stokes I of rows that share one cell shape: the chunk and each kept value's row."""
@@ -488,10 +552,10 @@ def _group_visibilities(ms: Any, source: _Rows, layout: _Layout, ddid: np.ndarra
     polarizations = layout.dd_polarization[ddid]
     nchan = len(layout.frequencies[windows[0]])
     ncorr = len(layout.corr_types[polarizations[0]])
-    _require_values(source, data_column, where)
-    weights = _weight_column_for(source, layout, weight_column, where)
-    spectral = [data_column, "FLAG"] + [weights] * weights.endswith("_SPECTRUM")
-    _check_shapes(ms, source, spectral, (nchan, ncorr), where)
+    for column in (data_column, "FLAG", "UVW"):
+        _require_values(source, column, where)
+    _check_shapes(source, [data_column, "FLAG"], (nchan, ncorr), where)
+    _check_shapes(source, ["UVW"], (3,), where)
     distinct = np.unique(windows)
     union = np.zeros(nchan, dtype=bool)
     for window in distinct:
@@ -501,7 +565,7 @@ def _group_visibilities(ms: Any, source: _Rows, layout: _Layout, ddid: np.ndarra
     blc, trc = [lo, 0], [hi, ncorr - 1]
     data = source.getcolslice(data_column, blc, trc)
     flag = np.asarray(source.getcolslice("FLAG", blc, trc), dtype=bool)
-    variance = _variances(source, weights, blc, trc)
+    variance = _variances(source, layout, weight_column, blc, trc, (nchan, ncorr), where)
     uvw = np.asarray(source.getcol("UVW"), dtype=np.float64)
 
     terms = {p: _stokes_i_terms(layout.corr_types[p], where) for p in np.unique(polarizations)}
@@ -582,12 +646,13 @@ def _read_open(ms: Any, layout: _Layout, part: MeasurementSetPart, data_column: 
     for kind in kinds:
         in_kind = np.all(shape_of_row == kind, axis=1)
         if in_kind.all():
-            source, index = _Rows(ms, start, nrow), np.arange(nrow)
+            source, index = _Rows(ms, start, nrow, start + np.arange(nrow)), np.arange(nrow)
         else:  # rows of other shapes in between: read only these (a reference table)
             index = np.flatnonzero(in_kind & use)
-            source = _Rows(ms.selectrows((start + index).tolist()), 0, len(index), owned=True)
+            source = _Rows(ms.selectrows((start + index).tolist()), 0, len(index),
+                           start + index, owned=True)
         try:
-            piece, row = _group_visibilities(ms, source, layout, ddid[index], use[index],
+            piece, row = _group_visibilities(source, layout, ddid[index], use[index],
                                              masks, data_column, weight_column, where)
         finally:
             source.close()
@@ -609,10 +674,11 @@ def read_measurement_set_part(part: MeasurementSetPart, *, data_column: str = "D
     part
         From :func:`measurement_set_parts`.
     data_column
-        DATA, CORRECTED_DATA, MODEL_DATA or any other complex column of the MS.
+        DATA, CORRECTED_DATA, MODEL_DATA or any other column of complex (channel,
+        correlation) cells; other columns (FLOAT_DATA, FLAG, …) are refused.
     weight_column
-        None (WEIGHT_SPECTRUM if filled, else WEIGHT, else SIGMA) or one of WEIGHT_SPECTRUM,
-        WEIGHT, SIGMA_SPECTRUM, SIGMA.
+        None (per row: WEIGHT_SPECTRUM where its cell was written, else WEIGHT, else SIGMA)
+        or one of WEIGHT_SPECTRUM, WEIGHT, SIGMA_SPECTRUM, SIGMA, which every row must fill.
 
     Returns
     -------
@@ -1069,7 +1135,8 @@ def visibilities_from_fits(data_path: str | os.PathLike, noise_map_path: str | o
     """(data, noise_map, uv_wavelengths) from the downstream library's FITS files.
 
     Each file holds a (K, 2) table in its primary HDU: (real, imag) of the data and of the
-    noise map, (u, v) in wavelengths; any file names.
+    noise map, (u, v) in wavelengths; any file names.  A file that is not readable FITS is an
+    :class:`~autokern.errors.InputValueError` naming it (as data, noise_map or uv_wavelengths).
 
     Returns
     -------
