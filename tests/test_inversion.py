@@ -62,7 +62,7 @@ def test_numba_fnnls_paths_match(rounds, monkeypatch):
     from autokern.numba import solve
 
     ref = reference("positive")
-    monkeypatch.setattr(solve, "WARM_START_ROUNDS", rounds)
+    monkeypatch.setattr(solve, "PIVOTING_ITERATIONS", rounds)
     solution = solve.reconstruction_positive_only_from(
         ref["data_vector"], ref["curvature_matrix"] + ref["regularization_matrix"],
         ref["zeroed_pixels"])
@@ -99,7 +99,7 @@ def test_non_convergence_is_an_error_naming_the_kernel(backend, monkeypatch):
     # also caches the trace of the inner vmap-able core, so its caches are cleared too)
     monkeypatch.setattr(jax_solve, "_positive_only_jit", jax_solve._positive_only)
     jax_solve.jax.clear_caches()
-    monkeypatch.setattr(solve, "WARM_START_ROUNDS", 0)
+    monkeypatch.setattr(solve, "PIVOTING_ITERATIONS", 0)
     try:
         with pytest.raises(InputValueError, match=r"^reconstruction_positive_only_from"):
             get_kernel("reconstruction_positive_only_from", backend)(

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from autokern import _evidence as _evidence_maths
-from autokern import _memory, cost
+from autokern import _memory, _nnls, cost
 from autokern._evidence import ArrayOps
 from autokern._inversion import Inversion, InversionResult
 from autokern._lattice import DEFAULT_EPS
@@ -110,24 +110,33 @@ def curvature_matrix_via_w_compact_from(cores: Cores, w_compact, native_index_fo
                  pix_weights_for_sub_slim_index, pixels)
 
 
-def _solution(cores: Cores, curvature, regularization, data_vector, solver, zeroed_pixels):
-    """The positive-only reconstruction, or None for the linear solve (done with log det)."""
+def _solution(cores: Cores, curvature, regularization, data_vector, solver, zeroed_pixels,
+              warm_start=None):
+    """The positive-only reconstruction (from ``warm_start``), or None for the linear solve
+    (done with log det)."""
     if solver != "positive_only":
         return None
     return cores.reconstruction_positive_only_from(data_vector, curvature + regularization,
-                                                   zeroed_pixels=zeroed_pixels)
+                                                   zeroed_pixels=zeroed_pixels,
+                                                   warm_start=warm_start)
+
+
+def _state(solution):
+    """The positive-only solve's state for the next call's warm start (None: the linear one)."""
+    return None if solution is None else _nnls.state_of(solution)
 
 
 def _finished_evidence(cores: Cores, kernel: str, what: str, curvature, regularization,
                        data_vector, data_chi_squared, noise_normalization, solver,
-                       zeroed_pixels):
-    solution = _solution(cores, curvature, regularization, data_vector, solver, zeroed_pixels)
+                       zeroed_pixels, warm_start=None, return_state=False):
+    solution = _solution(cores, curvature, regularization, data_vector, solver, zeroed_pixels,
+                         warm_start)
     log_evidence = cores.ops.compiled(_evidence_maths.log_evidence_from_terms)(
         curvature, regularization, data_vector, data_chi_squared, noise_normalization, solution)
-    if cores.ops.is_traced(log_evidence):
-        return log_evidence
-    _require_finite(cores, log_evidence, kernel, what)
-    return float(log_evidence)
+    if not cores.ops.is_traced(log_evidence):
+        _require_finite(cores, log_evidence, kernel, what)
+        log_evidence = float(log_evidence)
+    return (log_evidence, _state(solution)) if return_state else log_evidence
 
 
 def _log_evidence(cores: Cores, kernel: str, curvature, dirty_image, data_chi_squared,
@@ -154,12 +163,13 @@ def _data_terms(cores: Cores, data, noise_map) -> tuple[Any, Any]:
 
 
 def log_evidence_from(cores: Cores, curvature_matrix, regularization_matrix, data_vector, data,
-                      noise_map, *, solver="positive_negative", zeroed_pixels=None):
+                      noise_map, *, solver="positive_negative", zeroed_pixels=None,
+                      warm_start=None, return_state=False):
     return _finished_evidence(cores, "log_evidence_from",
                               "curvature_matrix + regularization_matrix (or "
                               "regularization_matrix)", curvature_matrix, regularization_matrix,
                               data_vector, *_data_terms(cores, data, noise_map), solver,
-                              zeroed_pixels)
+                              zeroed_pixels, warm_start, return_state)
 
 
 def log_likelihood_function_via_w_tilde_from(cores: Cores, dirty_image, data, noise_map,
@@ -234,7 +244,8 @@ def inversion_from(cores: Cores, visibility_terms, native_index_for_slim_index, 
 def inversion_result_from(cores: Cores, inversion, pix_indexes_for_sub_slim_index,
                           pix_weights_for_sub_slim_index, regularization_matrix, *,
                           solver="positive_negative", zeroed_pixels=None,
-                          log_det_regularization_matrix_term=None, matrices=False):
+                          log_det_regularization_matrix_term=None, matrices=False,
+                          warm_start=None):
     pixels = regularization_matrix.shape[0]
     curvature = curvature_matrix_via_w_compact_from(
         cores, inversion.w_compact, inversion.native_index_for_slim_index,
@@ -244,7 +255,7 @@ def inversion_result_from(cores: Cores, inversion, pix_indexes_for_sub_slim_inde
         inversion.dirty_image, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
         pixels)
     solution = _solution(cores, curvature, regularization_matrix, data_vector, solver,
-                         zeroed_pixels)
+                         zeroed_pixels, warm_start)
     # F is this call's own temporary unless it is handed back
     evidence_terms = (_evidence_maths.evidence_terms if matrices
                       else _evidence_maths.evidence_terms_consuming)
@@ -254,4 +265,4 @@ def inversion_result_from(cores: Cores, inversion, pix_indexes_for_sub_slim_inde
     _require_finite(cores, terms[0], "inversion_result_from", "F + H (or H, or its log det)")
     return InversionResult(*terms, inversion.noise_normalization,
                            curvature if matrices else None,
-                           regularization_matrix if matrices else None)
+                           regularization_matrix if matrices else None, _state(solution))

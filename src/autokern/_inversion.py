@@ -53,7 +53,9 @@ class Inversion:
 class InversionResult(NamedTuple):
     """One likelihood evaluation: log L = -½ (χ² + sᵀHs + log det(F + H) - log det H +
     noise_normalization) and its terms; ``curvature_matrix`` F and ``regularization_matrix`` H
-    (S, S) only when asked for (``matrices=True``), else None."""
+    (S, S) only when asked for (``matrices=True``), else None; ``solver_state`` the positive-only
+    solve's :class:`autokern._nnls.PositiveOnlyState` (the next call's ``warm_start``), None for
+    the linear solve."""
 
     log_evidence: Any
     reconstruction: Any
@@ -64,3 +66,4 @@ class InversionResult(NamedTuple):
     noise_normalization: Any
     curvature_matrix: Any = None
     regularization_matrix: Any = None
+    solver_state: Any = None

@@ -25,7 +25,7 @@ BACKEND_NAMES: tuple[str, ...] = ("original", "numba", "jax")
 _REQUIRED = inspect.Parameter.empty
 #: options that follow the data arguments and are always passed by keyword
 _KEYWORD_ONLY_KINDS = ("chunk", "choice", "tolerance", "pixel_set", "optional_count", "flag",
-                       "optional_scalar")
+                       "optional_scalar", "solver_state")
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,8 @@ class Arg:
     ``count`` (a positive int), ``grid_size`` (an int N or a pair (Ny, Nx)), ``shape`` (a pair of
     positive ints), ``pair`` (a pair of floats), ``chunk`` (an int or ``"auto"``), ``flag`` (a
     bool), ``optional_scalar`` (None or a real number), ``terms`` (a VisibilityTerms),
-    ``inversion`` (an Inversion).
+    ``inversion`` (an Inversion), ``solver_state`` (None or a PositiveOnlyState, checked by the
+    positive-only solve itself).
     """
 
     name: str
@@ -231,6 +232,28 @@ GLOSSARY: dict[str, Arg] = {
             "matrices",
             "flag",
             doc="Also return F and H (S, S) in the result.",
+            default=False,
+        ),
+        Arg(
+            "warm_start",
+            "solver_state",
+            doc=(
+                "autokern.inversion.PositiveOnlyState: where the positive-only solve starts its "
+                "active-set search — a previous call's state (return_state=True, or an "
+                "InversionResult's solver_state) — or None (cold: the unconstrained solution). "
+                "Never changes the answer, only its cost; a state for another S is ignored. "
+                "The linear solve ignores it."
+            ),
+            default=None,
+        ),
+        Arg(
+            "return_state",
+            "flag",
+            doc=(
+                "Also return the solve's autokern.inversion.PositiveOnlyState (free (S,) bool, "
+                "s > 0), for the next call's warm_start: the result is then a pair (the "
+                "linear solve's state is None)."
+            ),
             default=False,
         ),
     ]
@@ -580,15 +603,22 @@ KERNELS: dict[str, Kernel] = {
         ),
         _kernel(
             "reconstruction_positive_only_from", "solve", "solve",
-            "data_vector curvature_reg_matrix zeroed_pixels", "(S,) float64 s ≥ 0",
+            "data_vector curvature_reg_matrix zeroed_pixels warm_start return_state",
+            "(S,) float64 s ≥ 0 (source brightness, the units of D / (F + H)), or the pair "
+            "(s, autokern.inversion.PositiveOnlyState) with return_state",
             "Positive-only source reconstruction: s ≥ 0 minimising sᵀ(F + H)s − 2sᵀD, with "
             "s = 0 on zeroed_pixels (their rows and columns deleted from the solve).",
             notes="""
-                CPU backends: Bro & de Jong's fast NNLS on the normal equations, with Cholesky
-                up/down-dates of the free set (Numba warm-starts it from the unconstrained
-                solution).  JAX: block principal pivoting in a lax.while_loop (static shapes,
-                vmap-able), differentiated implicitly through the KKT conditions of the final
-                active set, ds_F = (F + H)_FF⁻¹ (dD_F − d(F + H)_FF s_F), ds = 0 elsewhere.
+                The unique minimiser, to the same KKT tolerance on every backend.  Numba and
+                JAX: block principal pivoting (Júdice & Pires, Kim & Park's backup rule), many
+                pixels per step, one Cholesky of the free block each (Numba: on its threads, or
+                up/down-dates when few change), from warm_start's free set or the unconstrained
+                solution; Numba finishes with fnnls if it runs out of iterations (exact,
+                finite).  The reference: Bro & de Jong's fast NNLS from the empty set (it
+                ignores warm_start).  JAX runs in a lax.while_loop (static shapes, jit- and
+                vmap-able, each batch member its own state), differentiated implicitly through
+                the KKT conditions of the final active set, ds_F = (F + H)_FF⁻¹ (dD_F −
+                d(F + H)_FF s_F), ds = 0 elsewhere.
             """,
         ),
         _kernel(
@@ -600,8 +630,9 @@ KERNELS: dict[str, Kernel] = {
         _kernel(
             "log_evidence_from", "evidence", "likelihood",
             "curvature_matrix regularization_matrix data_vector data noise_map solver "
-            "zeroed_pixels",
-            "float log evidence",
+            "zeroed_pixels warm_start return_state",
+            "float log evidence, or (log evidence, autokern.inversion.PositiveOnlyState or "
+            "None) with return_state",
             "Log evidence from F, H and D, with any regularization matrix H (constant, "
             "adaptive, split) and either solver.",
             maths=_EVIDENCE_MATHS,
@@ -626,11 +657,12 @@ KERNELS: dict[str, Kernel] = {
             "inversion_result_from", "evidence", "likelihood",
             "inversion pix_indexes_for_sub_slim_index pix_weights_for_sub_slim_index "
             "regularization_matrix solver zeroed_pixels log_det_regularization_matrix_term "
-            "matrices",
+            "matrices warm_start",
             "autokern.inversion.InversionResult (log_evidence, reconstruction, chi_squared, "
             "regularization_term, log_det_curvature_reg_matrix_term, "
             "log_det_regularization_matrix_term, noise_normalization, curvature_matrix, "
-            "regularization_matrix)",
+            "regularization_matrix, solver_state: the positive-only solve's PositiveOnlyState "
+            "for the next call's warm_start, None for the linear solve)",
             "One likelihood evaluation of a reusable inversion: the log evidence and "
             "every term of it, for a mapping and any regularization matrix H.",
             maths=_EVIDENCE_MATHS,

@@ -8,8 +8,10 @@ Static shapes throughout, so every function runs under ``jax.jit`` and ``jax.vma
 - The active set is found by block principal pivoting (Júdice & Pires; Kim & Park's backup rule:
   exchange every infeasible variable while their count falls, at most three times more
   otherwise, then only the largest-index one — Murty's rule, finite for SPD F + H) inside
-  ``lax.while_loop``, one masked Cholesky per iteration, starting from the unconstrained solution.
-  It returns NaN if it has not converged in the iteration cap.
+  ``lax.while_loop``, one masked Cholesky per iteration, starting from the warm start's free set
+  (``warm_start``, a :class:`autokern._nnls.PositiveOnlyState` pytree: under ``vmap`` each batch
+  member its own) or, cold, from the unconstrained solution.  It returns NaN if it has not
+  converged in the iteration cap.
 - Gradients are implicit: the loop's active set is a constant (``stop_gradient``) and the final
   free-set solve has a ``custom_jvp`` from its KKT conditions, ds_F = A_FF⁻¹(dD_F − dA_FF s_F),
   ds = 0 on the active set (reverse mode transposes it), reusing the solve's factor.
@@ -31,7 +33,6 @@ from autokern.jax import linalg
 
 Array = Any  # a jax.Array (or anything jnp.asarray takes)
 
-_BACKUP_EXCHANGES = 3  # Kim & Park's p̄: full exchanges allowed without progress
 
 
 def _masked_system(curvature_reg_matrix: Array, free: Array) -> Array:
@@ -59,9 +60,10 @@ def _free_set_solution_jvp(primals, tangents):
 
 
 @sequential_vmap  # a loop of unbatched solves under vmap: no batched LAPACK (see linalg)
-def _active_set(data_vector: Array, curvature_reg_matrix: Array,
-                zeroed: Array) -> tuple[Array, Array]:
-    """(free (S,) bool, converged) of the non-negative solve by block principal pivoting."""
+def _active_set(data_vector: Array, curvature_reg_matrix: Array, zeroed: Array,
+                start: Array) -> tuple[Array, Array]:
+    """(free (S,) bool, converged) of the non-negative solve by block principal pivoting from
+    the free set ``start`` (S,) bool."""
     pixels = data_vector.shape[0]
     kept = ~zeroed
     row_scales = jnp.max(jnp.abs(curvature_reg_matrix), axis=1)
@@ -90,18 +92,20 @@ def _active_set(data_vector: Array, curvature_reg_matrix: Array,
         largest = pixels - 1 - jnp.argmax(bad[::-1])
         flip = jnp.where(exchange_all, bad, bad & (positions == largest))
         fewest = jnp.where(progress, count, fewest)
-        backup = jnp.where(progress, _BACKUP_EXCHANGES, backup - exchange_all.astype(backup.dtype))
+        backup = jnp.where(progress, _nnls.BACKUP_EXCHANGES,
+                           backup - exchange_all.astype(backup.dtype))
         return free ^ flip, fewest, backup, iteration + 1, count == 0
 
-    state = (kept, jnp.asarray(pixels + 1), jnp.asarray(_BACKUP_EXCHANGES), jnp.asarray(0),
-             jnp.asarray(False))
+    state = (kept & start, jnp.asarray(pixels + 1), jnp.asarray(_nnls.BACKUP_EXCHANGES),
+             jnp.asarray(0), jnp.asarray(False))
     free, _, _, _, converged = lax.while_loop(cond, body, state)
     return free, converged
 
 
-def _positive_only(data_vector: Array, curvature_reg_matrix: Array, zeroed: Array) -> Array:
+def _positive_only(data_vector: Array, curvature_reg_matrix: Array, zeroed: Array,
+                   start: Array) -> Array:
     free, converged = _active_set(lax.stop_gradient(data_vector),
-                                  lax.stop_gradient(curvature_reg_matrix), zeroed)
+                                  lax.stop_gradient(curvature_reg_matrix), zeroed, start)
     solution = _free_set_solution(data_vector, curvature_reg_matrix,
                                   free.astype(curvature_reg_matrix.dtype))
     return jnp.where(converged, solution, jnp.nan)
@@ -119,17 +123,29 @@ def _zeroed_mask(zeroed_pixels: Array | None, pixels: int) -> Array:
     return jnp.zeros(pixels, dtype=bool).at[zeroed_pixels].set(True)
 
 
+def _start(warm_start: _nnls.PositiveOnlyState | None, pixels: int) -> Array:
+    """The (S,) bool free set the search starts from: the warm start's, or every pixel (cold,
+    also for a state of another S)."""
+    start = _nnls.warm_free_set(warm_start, pixels, jnp)
+    return jnp.ones(pixels, dtype=bool) if start is None else start
+
+
 def reconstruction_positive_only_from(data_vector: Array, curvature_reg_matrix: Array,
-                                      zeroed_pixels: Array | None = None) -> Array:
+                                      zeroed_pixels: Array | None = None, *,
+                                      warm_start: _nnls.PositiveOnlyState | None = None,
+                                      return_state: bool = False) -> Array:
     """s (S,) ≥ 0 minimising ½ sᵀAs − sᵀD over the kept pixels; D (S,), A = F + H (S, S) SPD,
     ``zeroed_pixels`` (Z,) int indexes, an (S,) bool mask or None (exactly 0 in s).  When the
     active-set iteration hits its cap (or A is not positive definite) the result is NaN under
     tracing and, on concrete arrays, the CPU backends' error.  Differentiable (implicit KKT
-    derivative), vmappable."""
+    derivative), vmappable.  ``warm_start``: the search's start (see
+    :class:`autokern._nnls.PositiveOnlyState`); with ``return_state``, (s, its state)."""
     data_vector = jnp.asarray(data_vector)
+    pixels = data_vector.shape[0]
     solution = _positive_only_jit(data_vector, jnp.asarray(curvature_reg_matrix),
-                                  _zeroed_mask(zeroed_pixels, data_vector.shape[0]))
+                                  _zeroed_mask(zeroed_pixels, pixels),
+                                  _start(warm_start, pixels))
     if not isinstance(solution, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(solution))):
         raise _nnls.not_converged(_nnls.max_iterations(data_vector.shape[0]),
                                   data_vector.shape[0])
-    return solution
+    return (solution, _nnls.state_of(solution)) if return_state else solution

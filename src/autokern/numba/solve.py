@@ -1,14 +1,15 @@
 """The positive-only (non-negative) solve (Numba).
 
-The solve is fnnls (Bro & de Jong) on the normal equations A = F + H, b = D, in Numba loops,
-keeping a lower Cholesky factor of A on the passive set up to date: an entering variable appends
-one row (a forward substitution), a leaving one is deleted by a rank-one update of the trailing
-block, O(k²) each.  It is warm-started from the unconstrained solution: a few block-exchange
-rounds (free set ← {s_i > 0} ∪ {gradient_i > tol}, the primal-dual active-set step; a fresh
-blocked factorisation on Numba's threads when many variables change, up/downdates when few do)
-usually land on the solution.  Otherwise fnnls's inner loop steps from the last projected point
-back to a feasible subspace minimiser and fnnls finishes from there, which keeps the method
-exact and finite.
+Block principal pivoting (Júdice & Pires; Kim & Park's backup rule) on the normal equations
+A = F + H, b = D: each iteration solves on the free set and exchanges every infeasible variable at
+once (a fresh blocked Cholesky of A_FF on Numba's threads when many change, factor downdates and
+appends when few do), starting from the caller's warm start (the previous call's free set,
+:class:`autokern._nnls.PositiveOnlyState`) or, cold, from the unconstrained solution.  Near a
+previous solution it converges in two or three factorisations of the free block.  If it has not
+converged in :data:`PIVOTING_ITERATIONS`, fnnls (Bro & de Jong, Lawson–Hanson guard) finishes
+from the last projected point — fnnls's inner loop steps back to a feasible subspace minimiser,
+then one variable enters per step with O(k²) factor updates — which keeps the method exact and
+finite.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import numpy as np
 from autokern import _memory, _nnls
 from autokern.numba.linalg import CHOLESKY_BLOCK, cholesky_lower_in_place
 
-# Block-exchange rounds before fnnls takes over (0: plain fnnls from the empty passive set).
-WARM_START_ROUNDS = 16
+# Block principal pivoting iterations before fnnls takes over (0: plain fnnls from the empty
+# passive set).
+PIVOTING_ITERATIONS = 64
 
 _OK, _NOT_CONVERGED, _NOT_POSITIVE_DEFINITE = 0, 1, 2
 _EPS = float(np.finfo(np.float64).eps)
@@ -166,58 +168,89 @@ def _step_to_feasible(factor, size, b, passive, in_passive, x, z, work, sines):
 
 
 @numba.njit(cache=True, nogil=True)
-def _warm_start(a, b, row_scales, tolerance_factor, rounds, x, passive, in_passive, factor, z,
-                work, sines, gradient, tolerance, parts):
-    """Block exchanges from the unconstrained solution (free ← {z > 0} ∪ {gradient > tol}): the
-    factor is updated variable by variable when few change, refactorised when many do.  If they
-    have not converged, fnnls's inner loop from the last projected point.  Returns the
-    passive-set size with x, passive, in_passive, factor and gradient consistent (−1: not PD,
-    −2: solved)."""
+def _change_free_set(a, flip, count, size, passive, in_passive, factor, work, sines, parts):
+    """Move the variables marked in ``flip`` (1: leaves the free set, 2: enters it): by factor
+    downdates and appends when few change, else a fresh blocked factorisation.  Returns the new
+    size (−1: not positive definite)."""
+    # k² per changed variable in these loops against k³/3 for the blocked (far faster per
+    # flop) factorisation: update only when few change
+    update = 32 * count <= size
+    for r in range(size - 1, -1, -1):
+        i = passive[r]
+        if flip[i] == 1:
+            in_passive[i] = False
+            if update:
+                _delete(factor, size, r, work, sines)
+                for t in range(r, size - 1):
+                    passive[t] = passive[t + 1]
+                size -= 1
+    for i in range(flip.shape[0]):
+        if flip[i] == 2:
+            in_passive[i] = True
+            if update:
+                if not _append(factor, size, a, passive, i):
+                    return -1
+                passive[size] = i
+                size += 1
+    if not update:
+        size = _factor_free_set(a, in_passive, passive, factor, parts)
+    return size
+
+
+@numba.njit(cache=True, nogil=True)
+def _block_pivoting(a, b, kept, row_scales, tolerance_factor, iterations, backup_exchanges, x,
+                    passive, in_passive, factor, z, work, sines, gradient, tolerance, parts):
+    """Block principal pivoting (Júdice & Pires; Kim & Park's backup rule) from the free set
+    ``in_passive``: each iteration solves on the free set F (x_F = A_FF⁻¹ b_F, 0 elsewhere) and
+    exchanges every infeasible variable — x_i < 0 in F, gradient_i = (b − A x)_i above the KKT
+    tolerance off F — while their count falls, ``backup_exchanges`` times more otherwise, then
+    only the largest-index one (Murty's rule, finite).  Returns −2 when x satisfies the KKT
+    conditions (solved), −1 if A_FF is not positive definite; variables off ``kept`` never
+    enter (they start off the free set).  When ``iterations`` run out, the
+    passive-set size after fnnls's inner loop from the last projected point, with x, passive,
+    in_passive, factor and gradient consistent for fnnls to finish (exact and finite)."""
     n = b.shape[0]
-    in_passive[:] = True
     size = _factor_free_set(a, in_passive, passive, factor, parts)
     if size < 0:
         return -1
-    entering = np.zeros(n, dtype=np.bool_)
-    for _ in range(rounds):
+    flip = np.zeros(n, dtype=np.int8)
+    fewest = n + 1
+    backup = backup_exchanges
+    for _ in range(iterations):
         _solve_passive(factor, size, b, passive, z)
         x[:] = 0.0
-        leaving = 0
         for r in range(size):
-            x[passive[r]] = max(z[r], 0.0)
-            leaving += z[r] <= 0.0
+            x[passive[r]] = z[r]
         _gradient(a, b, x, passive, size, gradient)
         _tolerances(b, row_scales, x, tolerance_factor, tolerance)
-        changes = leaving
+        count, largest = 0, -1
         for i in range(n):
-            entering[i] = not in_passive[i] and gradient[i] > tolerance[i]
-            changes += entering[i]
-        if changes == 0:
+            flip[i] = 0
+            if in_passive[i]:
+                if x[i] < 0.0:
+                    flip[i] = 1
+            elif kept[i] and gradient[i] > tolerance[i]:
+                flip[i] = 2
+            if flip[i] != 0:
+                count += 1
+                largest = i
+        if count == 0:
             return -2
-        # k² per changed variable in these loops against k³/3 for LAPACK's blocked (far faster
-        # per flop) factorisation: update only when few change
-        update = 32 * changes <= size
-        for r in range(size - 1, -1, -1):
-            if z[r] <= 0.0:
-                in_passive[passive[r]] = False
-                if update:
-                    _delete(factor, size, r, work, sines)
-                    for t in range(r, size - 1):
-                        passive[t] = passive[t + 1]
-                    size -= 1
-        for i in range(n):
-            if entering[i]:
-                in_passive[i] = True
-                if update:
-                    if not _append(factor, size, a, passive, i):
-                        return -1
-                    passive[size] = i
-                    size += 1
-        if not update:
-            size = _factor_free_set(a, in_passive, passive, factor, parts)
-            if size < 0:
-                return -1
-    for i in range(n):
+        if count < fewest:
+            fewest, backup = count, backup_exchanges
+        elif backup > 0:
+            backup -= 1
+        else:  # Murty's rule: the largest infeasible index alone
+            for i in range(n):
+                if i != largest:
+                    flip[i] = 0
+            count = 1
+        size = _change_free_set(a, flip, count, size, passive, in_passive, factor, work, sines,
+                                parts)
+        if size < 0:
+            return -1
+    for i in range(n):  # fnnls from the last iterate projected onto x ≥ 0
+        x[i] = max(x[i], 0.0) if in_passive[i] else 0.0
         in_passive[i] = x[i] > 0.0
     size = _factor_free_set(a, in_passive, passive, factor, parts)
     if size < 0:
@@ -228,9 +261,13 @@ def _warm_start(a, b, row_scales, tolerance_factor, rounds, x, passive, in_passi
 
 
 @numba.njit(cache=True, nogil=True)
-def _fnnls(a, b, row_scales, tolerance_factor, max_iterations, warm_rounds, parts):
-    """argmin_{x ≥ 0} ½ xᵀAx − xᵀb for SPD A (n, n): (x (n,), status, outer iterations);
-    fresh factorisations on ``parts`` of Numba's threads."""
+def _fnnls(a, b, kept, row_scales, tolerance_factor, max_iterations, pivoting_iterations,
+           backup_exchanges, start, parts):
+    """argmin_{x ≥ 0} ½ xᵀAx − xᵀb over the ``kept`` (n,) bool variables (the others 0, their
+    rows and columns of A (n, n) never read into a factor), A SPD on them: (x (n,), status,
+    outer iterations); block principal pivoting from the free set ``start`` & ``kept`` for
+    ``pivoting_iterations``, then (if it has not converged) fnnls; fresh factorisations on
+    ``parts`` of Numba's threads."""
     n = b.shape[0]
     x = np.zeros(n)
     passive = np.zeros(n, dtype=np.int64)
@@ -243,9 +280,12 @@ def _fnnls(a, b, row_scales, tolerance_factor, max_iterations, warm_rounds, part
     gradient = b.copy()
     tolerance = np.zeros(n)
     size = 0
-    if warm_rounds > 0:
-        size = _warm_start(a, b, row_scales, tolerance_factor, warm_rounds, x, passive,
-                           in_passive, factor, z, work, sines, gradient, tolerance, parts)
+    if pivoting_iterations > 0:
+        for i in range(n):
+            in_passive[i] = start[i] and kept[i]
+        size = _block_pivoting(a, b, kept, row_scales, tolerance_factor, pivoting_iterations,
+                               backup_exchanges, x, passive, in_passive, factor, z, work, sines,
+                               gradient, tolerance, parts)
         if size == -1:
             return x, _NOT_POSITIVE_DEFINITE, 0
         if size == -2:
@@ -256,8 +296,8 @@ def _fnnls(a, b, row_scales, tolerance_factor, max_iterations, warm_rounds, part
         entering = -1
         best = 0.0
         for i in range(n):
-            if not in_passive[i] and not excluded[i] and gradient[i] > tolerance[i] \
-                    and gradient[i] > best:
+            if kept[i] and not in_passive[i] and not excluded[i] \
+                    and gradient[i] > tolerance[i] and gradient[i] > best:
                 entering, best = i, gradient[i]
         if entering < 0:
             return x, _OK, iterations
@@ -280,25 +320,46 @@ def _fnnls(a, b, row_scales, tolerance_factor, max_iterations, warm_rounds, part
         _gradient(a, b, x, passive, size, gradient)
 
 
-def _solve_kept(data_vector: np.ndarray, curvature_reg_matrix: np.ndarray) -> np.ndarray:
-    n = len(data_vector)
+@numba.njit(cache=True, nogil=True)
+def _kept_row_scales(a, kept):
+    """max_i |A_ji| over the kept i, per kept row j (0 elsewhere): the scale of the dual
+    tolerance (:func:`autokern._nnls.kkt_row_scales` of the kept matrix), without copying it."""
+    out = np.zeros(a.shape[0])
+    for j in range(a.shape[0]):
+        if kept[j]:
+            largest = 0.0
+            for i in range(a.shape[1]):
+                if kept[i]:
+                    largest = max(largest, abs(a[j, i]))
+            out[j] = largest
+    return out
+
+
+def reconstruction_positive_only_from(data_vector: np.ndarray, curvature_reg_matrix: np.ndarray,
+                                      zeroed_pixels: np.ndarray | None = None, *,
+                                      warm_start: _nnls.PositiveOnlyState | None = None,
+                                      return_state: bool = False):
+    """The non-negative solve of :func:`autokern.original.solve.reconstruction_positive_only_from`
+    (s (S,) from D (S,), F + H (S, S), ``zeroed_pixels`` (Z,) or None): block principal
+    pivoting from ``warm_start``'s free set (or the unconstrained solution), fnnls after it if
+    it runs out of iterations; with ``return_state``, (s, PositiveOnlyState(s > 0)).  The
+    zeroed pixels are never free, so the kept matrix is never copied out."""
+    pixels = len(data_vector)
+    start = _nnls.warm_free_set(warm_start, pixels)
+    kept = _nnls.kept_mask(pixels, zeroed_pixels)
+    n = int(kept.sum())
     cap = _nnls.max_iterations(n)
-    tolerance_factor = _nnls.KKT_TOLERANCE_FACTOR * _EPS * n
+    a = np.ascontiguousarray(curvature_reg_matrix)
     # BLAS on one thread: the factorisations' blocks run in Numba's threads
     with _memory.one_blas_thread():
-        x, status, _ = _fnnls(curvature_reg_matrix, data_vector,
-                              _nnls.kkt_row_scales(curvature_reg_matrix), tolerance_factor,
-                              cap, WARM_START_ROUNDS, numba.get_num_threads())
+        x, status, _ = _fnnls(a, np.ascontiguousarray(data_vector, dtype=np.float64), kept,
+                              _kept_row_scales(a, kept),
+                              _nnls.KKT_TOLERANCE_FACTOR * _EPS * n, cap, PIVOTING_ITERATIONS,
+                              _nnls.BACKUP_EXCHANGES,
+                              np.ones(pixels, dtype=np.bool_) if start is None else start,
+                              numba.get_num_threads())
     if status == _NOT_CONVERGED:
         raise _nnls.not_converged(cap, n)
     if status == _NOT_POSITIVE_DEFINITE:
         raise _nnls.not_positive_definite()
-    return x
-
-
-def reconstruction_positive_only_from(data_vector: np.ndarray, curvature_reg_matrix: np.ndarray,
-                                      zeroed_pixels: np.ndarray | None = None) -> np.ndarray:
-    """The non-negative solve of :func:`autokern.original.solve.reconstruction_positive_only_from`
-    (s (S,) from D (S,), F + H (S, S), ``zeroed_pixels`` (Z,) or None), warm-started fnnls."""
-    return _nnls.solve_on_kept_pixels(_solve_kept, data_vector, curvature_reg_matrix,
-                                           zeroed_pixels)
+    return (x, _nnls.state_of(x)) if return_state else x

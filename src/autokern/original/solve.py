@@ -108,9 +108,19 @@ def _fnnls(data_vector: np.ndarray, curvature_reg_matrix: np.ndarray) -> np.ndar
         gradient = b - a @ x
 
 
+def _fnnls_cold(data_vector: np.ndarray, curvature_reg_matrix: np.ndarray,
+                start: np.ndarray | None) -> np.ndarray:
+    # the reference always starts from the empty passive set: a warm start changes nothing
+    return _fnnls(data_vector, curvature_reg_matrix)
+
+
 def reconstruction_positive_only_from(data_vector: np.ndarray, curvature_reg_matrix: np.ndarray,
-                                      zeroed_pixels: np.ndarray | None = None) -> np.ndarray:
+                                      zeroed_pixels: np.ndarray | None = None, *,
+                                      warm_start: _nnls.PositiveOnlyState | None = None,
+                                      return_state: bool = False):
     """s (S,) ≥ 0 minimising ½ sᵀAs − sᵀD over the kept pixels; D (S,), A = F + H (S, S) SPD,
-    ``zeroed_pixels`` (Z,) int indexes (or None) deleted from the solve and exactly 0 in s."""
-    return _nnls.solve_on_kept_pixels(_fnnls, data_vector, curvature_reg_matrix,
-                                           zeroed_pixels)
+    ``zeroed_pixels`` (Z,) int indexes (or None) deleted from the solve and exactly 0 in s.
+    ``warm_start`` is checked and otherwise unused (the reference starts cold); with
+    ``return_state``, (s, PositiveOnlyState(s > 0))."""
+    return _nnls.solve_on_kept_pixels(_fnnls_cold, data_vector, curvature_reg_matrix,
+                                      zeroed_pixels, warm_start, return_state)
