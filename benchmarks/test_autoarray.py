@@ -60,9 +60,16 @@ def _dataset(name: str):
 
 
 def _fit(name: str):
-    dataset = _dataset(name)
-    mask = dataset.real_space_mask
     einstein_radius, overlay, edge = (1.4, 20, 2.5) if name == "sma" else (1.75, 44, 3.6)
+    return fit_of(_dataset(name), einstein_radius, overlay, edge,
+                  al.reg.Constant(coefficient=0.1))
+
+
+def fit_of(dataset, einstein_radius: float, overlay: int, edge: float, regularization):
+    """The library's fit of ``dataset``: an isothermal lens (q 0.9 at 45°), a Delaunay mesh of
+    an overlay × overlay image-plane grid plus a 30-point edge ring at ``edge`` arcsec (zeroed),
+    ``regularization``, default ``Settings()``."""
+    mask = dataset.real_space_mask
     lens = al.Galaxy(redshift=0.5, mass=al.mp.Isothermal(
         centre=(0.0, 0.0), einstein_radius=einstein_radius,
         ell_comps=al.convert.ell_comps_from(axis_ratio=0.9, angle=45.0)))
@@ -71,7 +78,7 @@ def _fit(name: str):
         image_plane_mesh_grid=grid, centre=(0.0, 0.0), radius=edge, n_points=30)
     source = al.Galaxy(redshift=1.0, pixelization=al.Pixelization(
         mesh=al.mesh.Delaunay(pixels=len(grid) - 30, zeroed_pixels=30),
-        regularization=al.reg.Constant(coefficient=0.1)))
+        regularization=regularization))
     return al.FitInterferometer(
         dataset=dataset, tracer=al.Tracer(galaxies=[lens, source]),
         adapt_images=al.AdaptImages(galaxy_image_plane_mesh_grid_dict={source: grid}),
