@@ -25,7 +25,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from autokern import _composed, _validation
+from autokern import _composed, _memory, _validation
 from autokern.catalogue import BACKEND_NAMES, KERNELS, RENAMED_KERNELS, Kernel
 from autokern.errors import BackendError, InputTypeError
 
@@ -141,10 +141,29 @@ def _public(kernel: Kernel, backend: str, bare: Callable[..., Any]) -> Callable[
             bound = signature.bind(*args, **kwargs)
         except TypeError as error:
             raise InputTypeError(f"{kernel.name}{signature}: {error}") from None
+        if backend in _memory.UNUSABLE_AFTER_FORK:
+            return _in_forked_child(kernel, backend)(*args, **kwargs)
         bound.apply_defaults()
         return bare(**_validation.check(kernel, bound.arguments, arrays))
 
     return _named(public, kernel, backend, kernel.doc)
+
+
+def _in_forked_child(kernel: Kernel, backend: str) -> Callable[..., Any]:
+    """The public function to run instead of ``backend``'s in a process forked after that
+    backend started (see :data:`autokern._memory.UNUSABLE_AFTER_FORK`): the fallback backend's,
+    which gives the same numbers (every backend equals the reference to 1e-10), as NumPy
+    arrays.  One warning per kernel."""
+    substitute = resolve_backend(kernel.name, FALLBACK_BACKEND)
+    if substitute in _memory.UNUSABLE_AFTER_FORK:
+        raise BackendError(f"{kernel.name}: neither {backend!r} nor {substitute!r} can run in "
+                           "this forked process; use the 'spawn' or 'forkserver' start method")
+    warnings.warn(f"{kernel.name}: this process was forked after the {backend!r} backend "
+                  f"started, and {backend} cannot compile in a forked child; running the "
+                  f"{substitute!r} backend's kernel instead (same numbers, NumPy arrays). Use "
+                  "the 'spawn' or 'forkserver' start method to keep JAX in the workers.",
+                  RuntimeWarning, stacklevel=3)
+    return _function(kernel.name, substitute, True)
 
 
 def _unchecked(kernel: Kernel, backend: str, bare: Callable[..., Any]) -> Callable[..., Any]:

@@ -88,9 +88,73 @@ def _checked_count(n: int) -> int:
     return n
 
 
+#: Numba threading layers that survive ``fork()`` and run parallel kernels from many threads at
+#: once; GNU OpenMP (Numba's default where TBB is not found) aborts a forked child
+SAFE_THREADING_LAYERS = ("tbb",)
+_layer_chosen: list[str] = []
+
+
+def choose_fork_safe_threading_layer() -> str:
+    """Numba's threading layer for autokern's parallel kernels, chosen before Numba starts its
+    threads: TBB (the ``tbb`` wheel, a dependency on Linux x86-64) when it loads, so that a
+    fork-based process pool (multiprocessing on Linux, a sampler's ``number_of_cores``) works
+    after the parent ran a kernel.  GNU OpenMP, Numba's other thread-safe layer, makes every
+    forked child abort ("fork() called from a process already using GNU OpenMP") and the pool
+    hang; ``workqueue`` is fork-safe but refuses parallel kernels from two threads at once.
+
+    A layer named in ``NUMBA_THREADING_LAYER`` is the user's choice and kept; so is the layer
+    of a process whose Numba threads already started.  Returns the layer asked for.
+    """
+    if _layer_chosen:
+        return _layer_chosen[0]
+    import numba
+    from numba.np.ufunc import parallel
+
+    chosen = str(numba.config.THREADING_LAYER)
+    if ("NUMBA_THREADING_LAYER" not in os.environ and not parallel._is_initialized
+            and _load_tbb()):
+        numba.config.THREADING_LAYER = chosen = "tbb"
+    _layer_chosen.append(chosen)
+    return chosen
+
+
+def _load_tbb() -> bool:
+    """Load the ``tbb`` wheel's libtbb process-wide, where Numba's TBB layer finds it.  pip puts
+    it in the environment's ``lib/``, which the dynamic loader does not search (Numba's own
+    advice, ``pip install tbb``, is not enough in a virtual environment)."""
+    import ctypes
+    from importlib import metadata
+
+    try:
+        files = metadata.files("tbb") or []
+    except metadata.PackageNotFoundError:
+        return False
+    for file in files:
+        if file.name in ("libtbb.so.12", "tbb12.dll"):
+            try:
+                ctypes.CDLL(str(file.locate()), mode=ctypes.RTLD_GLOBAL)
+            except OSError:
+                return False
+            return True
+    return False
+
+
+#: backends that cannot run in this process because it was forked after they started: XLA
+#: (JAX's CPU client) cannot compile in a forked child — its compiler's thread pool and locks
+#: did not survive the fork, and JAX itself warns that fork deadlocks it
+UNUSABLE_AFTER_FORK: set[str] = set()
+
+
+def mark_unusable_after_fork(backend: str) -> None:
+    """Record, in a forked child, that ``backend`` started in the parent and cannot run here."""
+    UNUSABLE_AFTER_FORK.add(backend)
+
+
 def _set_numba_threads(n: int) -> None:
     """Numba's count in the calling thread (its count is per thread): ``n``, at most its pool."""
     import numba
+
+    choose_fork_safe_threading_layer()
 
     numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
 
@@ -221,6 +285,7 @@ def threads(n: int) -> Iterator[None]:
 
     n = _checked_count(n)
     stack = _per_thread.__dict__.setdefault("stack", [])
+    choose_fork_safe_threading_layer()
     previous_numba = numba.get_num_threads()  # Numba's count is per thread
     with _blocks_lock:
         limiter = threadpoolctl.threadpool_limits(n, user_api="openmp")
@@ -257,6 +322,7 @@ def numba_threads_here() -> Iterator[None]:
     otherwise run on Numba's default, every core, whatever :func:`set_num_threads` said."""
     import numba
 
+    choose_fork_safe_threading_layer()
     previous = numba.get_num_threads()
     _set_numba_threads(num_threads())
     try:

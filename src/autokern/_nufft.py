@@ -32,6 +32,8 @@ from autokern import _lattice, _memory, cost
 from autokern._lattice import ARCSEC_TO_RADIANS, Lattice
 from autokern.errors import optional_module
 
+_memory.choose_fork_safe_threading_layer()  # before a kernel here starts Numba's threads
+
 #: The smallest tolerance ducc0 reaches in double precision.
 MIN_EPS = 2e-13
 #: Work per visibility of one chunk: its strengths (16 B) and coordinates (16 B), ducc0's sort

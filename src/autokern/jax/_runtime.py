@@ -7,6 +7,8 @@ import os
 
 import jax
 
+from autokern import _memory
+
 # float64 everywhere: JAX defaults to float32, which would lose the 1e-10 agreement every kernel
 # promises.  This is the one process-wide setting importing autokern.jax makes; the others are
 # explicit calls (enable_compilation_cache).  The dense linear algebra needs no process setting
@@ -14,6 +16,22 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 CACHE_DIR_VARIABLE = "AUTOKERN_JAX_CACHE_DIR"
+
+
+def _after_fork_in_child() -> None:
+    """In a child forked after JAX started its CPU client, XLA cannot compile (its threads are
+    gone, its locks held by them): the dispatcher then runs the Numba backend's kernels here."""
+    try:
+        from jax._src import xla_bridge
+
+        started = xla_bridge.backends_are_initialized()
+    except (ImportError, AttributeError):  # a JAX without it: assume the worst
+        started = True
+    if started:
+        _memory.mark_unusable_after_fork("jax")
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def enable_compilation_cache(path: str | os.PathLike | None = None) -> str:

@@ -11,5 +11,7 @@ curvature, likelihood, linalg).
 """
 
 from autokern._dispatch import export
+from autokern._memory import choose_fork_safe_threading_layer
 
+choose_fork_safe_threading_layer()  # before any kernel starts Numba's threads
 __all__ = export("numba", globals())
