@@ -11,8 +11,9 @@ from autokern.catalogue import BACKEND_NAMES, KERNELS, MODULES, kernels_for
 
 def test_catalogue_lists_every_spec_kernel_once():
     # the 25 of SPEC §4, plus the FFT/auto curvature, the streaming terms and likelihood, and
-    # the library's real inversion (positive-only solve, log_evidence_from, sub-pixel mapping)
-    assert len(KERNELS) == 34
+    # the library's real inversion (positive-only solve, log_evidence_from, sub-pixel mapping),
+    # light profiles through W̃ (w_tilde_image_from, light_subtracted_inversion_from)
+    assert len(KERNELS) == 36
     assert all(k.family in {"grid", "reductions", "expansions", "mapping", "curvature",
                             "solve", "evidence"} for k in KERNELS.values())
     assert len({k.name for k in KERNELS.values()}) == len(KERNELS)

@@ -9,12 +9,14 @@ which comparisons between backends are independent.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from autokern import _evidence as _evidence_maths
+from autokern import _light as _light_maths
 from autokern import _memory, _nnls, cost
 from autokern._evidence import ArrayOps
 from autokern._inversion import Inversion, InversionResult
@@ -245,7 +247,8 @@ def inversion_result_from(cores: Cores, inversion, pix_indexes_for_sub_slim_inde
                           pix_weights_for_sub_slim_index, regularization_matrix, *,
                           solver="positive_negative", zeroed_pixels=None,
                           log_det_regularization_matrix_term=None, matrices=False,
-                          warm_start=None):
+                          warm_start=None, linear_light_images=None,
+                          linear_light_curvature_diagonal=_light_maths.LINEAR_LIGHT_CURVATURE_DIAGONAL):
     pixels = regularization_matrix.shape[0]
     curvature = curvature_matrix_via_w_compact_from(
         cores, inversion.w_compact, inversion.native_index_for_slim_index,
@@ -254,11 +257,18 @@ def inversion_result_from(cores: Cores, inversion, pix_indexes_for_sub_slim_inde
     data_vector = cores.sparse_mapping_matrix_transpose_matmul(
         inversion.dirty_image, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
         pixels)
-    solution = _solution(cores, curvature, regularization_matrix, data_vector, solver,
-                         zeroed_pixels, warm_start)
     # F is this call's own temporary unless it is handed back
     evidence_terms = (_evidence_maths.evidence_terms if matrices
                       else _evidence_maths.evidence_terms_consuming)
+    solve_regularization = regularization_matrix
+    if linear_light_images is not None:
+        curvature, data_vector, solve_regularization, zeroed_pixels = _with_linear_light(
+            cores, inversion, curvature, data_vector, regularization_matrix,
+            pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, linear_light_images,
+            linear_light_curvature_diagonal, zeroed_pixels)
+        evidence_terms = _light_maths.joint_evidence_terms
+    solution = _solution(cores, curvature, solve_regularization, data_vector, solver,
+                         zeroed_pixels, warm_start)
     terms = cores.ops.compiled(evidence_terms)(
         curvature, regularization_matrix, data_vector, inversion.data_chi_squared,
         inversion.noise_normalization, solution, log_det_regularization_matrix_term)
@@ -266,3 +276,38 @@ def inversion_result_from(cores: Cores, inversion, pix_indexes_for_sub_slim_inde
     return InversionResult(*terms, inversion.noise_normalization,
                            curvature if matrices else None,
                            regularization_matrix if matrices else None, _state(solution))
+
+
+def _with_linear_light(cores: Cores, inversion, curvature, data_vector, regularization_matrix,
+                       pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+                       linear_light_images, diagonal, zeroed_pixels):
+    """The joint system of the linear light columns and the source (light first): F, D,
+    diag(0, H) for the solve, and the zeroed pixels shifted past the light amplitudes."""
+    xp = cores.ops.xp
+    w_tilde_light = cores.w_tilde_image_from(inversion.w_compact,
+                                             inversion.native_index_for_slim_index,
+                                             linear_light_images)
+    cross = cores.sparse_mapping_matrix_transpose_matmul(
+        w_tilde_light, pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
+        regularization_matrix.shape[0])
+    joint, joint_vector = cores.ops.compiled(_light_maths.joint_system)(
+        curvature, data_vector, linear_light_images, w_tilde_light, cross,
+        inversion.dirty_image, 0.0 if diagonal is None else diagonal)
+    n = linear_light_images.shape[1]
+    regularization = xp.zeros_like(joint)
+    regularization = _light_maths.set_at(xp, regularization, (slice(n, None), slice(n, None)),
+                                       regularization_matrix)
+    if zeroed_pixels is not None:
+        zeroed_pixels = zeroed_pixels + n
+    return joint, joint_vector, regularization, zeroed_pixels
+
+
+def light_subtracted_inversion_from(cores: Cores, inversion, image):
+    w_tilde_image = cores.w_tilde_image_from(inversion.w_compact,
+                                             inversion.native_index_for_slim_index, image)
+    dirty_image, data_chi_squared = cores.ops.compiled(_light_maths.subtracted_terms)(
+        inversion.dirty_image, inversion.data_chi_squared, image, w_tilde_image)
+    if not cores.ops.is_traced(dirty_image) and cores.ops.xp is np:
+        dirty_image.setflags(write=False)
+    return dataclasses.replace(inversion, dirty_image=dirty_image,
+                               data_chi_squared=data_chi_squared)

@@ -170,8 +170,11 @@ def _host_rows(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter) -> 
 def _normalise(kernel: Kernel, arg: Arg, value: Any, arrays: ArrayConverter,
                shapes: _Shapes) -> Any:
     """One argument in canonical form, its shape symbols bound in ``shapes``."""
-    if arg.kind in ("pixel_set", "optional_count", "optional_scalar") and value is None:
+    if arg.kind in ("pixel_set", "optional_count", "optional_scalar", "optional_float") and \
+            value is None:
         return None
+    if arg.kind == "optional_float":  # a float64 array when given
+        arg = dataclasses.replace(arg, kind="float")
     if arg.kind == "pixel_set":  # int indexes (Z,)
         value = np.asarray(value) if isinstance(value, (list, tuple)) else value
         dtype = _dtype_of(value)
@@ -428,6 +431,9 @@ VALUE_RULES: dict[str, tuple[Callable[..., str | None], ...]] = {
     "nufft_precision_operator": (_finite, _symmetric_lags),
     "pix_weights_for_sub_slim_index": (_finite,),
     "dirty_image": (_finite,),
+    "image": (_finite,),
+    "linear_light_images": (_finite,),
+    "linear_light_curvature_diagonal": (_finite, _non_negative),
     "data_vector": (_finite,),
     "curvature_reg_matrix": (_finite, _symmetric),
     "pixel_scale": (_finite, _positive, _sky_angle),

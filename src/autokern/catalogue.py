@@ -25,7 +25,7 @@ BACKEND_NAMES: tuple[str, ...] = ("original", "numba", "jax")
 _REQUIRED = inspect.Parameter.empty
 #: options that follow the data arguments and are always passed by keyword
 _KEYWORD_ONLY_KINDS = ("chunk", "choice", "tolerance", "pixel_set", "optional_count", "flag",
-                       "optional_scalar", "solver_state")
+                       "optional_scalar", "solver_state", "optional_float")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Arg:
     positive ints), ``pair`` (a pair of floats), ``chunk`` (an int or ``"auto"``), ``flag`` (a
     bool), ``optional_scalar`` (None or a real number), ``terms`` (a VisibilityTerms),
     ``inversion`` (an Inversion), ``solver_state`` (None or a PositiveOnlyState, checked by the
-    positive-only solve itself).
+    positive-only solve itself), ``optional_float`` (None or a float64 array).
     """
 
     name: str
@@ -246,6 +246,22 @@ GLOSSARY: dict[str, Arg] = {
             ),
             default=None,
         ),
+        Arg("image", "float", "M",
+            "A model image on the mask, slim order (e.g. the lens light): the visibilities it "
+            "gives are V_k = Σ_j image_j exp(−2πi (x_j u_k + y_j v_k)) (the downstream library's "
+            "DFT; times the primary beam first, if the data has one), in the data's units "
+            "(Jy per pixel for the library)."),
+        Arg("linear_light_images", "optional_float", "M L", default=None,
+            doc="Linear light profiles: L columns, each the image on the mask (slim order) of "
+                "one profile at unit amplitude (the library's mapping_matrix of its linear "
+                "light profiles, e.g. an MGE basis), solved jointly with the source; None for "
+                "none. Their amplitudes come first in the reconstruction (the library's order); "
+                "they are not regularized, and the positive-only solve keeps them ≥ 0 too."),
+        Arg("linear_light_curvature_diagonal", "optional_scalar", default=1.0e-3,
+            doc="c added to the diagonal of the linear light profiles' block of F (the "
+                "library's Settings.no_regularization_add_to_curvature_diag_value, 1e-3 by "
+                "default; it also enters χ² = xᵀFx − 2xᵀD + Σ|V/σ|², as the library's does); "
+                "None for 0."),
         Arg(
             "return_state",
             "flag",
@@ -657,7 +673,7 @@ KERNELS: dict[str, Kernel] = {
             "inversion_result_from", "evidence", "likelihood",
             "inversion pix_indexes_for_sub_slim_index pix_weights_for_sub_slim_index "
             "regularization_matrix solver zeroed_pixels log_det_regularization_matrix_term "
-            "matrices warm_start",
+            "matrices warm_start linear_light_images linear_light_curvature_diagonal",
             "autokern.inversion.InversionResult (log_evidence, reconstruction, chi_squared, "
             "regularization_term, log_det_curvature_reg_matrix_term, "
             "log_det_regularization_matrix_term, noise_normalization, curvature_matrix, "
@@ -671,13 +687,62 @@ KERNELS: dict[str, Kernel] = {
                 factorisation on the CPU backends when H is sparse (the downstream library's
                 way), a dense Cholesky on JAX.  On JAX the result is a pytree: jit, vmap and
                 grad apply to the whole call.
+
+                With linear_light_images L (M, L): the parameters are x = (a, s), the L light
+                amplitudes first; F = [[LᵀW̃L + cI, LᵀW̃T], [TᵀW̃L, TᵀW̃T]] (W̃L through
+                w-compact, w_tilde_image_from), D = [Lᵀd; Tᵀd], H only on the source block,
+                zeroed_pixels index the source pixels; χ² over x, sᵀHs, and log det(F + H),
+                log det H of the source block only — the downstream library's evidence for
+                linear light profiles (its curvature_reg_matrix_reduced).  The reconstruction
+                is x (L + S,); matrices=True returns the joint F and the source's H.
             """,
             composed_of=("curvature_matrix_via_w_compact_sparse_mapping_matrix_from",
                          "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from",
                          "curvature_matrix_via_w_compact_fft_from",
                          "sparse_mapping_matrix_transpose_matmul",
-                         "reconstruction_positive_only_from"),
+                         "reconstruction_positive_only_from", "w_tilde_image_from"),
             **_DENSE_SOURCE,
+        ),
+        _kernel(
+            "w_tilde_image_from", "curvature", "light",
+            "w_compact native_index_for_slim_index image",
+            "float64 array of image's shape: W̃ image (units of image / σ²)",
+            "W̃ applied to images on the mask through w-compact, never forming W̃: "
+            "W̃ I for one image (M,) or each column of (M, N).",
+            maths="""
+                out[i] = Σ_j W̃[i, j] image[j] = Σ_j w_compact[|a|, sign(a) b + Nx - 1] image[j],
+                (a, b) = (row_i - row_j, col_i - col_j).
+            """,
+            notes="""
+                Reference: W̃ gathered a block of rows at a time, O(M² N).  Numba: a direct
+                gather over the lag table on its threads (O(M² N)) for small masks, an FFT
+                convolution on the (2Ny, 2Nx) box (O(N Ny Nx log)) for large ones.  JAX: the
+                FFT convolution, traceable and differentiable.  No cost depends on K.
+            """,
+            arg_overrides={"image": {"shape": "M ...",
+                                     "doc": "Images on the mask, slim order: (M,) or (M, N) "
+                                            "columns (any units)."}},
+        ),
+        _kernel(
+            "light_subtracted_inversion_from", "evidence", "likelihood",
+            "inversion image",
+            "autokern.inversion.Inversion of the visibilities V − V^image",
+            "The inversion of the visibilities less those of a model image (parametric lens "
+            "light), from the inversion of the visibilities, with no work of size K.",
+            maths="""
+                With Re σ = Im σ (which every autokern W̃ requires) and V^I = A I,
+                A_kj = exp(−2πi (x_j u_k + y_j v_k)):
+                dirty image of V − V^I = d − W̃ I,
+                Σ_k |V_k − V^I_k|² / σ_k² = Σ_k |V_k|² / σ_k² − 2 Iᵀ d + Iᵀ W̃ I.
+            """,
+            notes="""
+                One w_tilde_image_from (O(M²) direct or O(Ny Nx log) by FFT) and two dot
+                products per call; w-compact, the noise normalization and K are the inversion's
+                own (shared, not copied).  Pass the result to inversion_result_from.  With a
+                primary beam P, pass P · image (the library's visibilities of an image are those
+                of P I).
+            """,
+            composed_of=("w_tilde_image_from",),
         ),
         _kernel(
             "log_likelihood_function_via_w_tilde_from", "evidence", "likelihood",
@@ -724,7 +789,8 @@ RENAMED_KERNELS: dict[str, str] = {
         "curvature_matrix_via_nufft_precision_operator_from",
 }
 
-MODULES: tuple[str, ...] = ("grid", "w_tilde", "mapping", "curvature", "solve", "likelihood")
+MODULES: tuple[str, ...] = ("grid", "w_tilde", "mapping", "curvature", "solve", "likelihood",
+                            "light")
 
 
 def kernels_for(backend: str) -> list[Kernel]:

@@ -324,6 +324,7 @@ class Case:
                 mesh.pix_indexes_for_sub_slim_index, mesh.pix_weights_for_sub_slim_index,
                 mesh.pixels),
             "matrix": lambda: v("dirty_image"),
+            "image": lambda: self._light_image(),
             "data_vector": lambda: ref.data_vector_from(v("mapping_matrix"), v("dirty_image")),
             "curvature_reg_matrix": lambda: self._curvature_reg_matrix(),
             "curvature_matrix": lambda: self.reference.get("curvature_matrix_wtilde",
@@ -340,6 +341,14 @@ class Case:
         if name not in derived:
             raise KeyError(f"case {self.name!r} has no value for argument {name!r}")
         return derived[name]()
+
+    def _light_image(self) -> np.ndarray:
+        """A smooth model image on the mask (M,): a round Gaussian of unit peak and a width of a
+        quarter of the mask's extent, centred on the mask (a stand-in for lens light)."""
+        grid = self.dataset.grid_radians_slim
+        centre = 0.5 * (grid.max(axis=0) + grid.min(axis=0))
+        width = 0.25 * float(np.max(np.ptp(grid, axis=0))) or 1.0
+        return np.exp(-0.5 * np.sum((grid - centre) ** 2, axis=1) / width**2)
 
     def _circle(self) -> MaskSpec:
         spec = self.dataset.mask_spec
