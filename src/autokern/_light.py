@@ -84,19 +84,30 @@ def joint_evidence_terms(ops: ArrayOps, curvature: Any, regularization: Any, dat
     then the S source pixels; ``regularization`` is the source's H, (S, S)) as the downstream
     library takes them: x = (F + H')⁻¹ D with H' = diag(0, H) (or ``solution``), χ² =
     xᵀ F x − 2 xᵀ D + χ²_data over every parameter (F with the light diagonal c, as the
-    library's χ² has it), sᵀ H s, log det(F + H) and log det H over the source block only."""
+    library's χ² has it), sᵀ H s, log det(F + H) and log det H over the source block only.
+
+    One Cholesky factorisation of A = F_ss + H, as without light columns: it gives log det A
+    and A⁻¹ [D_s, F_sl] together; the light amplitudes then solve the n × n Schur complement
+    C − F_lsA⁻¹F_sl, and s = A⁻¹(D_s − F_sl x_l).  (Factorising the joint matrix and A apart
+    cost 3× the call: 212 against 69 ms at S = 1 500.)"""
     xp = ops.xp
     n = curvature.shape[0] - regularization.shape[0]
-    source = slice(n, None)
-    curvature_reg = set_at(xp, xp.array(curvature) if xp is np else curvature,
-                         (source, source), curvature[source, source] + regularization)
+    cross, light_block = curvature[n:, :n], curvature[:n, :n]
+    light_vector, pixel_vector = data_vector[:n], data_vector[n:]
+    solve_in_place = ops.solve_log_det_in_place or ops.solve_log_det
+    solved, log_det_curvature_reg = solve_in_place(
+        curvature[n:, n:] + regularization,
+        xp.concatenate([pixel_vector[:, None], cross], axis=1))
     if solution is None:
-        solution = ops.solve_log_det(curvature_reg, data_vector)[0]
+        pixels_only, response = solved[:, 0], solved[:, 1:]
+        schur = light_block - cross.T @ response
+        schur = 0.5 * (schur + schur.T)
+        light = ops.solve_log_det(schur, light_vector - cross.T @ pixels_only)[0]
+        solution = xp.concatenate([light, pixels_only - response @ light])
     chi_squared = (solution @ curvature @ solution - 2.0 * solution @ data_vector
                    + data_chi_squared)
-    pixels = solution[source]
+    pixels = solution[n:]
     regularization_term = pixels @ regularization @ pixels
-    log_det_curvature_reg = ops.log_det_pivots(curvature_reg[source, source])[0]
     pivot_ratio = None
     if log_det_regularization is None:
         log_det_regularization, pivot_ratio = ops.log_det_pivots(regularization)
