@@ -6,7 +6,7 @@
 the NUFFT route, against ducc0's ``nu2u`` alone on the same points, strengths, grids and
 tolerance — the two type-1 transforms autokern runs (w-compact on the box (2Ny-1, 2Nx-1)
 centred on lag 0, which needs no mode shift; the dirty image on (Ny, Nx)) with their
-coordinates and strengths prepared outside the timing (by the same ``_nufft.fill_points``), in
+coordinates and strengths prepared outside the timing (by the same ``nufft_points.fill_points``), in
 one call each.  The ratio is what autokern
 adds to the floor of this method.  Threads: ducc0 and Numba use every core (state yours with
 ``AUTOKERN_NUM_THREADS``).  ``test_precompute_peak_memory`` runs it once in a fresh process and
@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 from autokern import _lattice, _memory, _nufft, get_kernel
+from autokern._cpu import nufft_points
 from autokern._lattice import DEFAULT_EPS
 
 ducc0 = pytest.importorskip("ducc0")
@@ -56,7 +57,7 @@ def test_precompute_ducc0_floor(benchmark, case):
     for problem in problems:
         n = len(problem.uv_wavelengths)
         values, coord = np.empty(n, dtype=np.complex128), np.empty((n, 2))
-        _nufft.fill_points(problem, slice(None), values, coord)
+        nufft_points.fill_points(problem, slice(None), values, coord)
         prepared.append((values, coord, np.empty(problem.shape, dtype=np.complex128)))
     threads = _memory.nufft_threads()
 

@@ -189,6 +189,17 @@ def test_nothing_below_the_dispatcher_imports_the_package_itself():
         assert not reaching_up, f"{module} imports {sorted(reaching_up)}"
 
 
+def test_no_backend_imports_another_backend():
+    # the engines two backends share live below them (autokern._cpu, the shared maths)
+    for module in _modules():
+        backend = next((b for b in BACKEND_NAMES if module.startswith(f"autokern.{b}")), None)
+        if backend is None:
+            continue
+        others = {m for m in _imports(module) for b in BACKEND_NAMES
+                  if b != backend and (m == f"autokern.{b}" or m.startswith(f"autokern.{b}."))}
+        assert not others, f"{module} imports {sorted(others)}"
+
+
 def test_every_module_imports_alone_in_a_fresh_interpreter():
     import importlib.util
 

@@ -24,6 +24,22 @@ def test_import_autokern_imports_neither_numba_nor_jax():
     assert run.returncode == 0, run.stderr
 
 
+# what choosing each backend may import: the reference is NumPy/SciPy (ducc0 for its NUFFT,
+# loaded when used); JAX's CPU callbacks run the CPU engines (Numba) below the backends; no
+# backend imports another
+_IMPORTED_WITH = {"original": set(), "numba": {"numba"}, "jax": {"jax", "numba"}}
+
+
+@pytest.mark.parametrize("backend", sorted(_IMPORTED_WITH))
+def test_choosing_a_backend_imports_only_what_it_needs(backend):
+    others = [f"autokern.{name}" for name in _IMPORTED_WITH if name != backend]
+    run = _python(f"import autokern, sys; autokern.get_backend({backend!r}); "
+                  "print(*sorted(m for m in ['numba', 'jax', *" + repr(others) + "] "
+                  "if m in sys.modules))")
+    assert run.returncode == 0, run.stderr
+    assert set(run.stdout.split()) == _IMPORTED_WITH[backend]
+
+
 @pytest.mark.parametrize("value, expected", [("numba", "numba"), ("original", "original"),
                                              ("jax", "jax"), ("", "jax")])
 def test_default_backend_comes_from_the_environment(value, expected):

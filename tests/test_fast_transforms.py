@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from autokern import _lattice, _nufft, cost, get_kernel
+from autokern._cpu import nufft_points
 from autokern._dispatch import provides
 from autokern.catalogue import BACKEND_NAMES
 from autokern.errors import InputValueError, MissingDependencyError
@@ -22,7 +23,7 @@ def test_points_phases_match_libm_on_every_range():
     NumPy's, from tiny phases to past the reduction's limit (where libm takes over), quadrant
     boundaries and both signs included."""
     rng = np.random.default_rng(5)
-    limit = _nufft._SINCOS_LIMIT
+    limit = nufft_points._SINCOS_LIMIT
     phases = np.concatenate([
         rng.uniform(-1.0, 1.0, 20_000), rng.uniform(-1e3, 1e3, 20_000),
         rng.uniform(-limit, limit, 20_000), rng.uniform(-1e9, 1e9, 2_000),
@@ -32,8 +33,8 @@ def test_points_phases_match_libm_on_every_range():
     # α = phase (v = phase, alpha_per_v = 1), β = 0, a_shift = 1: values = exp(i phase)
     uv = np.stack([np.zeros(n), phases], axis=1)
     values, coord = np.empty(n, dtype=np.complex128), np.empty((n, 2))
-    _nufft._points_into(np.ones(n), _nufft._NONE, _nufft._NO_DATA, uv, 1.0, 1.0, 0.0, 0.0,
-                        False, 1, 0, values, coord)
+    nufft_points._points_into(np.ones(n), nufft_points._NONE, nufft_points._NO_DATA, uv, 1.0,
+                              1.0, 0.0, 0.0, False, 1, 0, values, coord)
     assert np.max(np.abs(values - (np.cos(phases) + 1j * np.sin(phases)))) <= 3e-16
     assert np.array_equal(coord[:, 0], phases)
 

@@ -347,12 +347,12 @@ def test_traced_cpu_solve_runs_the_numba_cholesky_on_one_blas_thread(monkeypatch
     import threadpoolctl
 
     import autokern
+    from autokern._cpu import cholesky
     from autokern.jax import linalg
-    from autokern.numba import linalg as numba_linalg
 
     controller = threadpoolctl.ThreadpoolController()
     seen = []
-    solve = numba_linalg.solve_log_det_in_place
+    solve = cholesky.solve_log_det_in_place
 
     def spy(*args):
         seen.append((min(pool.num_threads
@@ -360,7 +360,7 @@ def test_traced_cpu_solve_runs_the_numba_cholesky_on_one_blas_thread(monkeypatch
                      numba.get_num_threads()))
         return solve(*args)
 
-    monkeypatch.setattr(numba_linalg, "solve_log_det_in_place", spy)
+    monkeypatch.setattr(cholesky, "solve_log_det_in_place", spy)
     rng = np.random.default_rng(5)
     factor = rng.normal(size=(40, 80))
     matrix, rhs = jnp.asarray(factor @ factor.T), jnp.asarray(rng.normal(size=40))
@@ -407,17 +407,17 @@ def test_cpu_curvature_callbacks_run_numba_on_autokern_threads(count, tiny, monk
     import numba
 
     import autokern
-    from autokern.numba import curvature as numba_curvature
+    from autokern._cpu import lattice_curvature
 
     seen = []
     for name in ("lattice_curvature", "lattice_curvature_cotangents"):
-        original = getattr(numba_curvature, name)
+        original = getattr(lattice_curvature, name)
 
         def spy(*args, _original=original):
             seen.append(numba.get_num_threads())
             return _original(*args)
 
-        monkeypatch.setattr(numba_curvature, name, spy)
+        monkeypatch.setattr(lattice_curvature, name, spy)
     n = numba.config.NUMBA_NUM_THREADS if count == "all" else count
     kernel = "curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from"
     arguments = {key: jnp.asarray(value) if key != "pixels" else value

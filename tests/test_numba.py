@@ -42,7 +42,8 @@ start = time.perf_counter()
 import autokern.numba
 elapsed = time.perf_counter() - start
 from numba.core.registry import CPUDispatcher
-compiled = [f"{m}.{n}" for m, module in list(sys.modules.items()) if m.startswith("autokern.numba")
+compiled = [f"{m}.{n}" for m, module in list(sys.modules.items())
+            if m.startswith(("autokern.numba", "autokern._cpu"))
             for n, f in vars(module).items() if isinstance(f, CPUDispatcher) and f.signatures]
 print(elapsed, len(compiled), compiled)
 """

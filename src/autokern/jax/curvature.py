@@ -13,12 +13,13 @@ Tᵀ is applied in the gather form of :mod:`autokern.jax.mapping` when the mappi
 (two-pass routes), else by scatter-adds (the direct route always).
 
 On the CPU the direct w-compact route — the one the likelihoods and the reusable inversion
-take — calls the Numba backend's core through ``jax.pure_callback`` instead: XLA has no
-counterpart of its contiguous lag-table segments, and its gathers and scatter-adds run ~10×
-slower.  Its reverse derivative (``jax.custom_vjp``) is the Numba core's exact adjoint with
-respect to w-compact and the mapping weights (:func:`autokern.numba.curvature.
-lattice_curvature_cotangents`), so ``grad`` and ``vmap`` work as on the XLA route; forward-mode
-derivatives (``jvp``) of F need the XLA route (``jax.config`` platform other than cpu).
+take — calls the CPU engine's core (:mod:`autokern._cpu`) through ``jax.pure_callback``
+instead: XLA has no counterpart of its contiguous lag-table segments, and its gathers and
+scatter-adds run ~10× slower.  Its reverse derivative (``jax.custom_vjp``) is that core's exact
+adjoint with respect to w-compact and the mapping weights
+(:func:`autokern._cpu.lattice_curvature.lattice_curvature_cotangents`), so ``grad`` and ``vmap``
+work as on the XLA route; forward-mode derivatives (``jvp``) of F need the XLA route
+(``jax.config`` platform other than cpu).
 """
 
 from functools import partial
@@ -29,6 +30,7 @@ import numpy as np
 from jax import lax
 
 from autokern import _memory
+from autokern._cpu import lattice_curvature as cpu_curvature
 from autokern._lattice import lag_table_from_compact, lag_table_from_preload
 from autokern._mapping import indexes_within_sizes
 from autokern.jax.mapping import (
@@ -39,7 +41,6 @@ from autokern.jax.mapping import (
     transpose_matmul,
 )
 from autokern.jax.w_tilde import nufft_precision_operator_via_w_compact_from
-from autokern.numba import curvature as numba_curvature
 
 #: float64 entries of one gathered block of W̃ (M × R): 4 MB, cache-sized
 BLOCK_ENTRIES = 1 << 19
@@ -200,7 +201,7 @@ def _lattice_curvature_on_cpu(lag_table, native_index_for_slim_index,
     """F from a lag table by the Numba core (one call per vmap member)."""
     def numba_core(table, native, indexes, weights):
         with _memory.numba_threads_here():  # this runs on one of XLA's threads
-            return numba_curvature.lattice_curvature(
+            return cpu_curvature.lattice_curvature(
                 np.asarray(table), np.asarray(native), np.asarray(indexes),
                 np.asarray(weights), pixels)
 
@@ -223,7 +224,7 @@ def _lattice_curvature_on_cpu_backward(pixels, arguments, cotangent):
 
     def numba_adjoint(table, native, indexes, weights, cotangent):
         with _memory.numba_threads_here():
-            return numba_curvature.lattice_curvature_cotangents(
+            return cpu_curvature.lattice_curvature_cotangents(
                 np.asarray(table), np.asarray(native), np.asarray(indexes),
                 np.asarray(weights), np.asarray(cotangent))
 

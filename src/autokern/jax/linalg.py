@@ -19,6 +19,7 @@ from jax.custom_batching import sequential_vmap
 from jax.scipy.linalg import cho_solve
 
 from autokern import _memory
+from autokern._cpu import cholesky
 from autokern._evidence import (
     NUMPY_OPS,
     ArrayOps,
@@ -27,7 +28,6 @@ from autokern._evidence import (
     on_one_blas_thread,
 )
 from autokern._inversion import Inversion
-from autokern.numba import linalg as numba_linalg
 
 
 def _dense_solve_log_det(matrix, rhs):
@@ -36,12 +36,12 @@ def _dense_solve_log_det(matrix, rhs):
 
 
 def _host_solve_log_det(matrix, rhs):
-    """The CPU's host callback for F + H: the Numba backend's blocked Cholesky on Numba's
+    """The CPU's host callback for F + H: the CPU engine's blocked Cholesky on Numba's
     threads (at autokern's count: this runs on one of XLA's threads) with BLAS on one thread,
     on a C-ordered copy of XLA's buffer."""
     owned = np.array(matrix, dtype=np.float64, order="C")
     with _memory.numba_threads_here(), _memory.one_blas_thread():
-        return numba_linalg.solve_log_det_in_place(owned, np.asarray(rhs, dtype=np.float64))
+        return cholesky.solve_log_det_in_place(owned, np.asarray(rhs, dtype=np.float64))
 
 
 #: the NumPy backends' log det with its pivots (sparse H: SuperLU), on one BLAS thread

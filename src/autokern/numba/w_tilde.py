@@ -24,6 +24,7 @@ import numba
 import numpy as np
 
 from autokern import _lattice, _memory, _nufft
+from autokern._cpu.nufft_points import fill_points
 from autokern._lattice import (
     ARCSEC_TO_RADIANS,
     lag_gather,
@@ -182,7 +183,7 @@ def _dirty_left(cos_y, sin_y, real_weight, imag_weight):
 def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
                                      chunk_size, method, eps):
     by_nufft = _nufft.dirty_image_if_chosen(data, noise_map, uv_wavelengths, grid_radians_slim,
-                                            chunk_size, method, eps)
+                                            chunk_size, method, eps, fill_points)
     if by_nufft is not None:
         return by_nufft
     # e^{i(α+β)} = e^{iβ} e^{iα}: over the distinct y and distinct x of the grid the sum is a
@@ -247,7 +248,8 @@ def nufft_precision_operator_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
                                                   chunk_size, method, eps):
     by_nufft = _nufft.preload_if_chosen(noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
-                                        grid_radians_2d, chunk_size, method, eps)
+                                        grid_radians_2d, chunk_size, method, eps,
+                                        fill_points)
     if by_nufft is not None:
         return by_nufft
     # Rotation-built trig tables only where the grid's lags fit an arithmetic progression to
@@ -264,7 +266,8 @@ def nufft_precision_operator_from(noise_map_real, uv_wavelengths,
 def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
                                             pixel_scale, chunk_size, method, eps):
     by_nufft = _nufft.w_compact_if_chosen(grid_size, noise_map_real, uv_wavelengths,
-                                          pixel_scale, chunk_size, method, eps)
+                                          pixel_scale, chunk_size, method, eps,
+                                          fill_points)
     if by_nufft is not None:
         return by_nufft
     # w_compact[a, b + Nx - 1] = Σ w cos(2π(d b u - d a v)) = X[a, |b|] + sign(b) Y[a, |b|]
