@@ -115,6 +115,6 @@ def test_every_kernel_argument_kind_is_known():
 
     kinds = set(_DTYPES) | {"count", "shape", "grid_size", "pair", "scalar", "chunk", "choice",
                             "tolerance", "terms", "pixel_set", "optional_count", "inversion",
-                            "optional_scalar", "flag", "solver_state"}
+                            "optional_scalar", "flag", "solver_state", "optional_float"}
     for kernel in KERNELS.values():
         assert {a.kind for a in kernel.args} <= kinds
