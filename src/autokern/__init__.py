@@ -16,6 +16,9 @@ The default backend is the environment variable ``DEFAULT_JIT`` (``original``, `
 ``jax``) read at import, ``jax`` when unset.  Importing ``autokern`` imports neither Numba nor
 JAX; choosing a backend does.
 
+``autokern.explain(kernel, backend, **arguments)`` says which backend and which routes (direct or
+NUFFT, the curvature kernel, the CPU engine or XLA) a call would take, and why.
+
 ``autokern.threads(n)`` (a context manager) and ``autokern.set_num_threads(n)`` set the threads
 of every CPU part at once: Numba, the NUFFT, SciPy's FFTs and BLAS.
 """
@@ -33,6 +36,7 @@ from autokern._dispatch import (
     get_kernel,
     resolve_backend,
 )
+from autokern._explain import Explanation, explain
 from autokern._memory import set_num_threads, threads
 from autokern.catalogue import KERNELS
 
@@ -46,8 +50,10 @@ __all__ = [
     "DEFAULT_JIT",
     "FALLBACK_BACKEND",
     "KERNELS",
+    "Explanation",
     "Kernels",
     "__version__",
+    "explain",
     "get_backend",
     "get_kernel",
     "resolve_backend",

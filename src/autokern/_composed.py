@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from autokern import _evidence as _evidence_maths
+from autokern import _lattice, _memory, _nnls, cost
 from autokern import _light as _light_maths
-from autokern import _memory, _nnls, cost
 from autokern._evidence import ArrayOps
 from autokern._inversion import Inversion, InversionResult
 from autokern._lattice import DEFAULT_EPS
@@ -80,8 +80,7 @@ def noise_normalization_complex_from(cores: Cores, noise_map):
 def visibility_terms_from(cores: Cores, data, noise_map, uv_wavelengths, grid_radians_slim,
                           native_index_for_slim_index, pixel_scale, *, chunk_size="auto",
                           method="auto", eps=DEFAULT_EPS):
-    index = np.asarray(native_index_for_slim_index)
-    extent = tuple(int(n) for n in np.ptp(index, axis=0) + 1)
+    extent = _lattice.extent_of_mask(native_index_for_slim_index)
     options = {"chunk_size": chunk_size, "method": method, "eps": eps}
     ops = cores.ops
     w_compact = cores.w_compact_curvature_interferometer_from(

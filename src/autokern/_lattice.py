@@ -31,6 +31,11 @@ ARCSEC_TO_RADIANS = np.pi / 648000.0
 DEFAULT_EPS = 1e-12
 
 
+def extent_of_mask(native_index_for_slim_index: Any) -> tuple[int, int]:
+    """(Ny, Nx): the bounding box of the unmasked pixels, the extent of their w-compact."""
+    return tuple(int(n) for n in np.ptp(np.asarray(native_index_for_slim_index), axis=0) + 1)
+
+
 def compact_index(compact_shape: tuple[int, int], native_i: Any, native_j: Any) -> tuple:
     """Index into w-compact of W̃[i, j] for every (i, j) of ``native_i`` × ``native_j``.
 

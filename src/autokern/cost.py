@@ -1,15 +1,36 @@
-"""Cost models that pick a route for ``method="auto"``: inspectable, and calibrated by measurement.
+"""The router: every choice of route a kernel makes, one inspectable function per decision,
+calibrated by measurement where it is a cost model.
 
-``curvature_method(M, S, B, Ny, Nx)`` picks among the sparse two-pass, the direct and the FFT
-curvature kernels; ``use_nufft(...)`` decides between direct sums and a NUFFT for the
-reductions over visibilities.  Call them to see what "auto" will do.
+- :func:`nufft_route` — direct sums or a NUFFT for a reduction over visibilities
+  (:func:`use_nufft` is its yes/no);
+- :func:`curvature_route` — the sparse two-pass, the direct or the FFT curvature kernel
+  (:func:`curvature_method` is its choice);
+- :func:`jax_engine_route` — on the JAX backend, the CPU engine in a host callback or XLA's own
+  code, by the platform.
+
+Each returns a :class:`Route`: the choice and why.  :func:`autokern.explain` asks them for a
+call without running it; which *backend* runs a kernel (the fallback when the chosen one lacks
+it) is :func:`autokern.resolve_backend`'s.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from autokern.errors import InputValueError, MissingDependencyError
+
+
+class Route(NamedTuple):
+    """One routing decision: what was chosen and why (a sentence with the numbers it used)."""
+
+    decision: str
+    choice: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.decision}: {self.choice} — {self.why}"
+
 
 #: method name → catalogue kernel, for curvature_matrix_via_w_compact_from
 CURVATURE_ROUTES: dict[str, str] = {
@@ -48,11 +69,23 @@ def curvature_costs(image_pixels: int, source_pixels: int, mappings_per_pixel: i
             for k in units}
 
 
+def curvature_route(image_pixels: int, source_pixels: int, mappings_per_pixel: int,
+                    extent: tuple[int, int], method: str = "auto") -> Route:
+    """The curvature route: ``method`` when it names one, else the cheapest predicted."""
+    costs = curvature_costs(image_pixels, source_pixels, mappings_per_pixel, extent)
+    predicted = ", ".join(f"{k} {v * 1e3:.3g} ms" for k, v in costs.items())
+    if method != "auto":
+        return Route("curvature", method, f'method="{method}" asked for (predicted: {predicted})')
+    choice = min(costs, key=costs.get)
+    return Route("curvature", choice,
+                 f"cheapest predicted for M={image_pixels}, S={source_pixels}, "
+                 f"B={mappings_per_pixel}, extent {extent[0]}×{extent[1]}: {predicted}")
+
+
 def curvature_method(image_pixels: int, source_pixels: int, mappings_per_pixel: int,
                      extent: tuple[int, int]) -> str:
     """The curvature route ``method="auto"`` takes: "sparse", "direct" or "fft"."""
-    costs = curvature_costs(image_pixels, source_pixels, mappings_per_pixel, extent)
-    return min(costs, key=costs.get)
+    return curvature_route(image_pixels, source_pixels, mappings_per_pixel, extent).choice
 
 
 #: The NUFFT costs ~1e-7 s per visibility (spreading) plus its FFT; Numba's direct lag sums
@@ -64,15 +97,15 @@ NUFFT_MIN_LAGS = 400
 NUFFT_WORK_THRESHOLD = 3.0e6
 
 
-def use_nufft(kernel: str, method: str, eps: float, n_visibilities: int,
-              extent: tuple[int, int], *, available: bool, min_eps: float = 0.0,
-              library: str = "the NUFFT") -> bool:
-    """Whether a reduction runs as a NUFFT: ``method`` "nufft" always (or an error naming the
-    missing extra, or one for an ``eps`` below the ``min_eps`` that ``library`` reaches),
-    "direct" never, "auto" when the library is ``available``, ``eps`` is reachable and K·Ny·Nx
-    is past :data:`NUFFT_WORK_THRESHOLD`."""
+def nufft_route(kernel: str, method: str, eps: float, n_visibilities: int,
+                extent: tuple[int, int], *, available: bool, min_eps: float = 0.0,
+                library: str = "the NUFFT") -> Route:
+    """Direct sums or a NUFFT for a reduction over visibilities: ``method`` "nufft" always (or
+    an error naming the missing extra, or one for an ``eps`` below the ``min_eps`` that
+    ``library`` reaches), "direct" never, "auto" when the library is ``available``, ``eps`` is
+    reachable and K·Ny·Nx is past :data:`NUFFT_WORK_THRESHOLD`."""
     if method == "direct":
-        return False
+        return Route("reduction", "direct", 'method="direct" asked for')
     if method == "nufft":
         if not available:
             raise MissingDependencyError(
@@ -82,7 +115,37 @@ def use_nufft(kernel: str, method: str, eps: float, n_visibilities: int,
                 f"{kernel}: eps must lie in [{min_eps:g}, 0.1) for the NUFFT ({library} cannot "
                 f"reach below {min_eps:g} in double precision), got {eps:g}; use "
                 'method="direct" for exact sums')
-        return True
+        return Route("reduction", "nufft", f'method="nufft" asked for ({library})')
     lags = extent[0] * extent[1]
-    return (available and min_eps <= eps < 1e-1 and lags >= NUFFT_MIN_LAGS
-            and n_visibilities * lags >= NUFFT_WORK_THRESHOLD)
+    work = n_visibilities * lags
+    if not available:
+        return Route("reduction", "direct", f"{library} is not installed (the nufft extra)")
+    if not min_eps <= eps < 1e-1:
+        return Route("reduction", "direct", f"eps={eps:g} is below what {library} reaches "
+                                            f"({min_eps:g})")
+    if lags < NUFFT_MIN_LAGS or work < NUFFT_WORK_THRESHOLD:
+        return Route("reduction", "direct",
+                     f"Ny·Nx = {lags} (NUFFT from {NUFFT_MIN_LAGS}) and K·Ny·Nx = {work:.3g} "
+                     f"(from {NUFFT_WORK_THRESHOLD:.0e}): the direct sums are cheaper")
+    return Route("reduction", "nufft", f"{library}: Ny·Nx = {lags} ≥ {NUFFT_MIN_LAGS} and "
+                                       f"K·Ny·Nx = {work:.3g} ≥ {NUFFT_WORK_THRESHOLD:.0e}")
+
+
+def use_nufft(kernel: str, method: str, eps: float, n_visibilities: int,
+              extent: tuple[int, int], *, available: bool, min_eps: float = 0.0,
+              library: str = "the NUFFT") -> bool:
+    """Whether a reduction runs as a NUFFT (:func:`nufft_route`'s choice)."""
+    return nufft_route(kernel, method, eps, n_visibilities, extent, available=available,
+                       min_eps=min_eps, library=library).choice == "nufft"
+
+
+def jax_engine_route(platform: str) -> Route:
+    """Where the JAX backend's direct curvature and its factorisations of F + H and H run: on
+    the CPU, the CPU engines (:mod:`autokern._cpu`, Numba) in host callbacks — XLA has no
+    counterpart of their contiguous lag-table segments (its gathers ~10× slower), and its
+    LAPACK fights its own thread pool; on other platforms XLA's own code."""
+    if platform == "cpu":
+        return Route("jax engine", "cpu-engine",
+                     "platform cpu: Numba's curvature and Cholesky in host callbacks "
+                     "(differentiable by their own rules)")
+    return Route("jax engine", "xla", f"platform {platform}: XLA's gathers and factorisations")

@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from autokern import _memory
+from autokern import _memory, cost
 from autokern._cpu import lattice_curvature as cpu_curvature
 from autokern._lattice import lag_table_from_compact, lag_table_from_preload
 from autokern._mapping import indexes_within_sizes
@@ -251,7 +251,8 @@ def _curvature_via_compact_on_cpu(w_compact, native_index_for_slim_index,
 def curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
         w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, pixels):
-    route = _curvature_via_compact_on_cpu if jax.default_backend() == "cpu" else \
+    engine = cost.jax_engine_route(jax.default_backend()).choice
+    route = _curvature_via_compact_on_cpu if engine == "cpu-engine" else \
         curvature_via_compact_direct
     return route(w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
                  pix_weights_for_sub_slim_index, pixels=pixels)
