@@ -42,7 +42,6 @@ that ~27 % of the unconstrained solution is negative; every backend against
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,6 +198,7 @@ def _library_dataset(name: str) -> Any:
 def _library_fit(dataset: Any, einstein_radius: float, coefficient: float, overlay: int,
                  edge: float) -> Any:
     import autolens as al
+
     from test_autoarray import fit_of
 
     return fit_of(dataset, einstein_radius, overlay, edge,
@@ -276,7 +276,7 @@ def _sequence_from(name: str, calls: int) -> Sequence:
              for s, a in zip(solutions, walk, strict=True)]
     info = {"fit": name, "calls": calls, "S": walk[0].pixels,
             "M": int(walk[0].native_index_for_slim_index.shape[0]),
-            "zeroed": int(len(walk[0].zeroed_pixels)),
+            "zeroed": len(walk[0].zeroed_pixels),
             "kept_pixels_at_bound_median": float(np.median(bound))}
     return Sequence(walk, inversion, solutions, float(first.log_evidence), info)
 
