@@ -173,7 +173,8 @@ def test_no_module_takes_part_in_an_import_cycle():
 
 
 #: modules above the dispatcher: the public entry points, which may use it
-_ABOVE_DISPATCH = {"autokern", "autokern._dispatch", "autokern.terms", "autokern.datasets",
+_ABOVE_DISPATCH = {"autokern", "autokern._dispatch", "autokern._explain", "autokern.terms",
+                   "autokern.datasets",
                    "autokern.bench", "autokern.cli", "autokern.original", "autokern.numba",
                    "autokern.jax", "autokern.autoarray", "autokern.dask", "autokern.io",
                    "autokern.grids", "autokern.mesh", "autokern.plot"}

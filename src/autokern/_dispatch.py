@@ -31,13 +31,46 @@ from autokern.errors import BackendError, InputTypeError
 
 FALLBACK_BACKEND = "numba"
 
+#: The registry of backends: name → the module that implements it.  A backend is a package
+#: that meets :data:`BACKEND_CONTRACT`; adding one is a line here (or :func:`register_backend`).
+BACKEND_MODULES: dict[str, str] = {name: f"autokern.{name}" for name in BACKEND_NAMES}
+
+#: What a backend module must define, besides a core for each kernel it implements (a function
+#: named as the kernel in its submodule ``Kernel.module``, taking the catalogue's arguments)
+BACKEND_CONTRACT: dict[str, str] = {
+    "OPS": "its ArrayOps (autokern._evidence): the array namespace, factorisations and "
+           "compilation of the maths written once",
+    "ARRAYS": '"numpy" or "jax": the arrays its cores take (how the public edge converts)',
+}
+
+
+def register_backend(name: str, module: str) -> None:
+    """Make the backend implemented by ``module`` (a package meeting :data:`BACKEND_CONTRACT`)
+    available as ``name``; checked when first used."""
+    BACKEND_MODULES[name] = module
+
 
 def _checked_name(name: str, source: str = "backend") -> str:
-    if name not in BACKEND_NAMES:
+    if name not in BACKEND_MODULES:
         raise BackendError(
-            f"unknown {source} {name!r}: valid backends are {', '.join(BACKEND_NAMES)}"
+            f"unknown {source} {name!r}: valid backends are {', '.join(BACKEND_MODULES)}"
         )
     return name
+
+
+def checked_backend(name: str) -> ModuleType:
+    """The module of backend ``name``, checked against :data:`BACKEND_CONTRACT`."""
+    module = importlib.import_module(BACKEND_MODULES[_checked_name(name)])
+    missing = [f"{attribute} ({what})" for attribute, what in BACKEND_CONTRACT.items()
+               if not hasattr(module, attribute)]
+    if not missing and module.ARRAYS not in ("numpy", "jax"):
+        missing = [f"ARRAYS as \"numpy\" or \"jax\", not {module.ARRAYS!r}"]
+    if not missing and not isinstance(module.OPS, _composed.ArrayOps):
+        missing = [f"OPS as an ArrayOps, not {type(module.OPS).__name__}"]
+    if missing:
+        raise BackendError(f"backend {name!r} ({module.__name__}) does not meet the backend "
+                           f"contract: it needs {'; '.join(missing)}")
+    return module
 
 
 #: The default backend: ``$DEFAULT_JIT`` at import time, ``"jax"`` when unset.
@@ -48,25 +81,30 @@ DEFAULT_JIT: str = _checked_name(
 
 def get_backend(name: str | None = None) -> ModuleType:
     """The backend module ``autokern.<name>`` (``DEFAULT_JIT`` when ``name`` is None)."""
-    return importlib.import_module(f"autokern.{_checked_name(name or DEFAULT_JIT)}")
+    return importlib.import_module(BACKEND_MODULES[_checked_name(name or DEFAULT_JIT)])
 
 
 @functools.cache
 def cores_of(backend: str) -> _composed.Cores:
     """The :class:`~autokern._composed.Cores` of ``backend`` (its array namespace and cores)."""
-    ops = importlib.import_module(f"autokern.{backend}.linalg").OPS
-    return _composed.Cores(backend, ops, core)
+    return _composed.Cores(backend, checked_backend(backend).OPS, core)
 
 
 def _core_or_none(name: str, backend: str) -> Callable[..., Any] | None:
     kernel = KERNELS[name]
-    if backend not in kernel.backends:
-        return None
+    if backend in BACKEND_NAMES and backend not in kernel.backends:
+        return None  # a built-in backend implements what the catalogue declares for it
     if kernel.composed:
         if not all(_core_or_none(part, backend) for part in kernel.composed_of):
             return None
         return functools.partial(getattr(_composed, name), cores_of(backend))
-    module = importlib.import_module(f"autokern.{backend}.{kernel.module}")
+    path = f"{BACKEND_MODULES[backend]}.{kernel.module}"
+    try:
+        module = importlib.import_module(path)
+    except ModuleNotFoundError as error:
+        if error.name != path:
+            raise
+        return None
     return getattr(module, name, None)
 
 
@@ -111,7 +149,7 @@ def resolve_backend(name: str, backend: str | None = None, *, fallback: bool = T
     if provides(chosen, name):
         return chosen
     if fallback:
-        for candidate in dict.fromkeys([FALLBACK_BACKEND, *BACKEND_NAMES]):
+        for candidate in dict.fromkeys([FALLBACK_BACKEND, *BACKEND_MODULES]):
             if provides(candidate, name):
                 return candidate
     raise BackendError(
@@ -128,7 +166,7 @@ def _module_of(kernel: Kernel, backend: str) -> str:
 def _public(kernel: Kernel, backend: str, bare: Callable[..., Any]) -> Callable[..., Any]:
     """The checked public function of ``kernel`` on ``backend``."""
     signature = kernel.signature
-    arrays = _validation.converter(backend)
+    arrays = _validation.converter(checked_backend(backend).ARRAYS)
 
     renamed = kernel.renamed or {}
 

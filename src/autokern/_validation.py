@@ -65,9 +65,10 @@ def _jax_array(value: Any, dtype: np.dtype) -> Any:
     return jnp.asarray(value, dtype=dtype)
 
 
-def converter(backend: str) -> ArrayConverter:
-    """How ``backend`` turns an argument into its canonical array type."""
-    return _jax_array if backend == "jax" else _numpy_array
+def converter(arrays: str) -> ArrayConverter:
+    """How a backend whose kernels take ``arrays`` ("numpy" or "jax", its declared ``ARRAYS``)
+    turns an argument into its canonical array type."""
+    return _jax_array if arrays == "jax" else _numpy_array
 
 
 def _dtype_of(value: Any) -> np.dtype:

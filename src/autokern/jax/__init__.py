@@ -21,6 +21,11 @@ across devices (:mod:`autokern.jax.sharding`).
 from autokern._dispatch import export
 from autokern.jax._runtime import backend_info as backend_info
 from autokern.jax._runtime import enable_compilation_cache as enable_compilation_cache
+from autokern.jax.linalg import OPS as OPS
 from autokern.jax.sharding import sharded as sharded
 
-__all__ = ["backend_info", "enable_compilation_cache", "sharded", *export("jax", globals())]
+#: the backend contract (autokern._dispatch.BACKEND_CONTRACT): OPS above, and its arrays
+ARRAYS = "jax"
+
+__all__ = ["ARRAYS", "OPS", "backend_info", "enable_compilation_cache", "sharded",
+           *export("jax", globals())]

@@ -12,6 +12,9 @@ curvature, likelihood, linalg).
 
 from autokern._dispatch import export
 from autokern._memory import choose_fork_safe_threading_layer
+from autokern.numba.linalg import OPS as OPS
 
 choose_fork_safe_threading_layer()  # before any kernel starts Numba's threads
-__all__ = export("numba", globals())
+#: the backend contract (autokern._dispatch.BACKEND_CONTRACT): OPS above, and its arrays
+ARRAYS = "numpy"
+__all__ = ["ARRAYS", "OPS", *export("numba", globals())]

@@ -10,5 +10,8 @@ curvature, likelihood, linalg).
 """
 
 from autokern._dispatch import export
+from autokern.original.linalg import OPS as OPS
 
-__all__ = export("original", globals())
+#: the backend contract (autokern._dispatch.BACKEND_CONTRACT): OPS above, and its arrays
+ARRAYS = "numpy"
+__all__ = ["ARRAYS", "OPS", *export("original", globals())]
