@@ -14,10 +14,9 @@ that an Ny-point transform covers [0, Ny) instead of a (2Ny-1)-point one coverin
 Points are wrapped into [-π, π) (ducc0 wraps them itself), which changes nothing for integer
 modes.  Work runs in chunks of visibilities, so memory is O(chunk + Ny·Nx) whatever K is.
 
-ducc0 was chosen over finufft by measurement on the 2-core development machine (both agree
-with the direct sums to ~1e-14): w-compact at extent 60 / K = 8 192 took 1.6 ms (ducc0) vs
-4.7 ms (finufft), at extent 120 / K = 10⁵ 9.4 vs 17 ms, at extent 300 / K = 10⁷ 0.95 vs 1.5 s,
-single-threaded.  ducc0 needs ``eps >= 2e-13`` in double precision.
+The CPU transform is ducc0 (faster than finufft at every size measured: see
+docs/performance.md, *Measurements behind the code*); it needs ``eps >= 2e-13`` in double
+precision.
 """
 
 from __future__ import annotations

@@ -65,9 +65,9 @@ def cholesky_lower_in_place(matrix, block, parts):
     Right-looking and blocked: each diagonal block is factorised by LAPACK's potrf, the panel
     below it solved by trsm (rows split over the threads) and the trailing matrix updated by
     syrk and gemm (block columns dealt to the threads), every call single-threaded BLAS in one
-    of Numba's threads (the caller holds BLAS at one thread).  OpenBLAS's own threaded potrf
-    is as fast on one core but cannot share two with Numba: its idle threads spin into the
-    next curvature call (F 36 → 76 ms at alma35) and Numba's into it (18 → 32 ms).  The
+    of Numba's threads (the caller holds BLAS at one thread): OpenBLAS's own threaded potrf
+    cannot share the cores with Numba, whose threads and its own spin into each other's work
+    (docs/performance.md, *Measurements behind the code*).  The
     result does not depend on the thread count (each row and block column is computed by one
     call whatever the split)."""
     n = matrix.shape[0]

@@ -13,7 +13,7 @@ from autokern._nufft import LatticeSum
 # sin and cos for the points' phases (below): Cody–Waite reduction by π/2 in three parts of
 # 33 bits (n·part exact for |n| < 2²⁰) and fdlibm's minimax polynomials on [-π/4, π/4]
 # (k_sin.c, k_cos.c) — within 2.5e-16 of libm for |x| < _SINCOS_LIMIT, and vectorised, where
-# libm's are one call each (~12 ns a pair): 60 → 12 ms at K = 5·10⁶ on two threads
+# libm's are one call each
 _INV_PIO2 = 6.36619772367581382433e-01
 _PIO2_1, _PIO2_2, _PIO2_3 = 1.57079632673412561417e+00, 6.07710050630396597660e-11, \
     2.02226624871116645580e-21
@@ -66,9 +66,8 @@ def _points_into(noise_real, noise_imag, data, uv_wavelengths, alpha_per_v, beta
                  with_origin, a_shift, b_shift, values, coord):
     """:meth:`LatticeSum.points` of a chunk in one parallel pass, into ``values`` and
     ``coord`` (α, β) — unwrapped: ducc0 wraps periodic coordinates itself.  ``data`` empty: the
-    strengths are 1/(Re σ)²; no exponential at all for a box centred on lag 0.  NumPy took
-    ~10 passes, K-sized temporaries and a complex exponential on one thread (~450 of the
-    1 050 ms of almahigh35's precompute)."""
+    strengths are 1/(Re σ)²; no exponential at all for a box centred on lag 0; no K-sized
+    temporaries (NumPy's version, the reference's, makes ~10 passes)."""
     with_data = data.shape[0] > 0
     centred = a_shift == 0 and b_shift == 0 and not with_origin
     n = values.shape[0]

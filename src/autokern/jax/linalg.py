@@ -138,8 +138,7 @@ def _on_cpu(leaves: list) -> bool:
 def compile_shared(fn):
     """``jax.jit(fn)``; a concrete call on the CPU runs with BLAS/LAPACK on one thread and waits
     for its result.  jaxlib's CPU LAPACK is SciPy's OpenBLAS, and on two BLAS threads inside
-    XLA's pool the dense algebra fights XLA's own threads (the likelihood on both cores: large
-    136 → 102 ms, sma35 113 → 97 ms with one BLAS thread; slower than on one core before).
+    XLA's pool the dense algebra fights XLA's own threads.
     Under a caller's own ``jit`` or ``vmap`` the call is traced: the factorisations of F + H
     and H are host callbacks that limit BLAS themselves (:func:`solve_log_det`,
     :func:`log_det_pivots`); only ``grad``'s A⁻¹ runs on the caller's BLAS setting."""
