@@ -156,7 +156,6 @@ GLOSSARY: dict[str, Arg] = {
                 "s ≥ 0 minimising sᵀ(F + H)s − 2sᵀD with zeroed_pixels fixed at 0 (the "
                 "downstream library's default Settings(); an exact active-set solve)."),
         Arg("pixels", "count", doc="Number of source pixels S."),
-        Arg("pix_pixels", "count", doc="Number of source pixels S."),
         Arg("mapping_matrix", "matrix", "M S", "Dense mapping matrix T."),
         Arg("dirty_image", "float", "M", "Noise-weighted dirty image d (adjoint DFT of the data)."),
         Arg("matrix", "float", "M ...", "Any array whose first axis is image pixels."),
@@ -577,12 +576,13 @@ KERNELS: dict[str, Kernel] = {
             "curvature",
             "nufft_precision_operator pix_indexes_for_sub_slim_index "
             "pix_sizes_for_sub_slim_index "
-            "pix_weights_for_sub_slim_index native_index_for_slim_index pix_pixels",
+            "pix_weights_for_sub_slim_index native_index_for_slim_index pixels",
             "(S, S) float64 F",
             "Curvature matrix from the preload and the sparse mapping (entries past "
             "pix_sizes_for_sub_slim_index are ignored).",
             renamed={"pix_size_for_sub_slim_index": "pix_sizes_for_sub_slim_index",
-                     "curvature_preload": "nufft_precision_operator"},
+                     "curvature_preload": "nufft_precision_operator",
+                     "pix_pixels": "pixels"},
             maths=_CURVATURE_MATHS + "\n" + _PRELOAD_LAYOUT,
             **_DENSE_SOURCE,
         ),

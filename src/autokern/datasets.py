@@ -301,7 +301,6 @@ class Case:
             "neighbors": lambda: mesh.neighbors,
             "neighbors_sizes": lambda: mesh.neighbors_sizes,
             "pixels": lambda: mesh.pixels,
-            "pix_pixels": lambda: mesh.pixels,
             "coefficient": lambda: self.coefficient,
             # one sub-pixel per image pixel unless the case says otherwise
             "slim_index_for_sub_slim_index": lambda: np.arange(

@@ -288,12 +288,12 @@ def _via_preload(nufft_precision_operator, pix_indexes_for_sub_slim_index,
 
 def curvature_matrix_via_nufft_precision_operator_from(
         nufft_precision_operator, pix_indexes_for_sub_slim_index, pix_sizes_for_sub_slim_index,
-        pix_weights_for_sub_slim_index, native_index_for_slim_index, pix_pixels):
+        pix_weights_for_sub_slim_index, native_index_for_slim_index, pixels):
     indexes = indexes_within_sizes(jnp, pix_indexes_for_sub_slim_index,
                                    pix_sizes_for_sub_slim_index)
     return _via_preload(nufft_precision_operator, indexes, pix_weights_for_sub_slim_index,
-                        native_index_for_slim_index, pixels=pix_pixels,
-                        per_source=per_source_bucket(indexes, pix_pixels))
+                        native_index_for_slim_index, pixels=pixels,
+                        per_source=per_source_bucket(indexes, pixels))
 
 
 @partial(jax.jit, static_argnames=("pixels", "batch"))

@@ -92,10 +92,10 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
 
 def curvature_matrix_via_nufft_precision_operator_from(
         nufft_precision_operator, pix_indexes_for_sub_slim_index, pix_sizes_for_sub_slim_index,
-        pix_weights_for_sub_slim_index, native_index_for_slim_index, pix_pixels):
+        pix_weights_for_sub_slim_index, native_index_for_slim_index, pixels):
     # Every pair of mapping entries, cross terms within one image pixel included (F = Tᵀ W̃ T).
     indexes = indexes_within_sizes(np, pix_indexes_for_sub_slim_index,
                                    pix_sizes_for_sub_slim_index)
     return lattice_curvature(lag_table_from_preload(nufft_precision_operator),
                               native_index_for_slim_index, indexes,
-                              pix_weights_for_sub_slim_index, pix_pixels)
+                              pix_weights_for_sub_slim_index, pixels)

@@ -66,10 +66,10 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
 
 def curvature_matrix_via_nufft_precision_operator_from(
         nufft_precision_operator, pix_indexes_for_sub_slim_index, pix_sizes_for_sub_slim_index,
-        pix_weights_for_sub_slim_index, native_index_for_slim_index, pix_pixels):
+        pix_weights_for_sub_slim_index, native_index_for_slim_index, pixels):
     indexes = indexes_within_sizes(np, pix_indexes_for_sub_slim_index,
                                    pix_sizes_for_sub_slim_index)
-    mapping_matrix = mapping_matrix_from(indexes, pix_weights_for_sub_slim_index, pix_pixels)
+    mapping_matrix = mapping_matrix_from(indexes, pix_weights_for_sub_slim_index, pixels)
     omega = _omega(nufft_precision_operator, preload_index, native_index_for_slim_index,
                    mapping_matrix)
     return mapping_matrix.T @ omega
