@@ -4,7 +4,8 @@ the JAX backend's CPU host callbacks (neither backend imports the other).
 - :mod:`~autokern._cpu.cholesky` — F + H factorised by a blocked Cholesky on Numba's threads;
 - :mod:`~autokern._cpu.lattice_curvature` — F = Tᵀ W̃ T gathered from a lattice lag table;
 - :mod:`~autokern._cpu.sparse_columns` — T in column form and Tᵀ X;
-- :mod:`~autokern._cpu.nufft_points` — the points of a ducc0 NUFFT, in one parallel pass.
+- :mod:`~autokern._cpu.nufft_points` — the points of a ducc0 NUFFT, in one parallel pass;
+- :mod:`~autokern._cpu.nnls` — the positive-only solve (block principal pivoting, then fnnls).
 
 Importing this package chooses Numba's fork-safe threading layer before any of them runs.
 """
