@@ -33,6 +33,7 @@ Importing this module needs the library: without it the import raises
 
 from __future__ import annotations
 
+import os as _os
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,8 @@ import numpy as np
 from autokern._dispatch import get_kernel
 from autokern._inversion import Inversion
 from autokern._lattice import DEFAULT_EPS
+from autokern._memory import choose_fork_safe_threading_layer as _choose_fork_safe_threading_layer
+from autokern._memory import one_blas_thread as _one_blas_thread
 from autokern.errors import InputValueError, MissingDependencyError
 
 try:
@@ -51,7 +54,14 @@ except ImportError as _error:  # pragma: no cover - exercised only without the l
         'which is not installed: pip install "autokern[autolens]"'
     ) from _error
 
-__all__ = ["LibraryArrays", "arrays_from", "inversion_of", "log_evidence_of",
+# the library runs Numba kernels of its own (its precision operator, its mapper): Numba's
+# threading layer is chosen here, before they start its threads, so that it is the fork-safe
+# one autokern's kernels choose (GNU OpenMP, Numba's default otherwise, aborts a fork pool's
+# workers, and its spinning threads slow the single-threaded parts of a likelihood)
+_choose_fork_safe_threading_layer()
+
+__all__ = ["AnalysisInterferometer", "LibraryArrays", "arrays_from", "inversion_of",  # noqa: F822
+           "log_evidence_of",
            "precision_operator_for"]
 
 #: the two values of ``solver``, from the library's ``Settings.use_positive_only_solver``
@@ -356,3 +366,271 @@ def precision_operator_for(dataset: Any, backend: str = "numba", *, method: str 
         tuple(int(n) for n in mask.shape_native_masked_pixels), grid_2d, method=method,
         eps=eps)
     return np.asarray(preload, dtype=np.float64)
+
+
+# --- a drop-in Analysis ---------------------------------------------------------------------
+
+#: what the likelihood hands to the library, each named once by a warning (per process)
+_WARNED: set[str] = set()
+
+
+def _warn_once(what: str) -> None:
+    """One ``UserWarning`` per process naming what autokern leaves to the library."""
+    if what not in _WARNED:
+        import warnings
+
+        _WARNED.add(what)
+        warnings.warn(f"autokern.autoarray.AnalysisInterferometer: {what}", UserWarning,
+                      stacklevel=3)
+
+
+def _split_regularization_matrix(points: np.ndarray, triangulation: Any, coefficient: float,
+                                 areas_factor: float) -> np.ndarray:
+    """H of the library's ``ConstantSplit`` on autokern's triangulation of ``points``: each
+    vertex split into a cross of four points at ``areas_factor`` √(barycentric dual area), each
+    point mapped barycentrically onto the mesh (nearest vertex outside it, as the library's
+    interpolator does), then the library's own assembly (``regularization_util``, NumPy) of
+    the gradient matrix from those mappings."""
+    from autoarray.inversion.regularization import regularization_util as util
+
+    from autokern.mesh import mapping_from
+
+    simplices = triangulation.simplices
+    p0, p1, p2 = (points[simplices[:, k]] for k in range(3))
+    cross = ((p1[:, 0] - p0[:, 0]) * (p2[:, 1] - p0[:, 1])
+             - (p1[:, 1] - p0[:, 1]) * (p2[:, 0] - p0[:, 0]))
+    contribution = 0.5 * np.abs(cross) / 3.0
+    areas = np.zeros(len(points))
+    for k in range(3):
+        np.add.at(areas, simplices[:, k], contribution)
+    split = util.split_points_from(points=points, area_weights=areas_factor * np.sqrt(areas))
+    indexes, weights, sizes = mapping_from(triangulation, points, split)
+    # the library's split mappings carry a fourth, empty column
+    indexes = np.hstack([indexes, np.full((len(split), 1), -1, dtype=np.int64)])
+    weights = np.hstack([weights, np.zeros((len(split), 1))])
+    mappings, sizes, weights = util.reg_split_from(
+        splitted_mappings=indexes.astype(np.int32), splitted_sizes=sizes.astype(np.int32),
+        splitted_weights=weights)
+    return np.ascontiguousarray(util.pixel_splitted_regularization_matrix_from(
+        regularization_weights=np.full(len(points), coefficient),
+        splitted_mappings=mappings, splitted_sizes=sizes, splitted_weights=weights),
+        dtype=np.float64)
+
+
+@dataclass(eq=False)
+class _CallArrays:
+    """One likelihood's mapping, H, solver and zeroed pixels (autokern's layouts)."""
+
+    pix_indexes_for_sub_slim_index: np.ndarray
+    pix_weights_for_sub_slim_index: np.ndarray
+    regularization_matrix: np.ndarray
+    solver: str
+    zeroed_pixels: np.ndarray | None
+
+
+def _pixelizations(tracer: Any) -> list:
+    return [p for galaxy in tracer.galaxies for p in galaxy.cls_list_from(cls=_aa.Pixelization)]
+
+
+def _library_only_reason(fit: Any, shared: Any) -> str | None:
+    """Why a fit goes to the library's own objects as a whole, or None when autokern takes it
+    (one pixelization, no light profiles, no shared preloads)."""
+    from autogalaxy.profiles.light.abstract import LightProfile
+
+    tracer = fit.tracer
+    if shared is not None:
+        return "shared preloads of a factor graph (the library's fit)"
+    if any(galaxy.cls_list_from(cls=LightProfile) for galaxy in tracer.galaxies):
+        return ("light profiles: the library's fit evaluates models with light profiles "
+                "(autokern's inversion is cached for visibilities that do not change)")
+    pixelizations = _pixelizations(tracer)
+    if len(pixelizations) != 1:
+        return (f"{len(pixelizations)} pixelizations: the library's fit evaluates models "
+                "without exactly one pixelization")
+    return None
+
+
+def _zeroed(settings: Any, mesh: Any, pixels: int) -> tuple[str, np.ndarray | None]:
+    """(solver, zeroed pixels or None) as the library's inversion reads its settings."""
+    positive_only = bool(settings.use_positive_only_solver)
+    if positive_only and bool(settings.use_edge_zeroed_pixels):
+        zeroed = np.asarray(mesh.zeroed_pixels_from(pixels=pixels), dtype=np.int64).reshape(-1)
+        return POSITIVE_ONLY, (zeroed if len(zeroed) else None)
+    return (POSITIVE_ONLY if positive_only else POSITIVE_NEGATIVE), None
+
+
+def _call_arrays(mapper: Any, settings: Any, beam: np.ndarray | None) -> _CallArrays:
+    """The mapping, H, solver and zeroed pixels of one fit's mapper: autokern's Delaunay mesh
+    and mapping (sub-pixels merged) and H for ``Constant`` / ``ConstantSplit``; the library's
+    mapper for another mesh, and its H for another scheme (each named once by a warning)."""
+    from autoarray.inversion.mesh.mesh.delaunay import Delaunay
+    from autoarray.inversion.regularization.constant import Constant
+    from autoarray.inversion.regularization.constant_split import ConstantSplit
+
+    from autokern.mesh import _neighbors, mapping_from, triangulation_from
+
+    interpolator = mapper.interpolator
+    mesh = interpolator.mesh
+    regularization = mapper.regularization
+    if type(mesh) is not Delaunay:
+        _warn_once(f"mesh {type(mesh).__name__}: the library's mapper and H (autokern's mesh "
+                   "is Delaunay)")
+        arrays = _reduced_mapping(mapper)
+        indexes, weights = arrays[0], arrays[1]
+        h = _array(mapper.regularization_matrix, np.float64)
+    else:
+        points = _array(interpolator.mesh_grid, np.float64)
+        traced = _array(interpolator.data_grid.over_sampled, np.float64)
+        triangulation = triangulation_from(points)
+        indexes, weights, sizes = mapping_from(triangulation, points, traced)
+        over_sampler = mapper.over_sampler
+        if len(traced) != len(_array(over_sampler.sub_fraction, np.float64)):
+            indexes, weights, _ = get_kernel("mapping_from_sub_pixels", "numba")(
+                indexes, weights, sizes,
+                _array(over_sampler.slim_for_sub_slim, np.int64),
+                _array(over_sampler.sub_fraction, np.float64), len(points))
+        if type(regularization) is Constant:
+            neighbors, sizes = _neighbors(triangulation)
+            h = get_kernel("constant_regularization_matrix_from", "numba")(
+                float(regularization.coefficient), neighbors, sizes)
+        elif type(regularization) is ConstantSplit:
+            h = _split_regularization_matrix(points, triangulation,
+                                             float(regularization.coefficient),
+                                             float(mesh.areas_factor))
+        else:
+            _warn_once(f"regularization {type(regularization).__name__}: the library's H "
+                       "(autokern builds Constant and ConstantSplit)")
+            h = _array(mapper.regularization_matrix, np.float64)
+    solver, zeroed = _zeroed(settings, mesh, int(mapper.params))
+    weights = np.asarray(weights, dtype=np.float64)
+    if beam is not None:
+        weights = weights * beam[:, None]
+    return _CallArrays(np.ascontiguousarray(indexes, dtype=np.int64),
+                       np.ascontiguousarray(weights), np.ascontiguousarray(h), solver, zeroed)
+
+
+def _analysis_class() -> type:
+    """``AnalysisInterferometer``, made when first asked for (``import autolens`` is slow)."""
+    cached = globals().get("_ANALYSIS_CLASS")
+    if cached is not None:
+        return cached
+    import autolens as al
+    from autolens.analysis.exceptions import raise_fit_exception
+
+    from autokern.catalogue import BACKEND_NAMES
+
+    class AnalysisInterferometer(al.AnalysisInterferometer):
+        """The library's ``al.AnalysisInterferometer`` whose likelihood runs on autokern.
+
+        Takes every argument of the library's class, plus ``backend`` ("numba", default;
+        "jax"; "original") and ``jax_cache_dir`` (JAX's persistent compilation cache, used
+        when ``backend="jax"``: that argument, else ``$AUTOKERN_JAX_CACHE_DIR``, else
+        ``~/.cache/autokern/jax``).  ``use_jax`` defaults to False: the library's NumPy ray
+        tracing feeds autokern (its traced JAX search is not supported by this class).
+
+        ``log_likelihood_function(instance)`` keeps the library's ray tracing, image mesh and
+        border relocation (its ``fit_from`` and the mapper's relocated grids) and does the rest
+        in autokern: the Delaunay source mesh and mapping (sub-pixels merged), the edge
+        zeroing, H for ``Constant`` and ``ConstantSplit``, and the inversion and evidence from
+        one cached :class:`~autokern.inversion.Inversion` per dataset and process, the
+        positive-only solve warm-started from the previous call in the same process.  It
+        returns the library's ``fit.figure_of_merit`` minus its positions penalty, and an
+        exception raised in the fit is the library's ``af.exc.FitException`` (a resample).
+        Anything else (light profiles, another mesh or scheme, several pixelizations) is the
+        library's own objects, named once by a warning.  Searches, results, output and
+        visualisation are the library's.
+        """
+
+        def __init__(self, dataset, *args, backend: str = "numba", use_jax: bool = False,
+                     jax_cache_dir: str | None = None, **kwargs):
+            if backend not in BACKEND_NAMES:
+                raise InputValueError(f"backend must be one of {list(BACKEND_NAMES)}, got "
+                                      f"{backend!r}")
+            if use_jax:
+                raise InputValueError(
+                    "autokern.autoarray.AnalysisInterferometer runs the library's NumPy ray "
+                    "tracing (use_jax=False); the library's traced JAX search is not supported")
+            _interferometer(dataset, "AnalysisInterferometer")
+            super().__init__(dataset, *args, use_jax=False, **kwargs)
+            self.backend = backend
+            self.jax_cache_dir = jax_cache_dir
+            self._state: dict[str, Any] = {}
+
+        def __getstate__(self):
+            state = self.__dict__.copy()
+            state["_state"] = {}  # per process: rebuilt where unpickled
+            return state
+
+        def _prepare(self) -> dict[str, Any]:
+            """The per-process state: the cached Inversion (once per dataset), the beam."""
+            state = self._state
+            if state.get("pid") != _os.getpid():
+                # a new process: a pool's worker (forked or spawned) runs one likelihood per
+                # core, so its Numba and BLAS threads go to one
+                import multiprocessing
+
+                state["pid"] = _os.getpid()
+                if multiprocessing.parent_process() is not None:
+                    from autokern import set_num_threads
+
+                    set_num_threads(1)
+            if "inversion" not in state:
+                if self.backend == "jax":
+                    from autokern.jax import enable_compilation_cache
+
+                    path = self.jax_cache_dir or _os.environ.get("AUTOKERN_JAX_CACHE_DIR") or \
+                        _os.path.join(_os.path.expanduser("~"), ".cache", "autokern", "jax")
+                    state["jax_cache_dir"] = enable_compilation_cache(path)
+                dataset = self.dataset
+                grid, native, _, pixel_scale = _mask_geometry(dataset.real_space_mask)
+                terms = get_kernel("visibility_terms_from", self.backend)(
+                    _array(dataset.data, np.complex128), _array(dataset.noise_map, np.complex128),
+                    _array(dataset.uv_wavelengths, np.float64), grid, native, pixel_scale)
+                state["inversion"] = get_kernel("inversion_from", self.backend)(terms, native)
+                state["beam"] = _primary_beam_slim(dataset)
+                state["result"] = get_kernel("inversion_result_from", self.backend)
+                state["warm_start"] = None
+            return state
+
+        def figure_of_merit_from(self, instance, shared=None) -> float:
+            """The library's ``fit.figure_of_merit`` (its log evidence) for ``instance``,
+            computed by autokern where it can; no penalty, no exception handling."""
+            fit = self.fit_from(instance=instance, preloads=shared)
+            reason = _library_only_reason(fit, shared)
+            if reason is not None:
+                _warn_once(reason)
+                return float(fit.figure_of_merit)
+            state = self._prepare()
+            # BLAS on one thread: the mesh's small LAPACK calls (qhull's barycentric
+            # transforms) on a multi-threaded OpenBLAS beside Numba's threads took 10-1000x
+            # longer on two busy cores; nothing here wants BLAS's threads
+            with _one_blas_thread():
+                mapper = next(iter(fit.tracer_to_inversion.mapper_galaxy_dict))
+                arrays = _call_arrays(mapper, fit.settings, state["beam"])
+            warm = state["warm_start"] if arrays.solver == POSITIVE_ONLY else None
+            result = state["result"](
+                state["inversion"], arrays.pix_indexes_for_sub_slim_index,
+                arrays.pix_weights_for_sub_slim_index, arrays.regularization_matrix,
+                solver=arrays.solver, zeroed_pixels=arrays.zeroed_pixels, warm_start=warm)
+            if result.solver_state is not None:
+                state["warm_start"] = result.solver_state
+            return float(result.log_evidence)
+
+        def log_likelihood_function(self, instance, shared=None):
+            """The library's figure of merit less its positions penalty, by autokern; an
+            exception in the fit is raised as the library does (``af.exc.FitException``)."""
+            log_likelihood_penalty = self.log_likelihood_penalty_from(instance=instance)
+            try:
+                return self.figure_of_merit_from(instance, shared) - log_likelihood_penalty
+            except Exception as error:
+                raise_fit_exception(error)
+
+    AnalysisInterferometer.__module__ = __name__
+    globals()["_ANALYSIS_CLASS"] = AnalysisInterferometer
+    return AnalysisInterferometer
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AnalysisInterferometer":
+        return _analysis_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

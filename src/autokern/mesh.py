@@ -34,7 +34,8 @@ import numpy as np
 
 from autokern.errors import InputShapeError, InputValueError
 
-__all__ = ["DelaunayMesh", "delaunay_mesh_from", "neighbors_from", "triangulation_from"]
+__all__ = ["DelaunayMesh", "delaunay_mesh_from", "mapping_from", "neighbors_from",
+           "triangulation_from"]
 
 Weights = Literal["areas", "affine"]
 
@@ -175,13 +176,25 @@ def delaunay_mesh_from(source_points: Any, traced_points: Any, *,
         The vertices, triangles, mapping (M rows) and neighbour graph; pixels outside the
         convex hull map to their nearest vertex with weight 1.
     """
-    from scipy.spatial import cKDTree
-
     if weights not in ("areas", "affine"):
         raise InputValueError(f'weights must be "areas" or "affine", got {weights!r}')
     points = _points("source_points", source_points, 3)
     traced = _points("traced_points", traced_points, 1)
     triangulation = triangulation_from(points)
+    indexes, values, sizes = mapping_from(triangulation, points, traced, weights=weights)
+    neighbors, neighbors_sizes = _neighbors(triangulation)
+    return DelaunayMesh(points, triangulation.simplices.astype(np.int64), indexes, values, sizes,
+                        neighbors, neighbors_sizes)
+
+
+def mapping_from(triangulation: Any, points: np.ndarray, traced: np.ndarray, *,
+                 weights: Weights = "areas") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The barycentric mapping of ``traced`` (M, 2) onto an existing ``triangulation`` of
+    ``points`` (S, 2) (from :func:`triangulation_from`; both (y, x) arcsec, float64,
+    C-contiguous, unchecked): (indexes (M, 3) int64, weights (M, 3) float64, sizes (M,) int64)
+    as in :func:`delaunay_mesh_from`, nearest vertex outside the hull."""
+    from scipy.spatial import cKDTree
+
     simplices = triangulation.simplices.astype(np.int64)
     simplex = triangulation.find_simplex(traced)
     inside = simplex >= 0
@@ -196,6 +209,4 @@ def delaunay_mesh_from(source_points: Any, traced_points: Any, *,
         _, nearest = cKDTree(points).query(traced[~inside])
         indexes[~inside, 0] = nearest
         values[~inside, 0] = 1.0
-    neighbors, neighbors_sizes = _neighbors(triangulation)
-    return DelaunayMesh(points, simplices, indexes, values, np.where(inside, 3, 1).astype(np.int64),
-                        neighbors, neighbors_sizes)
+    return indexes, values, np.where(inside, 3, 1).astype(np.int64)
