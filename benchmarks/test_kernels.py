@@ -17,7 +17,7 @@ from autokern.catalogue import BACKEND_NAMES, KERNELS
 GROUPS = {
     "w_tilde_data_interferometer_from": "dirty_image",
     "w_tilde_curvature_interferometer_from": "w_tilde",
-    "nufft_precision_operator_from": "preload",
+    "nufft_precision_operator_from": "precision operator",
     "w_compact_curvature_interferometer_from": "w_compact",
     "mapping_matrix_from_BCOO": "mapping",
     "visibility_terms_from": "visibility_terms",

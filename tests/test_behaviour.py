@@ -55,11 +55,11 @@ def test_padding_with_the_sentinel_changes_nothing(backend, kernel, get_case):
 def test_compact_and_preload_are_exact_reindexings(backend, get_case):
     kern = get_backend(backend)
     w_compact = get_case("tiny").value("w_compact")
-    preload = np.asarray(kern.nufft_precision_operator_via_w_compact_from(w_compact))
+    precision_operator = np.asarray(kern.nufft_precision_operator_via_w_compact_from(w_compact))
     np.testing.assert_array_equal(
-        np.asarray(kern.w_compact_via_nufft_precision_operator_from(preload)), w_compact)
+        np.asarray(kern.w_compact_via_nufft_precision_operator_from(precision_operator)), w_compact)
     ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
-    assert np.all(preload[ny] == 0) and np.all(preload[:, nx] == 0)
+    assert np.all(precision_operator[ny] == 0) and np.all(precision_operator[:, nx] == 0)
 
 
 @pytest.mark.parametrize("backend", providers("w_tilde_via_compact_from",

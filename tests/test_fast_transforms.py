@@ -48,12 +48,12 @@ def test_cpu_nufft_matches_the_direct_sums(case_name, get_case):
                                            ds.uv_wavelengths, ds.pixel_scale, "auto", "nufft",
                                            1e-12)
     assert relative_error(w_compact, direct(**case.arguments(direct.kernel))) <= 1e-11
-    preload = _nufft.preload_if_chosen(ds.noise_map_real, ds.uv_wavelengths,
+    precision_operator = _nufft.precision_operator_if_chosen(ds.noise_map_real, ds.uv_wavelengths,
                                        ds.shape_masked_pixels_2d, ds.grid_radians_2d, "auto",
                                        "nufft", 1e-12)
     expected = get_kernel("nufft_precision_operator_from", "original")(
         **case.arguments("nufft_precision_operator_from"))
-    assert relative_error(preload, expected) <= 1e-11
+    assert relative_error(precision_operator, expected) <= 1e-11
     dirty = _nufft.dirty_image_if_chosen(ds.data, ds.noise_map, ds.uv_wavelengths,
                                          ds.grid_radians_slim, "auto", "nufft", 1e-12)
     expected = get_kernel("w_tilde_data_interferometer_from", "original")(

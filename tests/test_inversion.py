@@ -144,8 +144,8 @@ def test_log_evidence_from_matches_the_library(backend, name, variant):
 @pytest.mark.parametrize("backend", BACKEND_NAMES)
 @pytest.mark.parametrize("variant", ["", "_linear", "_positive_unzeroed"])
 def test_likelihood_from_w_compact_matches_the_library_end_to_end(backend, variant):
-    """From the library's preload, dirty image and Delaunay mapping: F, H (coefficient 0.1), D,
-    the solve and the evidence — all autokern's."""
+    """From the library's precision operator, dirty image and Delaunay mapping: F, H (coefficient
+    0.1), D, the solve and the evidence — all autokern's."""
     ref = reference("positive")
     w_compact = get_kernel("w_compact_via_nufft_precision_operator_from", "original")(
         ref["nufft_precision_operator"])

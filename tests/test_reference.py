@@ -34,10 +34,10 @@ def test_w_compact_matches_reference_preload(dev_case):
     ds = dev_case.dataset
     w_compact = original.w_compact_curvature_interferometer_from(
         ds.shape_masked_pixels_2d, ds.noise_map_real, ds.uv_wavelengths, ds.pixel_scale)
-    preload = dev_case.reference["nufft_precision_operator"]
+    precision_operator = dev_case.reference["nufft_precision_operator"]
     ny, nx = ds.shape_masked_pixels_2d
-    # w_compact[a, b + Nx - 1] is the preload at lag (a, b), read in wrap-around order
-    expected = preload[:ny][:, np.arange(-nx + 1, nx) % (2 * nx)]
+    # w_compact[a, b + Nx - 1] is the precision operator at lag (a, b), read in wrap-around order
+    expected = precision_operator[:ny][:, np.arange(-nx + 1, nx) % (2 * nx)]
     assert relative_error(w_compact, expected) <= RTOL
 
 

@@ -1,10 +1,11 @@
 """Curvature F = Tᵀ W̃ T by FFT convolution, in NumPy/SciPy (shared by the CPU backends).
 
 W̃[i, j] depends only on the lattice lag between pixels i and j, so W̃ applied to a column
-of T is a 2-D convolution with the preload.  Columns are zero-padded onto the (2Ny, 2Nx) box
-(lags span (-Ny, Ny) × (-Nx, Nx), so nothing wraps), multiplied by rfft2(preload) in Fourier
-space, read back at the unmasked pixels (Ω = W̃ T, one batch of source columns at a time) and
-reduced with the sparse Tᵀ.  W̃ is never formed; memory is O(batch · Ny · Nx + S²).
+of T is a 2-D convolution with the precision operator.  Columns are zero-padded onto the
+(2Ny, 2Nx) box (lags span (-Ny, Ny) × (-Nx, Nx), so nothing wraps), multiplied by the rfft2 of
+the precision operator in Fourier space, read back at the unmasked pixels (Ω = W̃ T, one batch
+of source columns at a time) and reduced with the sparse Tᵀ.  W̃ is never formed; memory is
+O(batch · Ny · Nx + S²).
 
 The CPU implementation of ``curvature_matrix_via_w_compact_fft_from``, shared by the reference
 and the Numba backend (scipy.fft with threads does the work in both).
@@ -30,13 +31,13 @@ def sparse_mapping(pix_indexes_for_sub_slim_index: np.ndarray,
         shape=(len(pix_indexes_for_sub_slim_index), pixels))
 
 
-def curvature_matrix(preload: np.ndarray, native_index_for_slim_index: np.ndarray,
+def curvature_matrix(precision_operator: np.ndarray, native_index_for_slim_index: np.ndarray,
                      pix_indexes_for_sub_slim_index: np.ndarray,
                      pix_weights_for_sub_slim_index: np.ndarray, pixels: int) -> np.ndarray:
-    """F = Tᵀ W̃ T with W̃ applied by FFT convolution with ``preload`` (2Ny, 2Nx)."""
-    box = preload.shape
+    """F = Tᵀ W̃ T with W̃ applied by FFT convolution with ``precision operator`` (2Ny, 2Nx)."""
+    box = precision_operator.shape
     workers = _memory.num_threads()
-    kernel_ft = scipy.fft.rfft2(preload, workers=workers)
+    kernel_ft = scipy.fft.rfft2(precision_operator, workers=workers)
     rows = native_index_for_slim_index[:, 0] - native_index_for_slim_index[:, 0].min()
     cols = native_index_for_slim_index[:, 1] - native_index_for_slim_index[:, 1].min()
     mapping = sparse_mapping(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,

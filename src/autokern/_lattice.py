@@ -6,7 +6,7 @@ Vocabulary (one name per concept):
   on it.
 - **w-compact** (Ny, 2Nx − 1): W̃ for the lags a ∈ [0, Ny), b ∈ (−Nx, Nx) — the half plane
   a ≥ 0, which holds everything because W̃ at (−a, −b) equals W̃ at (a, b).
-- **preload** (2Ny, 2Nx): the downstream library's layout, W̃ for the lag (row_j − row_i,
+- **precision operator** (2Ny, 2Nx): the downstream library's layout, W̃ for the lag (row_j − row_i,
   col_j − col_i) = (p, q) at [p mod 2Ny, q mod 2Nx] (FFT wrap-around order).
 - **lag table** (2Ny − 1, 2Nx − 1): W̃ for every lag, L[a + Ny − 1, b + Nx − 1], so that
   W̃[i, j] = L.flat[base_i + offset_j] (:func:`lag_gather`).
@@ -49,11 +49,13 @@ def compact_index(compact_shape: tuple[int, int], native_i: Any, native_j: Any) 
     return abs(row_lag), sign * col_lag + nx - 1
 
 
-def preload_index(preload_shape: tuple[int, int], native_i: Any, native_j: Any) -> tuple:
-    """Index into the preload of W̃[i, j]: ((r_j - r_i) mod 2Ny, (c_j - c_i) mod 2Nx)."""
+def precision_operator_index(precision_operator_shape: tuple[int, int], native_i: Any,
+                             native_j: Any) -> tuple:
+    """Index into the precision operator of W̃[i, j]: ((r_j - r_i) mod 2Ny, (c_j - c_i) mod
+    2Nx)."""
     row_lag = native_j[None, :, 0] - native_i[:, 0, None]
     col_lag = native_j[None, :, 1] - native_i[:, 1, None]
-    return row_lag % preload_shape[0], col_lag % preload_shape[1]
+    return row_lag % precision_operator_shape[0], col_lag % precision_operator_shape[1]
 
 
 def _all_lags(ny: int, nx: int) -> tuple[np.ndarray, np.ndarray]:
@@ -68,40 +70,41 @@ def lag_table_from_compact(w_compact: Any) -> Any:
     return w_compact[abs(a), sign * b + nx - 1]
 
 
-def lag_table_from_preload(preload: Any) -> Any:
-    """The (2Ny − 1, 2Nx − 1) lag table of a preload (which stores lag (−a, −b) at
+def lag_table_from_precision_operator(precision_operator: Any) -> Any:
+    """The (2Ny − 1, 2Nx − 1) lag table of a precision operator (which stores lag (−a, −b) at
     [−a mod 2Ny, −b mod 2Nx])."""
-    ny, nx = preload.shape[0] // 2, preload.shape[1] // 2
+    ny, nx = precision_operator.shape[0] // 2, precision_operator.shape[1] // 2
     a, b = _all_lags(ny, nx)
-    return preload[(-a) % (2 * ny), (-b) % (2 * nx)]
+    return precision_operator[(-a) % (2 * ny), (-b) % (2 * nx)]
 
 
 def w_compact_via_nufft_precision_operator_from(nufft_precision_operator: Any) -> Any:
-    """Exact re-indexing of a preload into w-compact (NumPy or JAX)."""
+    """Exact re-indexing of a precision operator into w-compact (NumPy or JAX)."""
     ny, nx = nufft_precision_operator.shape[0] // 2, nufft_precision_operator.shape[1] // 2
     return nufft_precision_operator[np.arange(ny)[:, None],
                                     (np.arange(-nx + 1, nx) % (2 * nx))[None, :]]
 
 
-def preload_positions(ny: int, nx: int) -> tuple[np.ndarray, np.ndarray]:
-    """Where the lag table's entries go in a (2Ny, 2Nx) preload: preload[rows, cols] = lag
-    table (the reference convention, preload[p mod 2Ny, q mod 2Nx] = w_compact[|p|, sign(p) q
+def precision_operator_positions(ny: int, nx: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where the lag table's entries go in a (2Ny, 2Nx) precision operator P: P[rows, cols] =
+    lag table (the reference convention, P[p mod 2Ny, q mod 2Nx] = w_compact[|p|, sign(p) q
     + Nx − 1]; the Nyquist row and column stay zero)."""
     p, q = _all_lags(ny, nx)
     return p % (2 * ny), q % (2 * nx)
 
 
 def nufft_precision_operator_via_w_compact_from(w_compact: np.ndarray) -> np.ndarray:
-    """Exact re-indexing of a NumPy w-compact into a (2Ny, 2Nx) preload."""
+    """Exact re-indexing of a NumPy w-compact into a (2Ny, 2Nx) precision operator."""
     ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
-    preload = np.zeros((2 * ny, 2 * nx))
-    preload[preload_positions(ny, nx)] = lag_table_from_compact(w_compact)
-    return preload
+    precision_operator = np.zeros((2 * ny, 2 * nx))
+    precision_operator[precision_operator_positions(ny, nx)] = lag_table_from_compact(w_compact)
+    return precision_operator
 
 
-def preload_offsets(grid_radians_2d: Any, shape_masked_pixels_2d: tuple[int, int]) -> tuple:
-    """(y_i − y_j, x_i − x_j) in radians for the preload lags (p, q) ≥ 0, (Ny,) and (Nx,), read
-    off the native grid itself as the downstream library does (NumPy or JAX)."""
+def precision_operator_offsets(grid_radians_2d: Any,
+                               shape_masked_pixels_2d: tuple[int, int]) -> tuple:
+    """(y_i − y_j, x_i − x_j) in radians for the precision operator's lags (p, q) ≥ 0, (Ny,)
+    and (Nx,), read off the native grid itself as the downstream library does (NumPy or JAX)."""
     ny, nx = shape_masked_pixels_2d
     return (grid_radians_2d[0, 0, 0] - grid_radians_2d[:ny, 0, 0],
             grid_radians_2d[0, 0, 1] - grid_radians_2d[0, :nx, 1])

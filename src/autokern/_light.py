@@ -43,7 +43,7 @@ def w_tilde_image_fft(xp: Any, rfft2: Any, irfft2: Any, w_compact: Any,
     (−Nx, Nx), so nothing wraps): out[i] = Σ_j lag[r_i − r_j, c_i − c_j] I[j]."""
     ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
     box = (2 * ny, 2 * nx)
-    kernel = set_at(xp, xp.zeros(box), _lattice.preload_positions(ny, nx),
+    kernel = set_at(xp, xp.zeros(box), _lattice.precision_operator_positions(ny, nx),
                   _lattice.lag_table_from_compact(w_compact))
     rows = native_index_for_slim_index[:, 0] - xp.min(native_index_for_slim_index[:, 0])
     cols = native_index_for_slim_index[:, 1] - xp.min(native_index_for_slim_index[:, 1])

@@ -5,7 +5,7 @@ Every reduction over K here is the real part of a 2-D type-1 NUFFT onto integer 
     H[a, b] = Re Σ_k c_k exp(i (a α_k + b β_k)),   a ∈ [0, Ny),  b ∈ (-Nx, Nx)
 
 - w-compact:  c_k = 1/(Re σ_k)², α_k = -2π d v_k, β_k = 2π d u_k (d the pixel scale in radians);
-- preload:    the same half-plane with the grid's own spacings, re-indexed to wrap-around order;
+- precision operator: the same half-plane with the grid's own spacings, in wrap-around order;
 - dirty image: c_k = Re V_k/(Re σ_k)² + i Im V_k/(Im σ_k)² on the bounding box of the unmasked
   pixels, read back at each pixel (the grid must be a lattice).
 
@@ -126,12 +126,12 @@ def w_compact_problem(xp: Any, grid_size: tuple[int, int], noise_map_real: Any,
                       **_half_plane(ny, nx, centred))
 
 
-def preload_problem(xp: Any, noise_map_real: Any, uv_wavelengths: Any,
+def precision_operator_problem(xp: Any, noise_map_real: Any, uv_wavelengths: Any,
                     shape_masked_pixels_2d: tuple[int, int], grid_radians_2d: Any,
                     centred: bool = False) -> LatticeSum:
-    """The preload's lags p ≥ 0 in w-compact layout, with the grid's own spacings.
+    """The precision operator's lags p ≥ 0 in w-compact layout, with the grid's own spacings.
 
-    preload[p, q] is the lag (row_j - row_i, col_j - col_i) = (p, q): phase
+    precision operator[p, q] is the lag (row_j - row_i, col_j - col_i) = (p, q): phase
     2π (p dy v - q dx u) with dy = y[0,0] - y[1,0] and dx = x[0,1] - x[0,0].
     """
     ny, nx = shape_masked_pixels_2d
@@ -216,15 +216,15 @@ def w_compact_if_chosen(grid_size: tuple[int, int], noise_map_real: np.ndarray,
     return lattice_sum(problem, eps, chunk_size, fill).real.copy()
 
 
-def preload_if_chosen(noise_map_real: np.ndarray, uv_wavelengths: np.ndarray,
+def precision_operator_if_chosen(noise_map_real: np.ndarray, uv_wavelengths: np.ndarray,
                       shape_masked_pixels_2d: tuple[int, int], grid_radians_2d: np.ndarray,
                       chunk_size: int | str, method: str, eps: float,
                       fill: PointFiller = numpy_points) -> np.ndarray | None:
-    """The preload (2Ny, 2Nx) by NUFFT."""
+    """The precision operator (2Ny, 2Nx) by NUFFT."""
     if not chosen("nufft_precision_operator_from", method, eps,
                   len(noise_map_real), shape_masked_pixels_2d):
         return None
-    problem = preload_problem(np, noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
+    problem = precision_operator_problem(np, noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
                               grid_radians_2d, centred=True)
     return _lattice.nufft_precision_operator_via_w_compact_from(
         lattice_sum(problem, eps, chunk_size, fill).real)

@@ -4,8 +4,8 @@
 canonical form (float64 / complex128 / int64, C-contiguous; Python scalars and tuples), checks
 its rank, binds the shape symbols of the catalogue (``K``, ``M``, ``S``, …) so that every array
 agrees with the others, checks values (:data:`VALUE_RULES`: finite, positive noise and pixel
-scales, indices in [-1, S), lattice offsets that fit the w-compact or preload they index; every
-field of a VisibilityTerms finite), and
+scales, indices in [-1, S), lattice offsets that fit the w-compact or precision operator they
+index; every field of a VisibilityTerms finite), and
 refuses a dense result that would not fit the memory budget before anything is allocated.
 
 Finiteness is checked with one summation pass (a NaN or inf anywhere makes the sum
@@ -400,8 +400,9 @@ def _symmetric(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | Non
 
 
 def _symmetric_lags(name: str, value: np.ndarray, sizes: dict[str, int]) -> str | None:
-    """A preload of a symmetric W̃: the lag (p, q) equals the lag (-p, -q) (wrap-around order),
-    to within 1e-10 of its largest entry; the curvature cores use W̃'s symmetry."""
+    """A precision operator of a symmetric W̃: the lag (p, q) equals the lag (-p, -q)
+    (wrap-around order), to within 1e-10 of its largest entry; the curvature cores use W̃'s
+    symmetry."""
     mirrored = np.roll(value[::-1, ::-1], (1, 1), axis=(0, 1))
     scale = np.max(np.abs(value), initial=0.0)
     asymmetry = np.max(np.abs(value - mirrored), initial=0.0)
@@ -515,7 +516,8 @@ def _check_equal_noise(kernel: Kernel, noise: np.ndarray) -> None:
 
 
 def _check_lattice_fits(kernel: Kernel, native: np.ndarray, sizes: dict[str, int]) -> None:
-    """Every offset between two unmasked pixels must have an entry in the w-compact/preload."""
+    """Every offset between two unmasked pixels must have an entry in the w-compact or the
+    precision operator."""
     if "Ny" not in sizes:
         return
     span = native.max(axis=0) - native.min(axis=0) + 1
@@ -523,5 +525,5 @@ def _check_lattice_fits(kernel: Kernel, native: np.ndarray, sizes: dict[str, int
         raise InputValueError(
             f"{kernel.name}: native_index_for_slim_index spans ({span[0]}, {span[1]}) pixels, "
             f"more than the (Ny, Nx) = ({sizes['Ny']}, {sizes['Nx']}) extent its "
-            "w-compact/preload covers"
+            "w-compact/precision operator covers"
         )

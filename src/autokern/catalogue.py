@@ -121,7 +121,7 @@ GLOSSARY: dict[str, Arg] = {
         Arg("w_compact", "float", "Ny 2Nx-1", "W̃ on the half-plane of lattice offsets."),
         Arg("nufft_precision_operator", "float", "2Ny 2Nx",
             "W̃ lags in FFT wrap-around order (the downstream library's name; autokern called "
-            "it the preload)."),
+            "it the precision operator)."),
         Arg(
             "pix_indexes_for_sub_slim_index",
             "int",
@@ -359,8 +359,8 @@ _COMPACT_MATHS = """
     W̃[i, j] = w_compact[|a|, sign(a) b + Nx - 1] with (a, b) = (row_i - row_j, col_i - col_j)
     and sign(0) = +1.
 """
-_PRELOAD_LAYOUT = """
-    preload[p mod 2Ny, q mod 2Nx] = W̃ for the lag (row_j - row_i, col_j - col_i) = (p, q),
+_PRECISION_OPERATOR_LAYOUT = """
+    P[p mod 2Ny, q mod 2Nx] = W̃ for the lag (row_j - row_i, col_j - col_i) = (p, q),
     |p| < Ny, |q| < Nx (FFT wrap-around order); the Nyquist row Ny and column Nx are zero.
 """
 _CURVATURE_MATHS = "F = Tᵀ W̃ T, with T[m, s] = Σ_b weights[m, b] for indexes[m, b] == s."
@@ -420,9 +420,9 @@ KERNELS: dict[str, Kernel] = {
             "nufft_precision_operator_from", "reductions", "w_tilde",
             "noise_map_real uv_wavelengths shape_masked_pixels_2d grid_radians_2d chunk_size "
             "method eps",
-            "(2Ny, 2Nx) float64 preload",
-            "W̃ for every lattice lag, in the downstream library's preload layout.",
-            maths=_W_TILDE_MATHS + _PRELOAD_LAYOUT,
+            "(2Ny, 2Nx) float64 precision operator",
+            "W̃ for every lattice lag, in the downstream library's precision operator layout.",
+            maths=_W_TILDE_MATHS + _PRECISION_OPERATOR_LAYOUT,
         ),
         _kernel(
             "w_compact_curvature_interferometer_from", "reductions", "w_tilde",
@@ -447,8 +447,8 @@ KERNELS: dict[str, Kernel] = {
             "w_tilde_via_nufft_precision_operator_from", "expansions", "w_tilde",
             "nufft_precision_operator native_index_for_slim_index",
             "(M, M) float64 W̃",
-            "Expand a preload to dense W̃.",
-            maths="W̃[i, j] = preload[(r_j - r_i) mod 2Ny, (c_j - c_i) mod 2Nx]",
+            "Expand a precision operator to dense W̃.",
+            maths="W̃[i, j] = precision operator[(r_j - r_i) mod 2Ny, (c_j - c_i) mod 2Nx]",
             largest_array="M M", alternative=_USE_COMPACT,
             renamed={"w_tilde_preload": "nufft_precision_operator"},
         ),
@@ -463,15 +463,15 @@ KERNELS: dict[str, Kernel] = {
             "w_compact_via_nufft_precision_operator_from", "expansions", "w_tilde",
             "nufft_precision_operator",
             "(Ny, 2Nx - 1) float64 w-compact",
-            "Exact re-indexing of a preload into w-compact.",
-            maths=_PRELOAD_LAYOUT,
+            "Exact re-indexing of a precision operator into w-compact.",
+            maths=_PRECISION_OPERATOR_LAYOUT,
             renamed={"w_tilde_preload": "nufft_precision_operator"},
         ),
         _kernel(
             "nufft_precision_operator_via_w_compact_from", "expansions", "w_tilde", "w_compact",
-            "(2Ny, 2Nx) float64 preload",
-            "Exact re-indexing of w-compact into the preload layout.",
-            maths=_PRELOAD_LAYOUT,
+            "(2Ny, 2Nx) float64 precision operator",
+            "Exact re-indexing of w-compact into the precision operator layout.",
+            maths=_PRECISION_OPERATOR_LAYOUT,
         ),
         _kernel(
             "mapping_matrix_from", "mapping", "mapping", _MAPPING,
@@ -551,7 +551,7 @@ KERNELS: dict[str, Kernel] = {
             "curvature_matrix_via_w_compact_fft_from", "curvature", "curvature", _COMPACT_CURV,
             "(S, S) float64 F",
             "Curvature matrix with W̃ applied by FFT convolution: source columns zero-padded "
-            "onto the (2Ny, 2Nx) box, multiplied by rfft2 of the preload, then Tᵀ(·).",
+            "onto the (2Ny, 2Nx) box, multiplied by rfft2 of the precision operator, then Tᵀ(·).",
             maths=_CURVATURE_MATHS,
             **_DENSE_SOURCE,
         ),
@@ -578,12 +578,12 @@ KERNELS: dict[str, Kernel] = {
             "pix_sizes_for_sub_slim_index "
             "pix_weights_for_sub_slim_index native_index_for_slim_index pixels",
             "(S, S) float64 F",
-            "Curvature matrix from the preload and the sparse mapping (entries past "
+            "Curvature matrix from the precision operator and the sparse mapping (entries past "
             "pix_sizes_for_sub_slim_index are ignored).",
             renamed={"pix_size_for_sub_slim_index": "pix_sizes_for_sub_slim_index",
                      "curvature_preload": "nufft_precision_operator",
                      "pix_pixels": "pixels"},
-            maths=_CURVATURE_MATHS + "\n" + _PRELOAD_LAYOUT,
+            maths=_CURVATURE_MATHS + "\n" + _PRECISION_OPERATOR_LAYOUT,
             **_DENSE_SOURCE,
         ),
         _kernel(
@@ -778,8 +778,8 @@ KERNELS: dict[str, Kernel] = {
 }
 
 #: Former kernel names, deprecated: the dispatcher (get_kernel, Kernels, backend modules) still
-#: answers to them with a DeprecationWarning.  The preload kernels took the downstream
-#: library's name for the preload, the NUFFT precision operator.
+#: answers to them with a DeprecationWarning.  The precision operator kernels took the downstream
+#: library's name for the precision operator, the NUFFT precision operator.
 RENAMED_KERNELS: dict[str, str] = {
     "w_tilde_curvature_preload_interferometer_from": "nufft_precision_operator_from",
     "preload_from_w_compact": "nufft_precision_operator_via_w_compact_from",

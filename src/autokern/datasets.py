@@ -242,8 +242,8 @@ class Case:
     """A dataset, a source mesh and a coefficient: everything one inversion needs.
 
     ``reference`` holds the downstream library's own outputs where the case comes from a
-    reference run; its intermediates (W̃, preload, dirty image, F, H, D) are then the inputs
-    handed to the kernels, so each kernel is checked on its own.
+    reference run; its intermediates (W̃, the precision operator, dirty image, F, H, D) are then
+    the inputs handed to the kernels, so each kernel is checked on its own.
     """
 
     name: str

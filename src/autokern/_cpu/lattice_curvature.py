@@ -3,7 +3,7 @@ curvature kernels and of the JAX backend's CPU route.
 
 All variants share one access pattern: W̃[m, n] = ``table[base[m] + offset[n]]``, where the
 table is dense W̃ (base = m M, offset = n) or the full lattice lag table of a w-compact or
-preload (:func:`autokern._lattice.lag_gather`), and T is used in column form, so that
+precision operator (:func:`autokern._lattice.lag_gather`), and T is used in column form, so that
 
     ω_m[t] = Σ_{n ∈ column t} W̃[m, n] T[n, t]
 

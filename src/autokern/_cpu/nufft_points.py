@@ -102,7 +102,7 @@ def _points_into(noise_real, noise_imag, data, uv_wavelengths, alpha_per_v, beta
                         complex(np.cos(shift), np.sin(shift))
 
 
-#: the empty stand-ins :func:`_points_into` takes for "no data" (w-compact, preload)
+#: the empty stand-ins :func:`_points_into` takes for "no data" (w-compact, precision operator)
 _NONE = np.empty(0)
 _NO_DATA = np.empty(0, dtype=np.complex128)
 

@@ -1,6 +1,6 @@
 """Curvature matrix F = Tᵀ W̃ T from each representation of W̃ and T (JAX).
 
-The lattice routes (w-compact, preload) never hold the whole M × M W̃.  W̃ is first
+The lattice routes (w-compact, precision operator) never hold the whole M × M W̃.  W̃ is first
 re-indexed (exactly) into the lag table E of every lag (p, q), |p| < Ny, |q| < Nx, so that with
 L_i = row_i (2Nx - 1) + col_i each entry is one flat gather, W̃[i, j] = E.flat[L_i - L_j + c].
 A scan over blocks of R image pixels then gathers W̃[block, :]ᵀ (M × R) and applies Tᵀ:
@@ -31,7 +31,7 @@ from jax import lax
 
 from autokern import _memory, cost
 from autokern._cpu import lattice_curvature as cpu_curvature
-from autokern._lattice import lag_table_from_compact, lag_table_from_preload
+from autokern._lattice import lag_table_from_compact, lag_table_from_precision_operator
 from autokern._mapping import indexes_within_sizes
 from autokern.jax.mapping import (
     bcoo_mapping_matrix,
@@ -278,10 +278,11 @@ def curvature_matrix_via_w_compact_sparse_mapping_matrix_from_BCOO(
 
 
 @partial(jax.jit, static_argnames=("pixels", "per_source"))
-def _via_preload(nufft_precision_operator, pix_indexes_for_sub_slim_index,
+def _via_precision_operator(nufft_precision_operator, pix_indexes_for_sub_slim_index,
                  pix_weights_for_sub_slim_index, native_index_for_slim_index, pixels,
                  per_source):
-    return _two_pass(lag_table_from_preload(nufft_precision_operator), native_index_for_slim_index,
+    return _two_pass(lag_table_from_precision_operator(nufft_precision_operator),
+                     native_index_for_slim_index,
                      pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index, pixels,
                      per_source)
 
@@ -291,17 +292,19 @@ def curvature_matrix_via_nufft_precision_operator_from(
         pix_weights_for_sub_slim_index, native_index_for_slim_index, pixels):
     indexes = indexes_within_sizes(jnp, pix_indexes_for_sub_slim_index,
                                    pix_sizes_for_sub_slim_index)
-    return _via_preload(nufft_precision_operator, indexes, pix_weights_for_sub_slim_index,
-                        native_index_for_slim_index, pixels=pixels,
+    return _via_precision_operator(nufft_precision_operator, indexes,
+                                   pix_weights_for_sub_slim_index, native_index_for_slim_index,
+                                   pixels=pixels,
                         per_source=per_source_bucket(indexes, pixels))
 
 
 @partial(jax.jit, static_argnames=("pixels", "batch"))
-def _fft_curvature(preload, rows, cols, pix_indexes_for_sub_slim_index,
+def _fft_curvature(precision_operator, rows, cols, pix_indexes_for_sub_slim_index,
                    pix_weights_for_sub_slim_index, pixels, batch):
-    """F by FFT convolution with the preload, ``batch`` source columns per step of lax.map."""
-    box = preload.shape
-    kernel_ft = jnp.fft.rfft2(preload)
+    """F by FFT convolution with the precision operator, ``batch`` source columns per step of
+    lax.map."""
+    box = precision_operator.shape
+    kernel_ft = jnp.fft.rfft2(precision_operator)
     indexes, weights = pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index
     entry_rows = jnp.broadcast_to(rows[:, None], indexes.shape).ravel()
     entry_cols = jnp.broadcast_to(cols[:, None], indexes.shape).ravel()

@@ -59,9 +59,9 @@ def _w_compact_part(static, pixel_scale, valid, noise_map_real, uv_wavelengths):
                                                pixel_scale), valid, eps)
 
 
-def _preload_part(static, corner, valid, noise_map_real, uv_wavelengths):
+def _precision_operator_part(static, corner, valid, noise_map_real, uv_wavelengths):
     shape, eps = static
-    return _transform(_nufft.preload_problem(jnp, noise_map_real, uv_wavelengths, shape,
+    return _transform(_nufft.precision_operator_problem(jnp, noise_map_real, uv_wavelengths, shape,
                                              corner), valid, eps)
 
 
@@ -99,14 +99,14 @@ def w_compact(grid_size: tuple[int, int], noise_map_real: Any, uv_wavelengths: A
     return _real(sums)
 
 
-def preload_half_plane(noise_map_real: Any, uv_wavelengths: Any,
+def precision_operator_half_plane(noise_map_real: Any, uv_wavelengths: Any,
                        shape_masked_pixels_2d: tuple[int, int], grid_radians_2d: Any,
                        eps: float, chunk_size: int | str) -> jax.Array:
-    """The preload's lags p >= 0 in w-compact layout (Ny, 2Nx - 1) by NUFFT
-    (:func:`autokern._nufft.preload_problem`)."""
+    """The precision operator's lags p >= 0 in w-compact layout (Ny, 2Nx - 1) by NUFFT
+    (:func:`autokern._nufft.precision_operator_problem`)."""
     ny, nx = shape_masked_pixels_2d
     # the problem reads the grid's spacings off its first two rows and columns only
-    sums = _chunks.chunked_sum(_preload_part, (ny, 2 * nx - 1), jnp.complex128,
+    sums = _chunks.chunked_sum(_precision_operator_part, (ny, 2 * nx - 1), jnp.complex128,
                                (noise_map_real, uv_wavelengths),
                                _chunk(chunk_size, noise_map_real.shape[0]),
                                constants=grid_radians_2d[:2, :2],

@@ -3,8 +3,8 @@
     with autokern.jax.sharded():          # every device of JAX's default backend
         terms = autokern.jax.visibility_terms_from(data, noise_map, uv_wavelengths, ...)
 
-Inside the block, each reduction over K of the JAX backend (w-compact, the preload, the dirty
-image, dense W̃, and the kernels composed of them such as ``visibility_terms_from``) gives
+Inside the block, each reduction over K of the JAX backend (w-compact, the precision operator,
+the dirty image, dense W̃, and the kernels composed of them such as ``visibility_terms_from``) gives
 every device one contiguous share of the visibilities; each device runs the chunked reduction
 of :mod:`autokern.jax._chunks` on its share into its own partial sum, and one all-reduce
 (``psum``) adds the partial sums at the end.  Results equal the one-device results to

@@ -1,7 +1,7 @@
 """W̃ and its compact forms: chunked reductions over visibilities and exact re-indexings (JAX).
 
-Every lag table (w-compact, the preload, dense W̃ on a lattice) is Σ_k w_k cos(2π(x_q u_k +
-y_p v_k)) on a box of lags (p, q).  The cosine of a sum factorises,
+Every lag table (w-compact, the precision operator, dense W̃ on a lattice) is
+Σ_k w_k cos(2π(x_q u_k + y_p v_k)) on a box of lags (p, q).  The cosine of a sum factorises,
 
     cos(2π x_q u + 2π y_p v) = cos(2π x_q u) cos(2π y_p v) - sin(2π x_q u) sin(2π y_p v),
 
@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from autokern import _lattice, _nufft
-from autokern._lattice import ARCSEC_TO_RADIANS, compact_index, preload_index
+from autokern._lattice import ARCSEC_TO_RADIANS, compact_index, precision_operator_index
 from autokern.jax import _chunks, nufft
 
 TWO_PI = 2.0 * np.pi
@@ -116,10 +116,11 @@ def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavele
 
 
 @partial(jax.jit, static_argnames="shape")
-def _preload_of(half_plane, shape):
+def _precision_operator_of(half_plane, shape):
     ny, nx = shape
     lag_table = _lattice.lag_table_from_compact(half_plane)
-    return jnp.zeros((2 * ny, 2 * nx)).at[_lattice.preload_positions(ny, nx)].set(lag_table)
+    positions = _lattice.precision_operator_positions(ny, nx)
+    return jnp.zeros((2 * ny, 2 * nx)).at[positions].set(lag_table)
 
 
 def nufft_precision_operator_from(noise_map_real, uv_wavelengths,
@@ -127,14 +128,14 @@ def nufft_precision_operator_from(noise_map_real, uv_wavelengths,
                                                   chunk_size, method, eps):
     if nufft.chosen("nufft_precision_operator_from", method, eps,
                     noise_map_real.shape[0], shape_masked_pixels_2d):
-        return nufft_precision_operator_via_w_compact_from(nufft.preload_half_plane(
+        return nufft_precision_operator_via_w_compact_from(nufft.precision_operator_half_plane(
             noise_map_real, uv_wavelengths, shape_masked_pixels_2d, grid_radians_2d, eps,
             chunk_size))
     ny, nx = shape_masked_pixels_2d
     chunk = _lag_chunk(chunk_size, noise_map_real.shape[0], ny, nx)
-    y_offsets, x_offsets = _lattice.preload_offsets(jnp.asarray(grid_radians_2d),
+    y_offsets, x_offsets = _lattice.precision_operator_offsets(jnp.asarray(grid_radians_2d),
                                                     shape_masked_pixels_2d)
-    return _preload_of(_half_plane(noise_map_real, uv_wavelengths, y_offsets, x_offsets,
+    return _precision_operator_of(_half_plane(noise_map_real, uv_wavelengths, y_offsets, x_offsets,
                                    chunk), shape=shape_masked_pixels_2d)
 
 
@@ -243,7 +244,7 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
 
 def w_tilde_via_nufft_precision_operator_from(nufft_precision_operator,
                                               native_index_for_slim_index):
-    return _expand_preload(nufft_precision_operator, native_index_for_slim_index)
+    return _expand_precision_operator(nufft_precision_operator, native_index_for_slim_index)
 
 
 def w_tilde_via_compact_from(w_compact, native_index_for_slim_index):
@@ -251,8 +252,8 @@ def w_tilde_via_compact_from(w_compact, native_index_for_slim_index):
 
 
 @jax.jit
-def _expand_preload(nufft_precision_operator, native_index_for_slim_index):
-    return nufft_precision_operator[preload_index(nufft_precision_operator.shape,
+def _expand_precision_operator(nufft_precision_operator, native_index_for_slim_index):
+    return nufft_precision_operator[precision_operator_index(nufft_precision_operator.shape,
                                                   native_index_for_slim_index,
                                                   native_index_for_slim_index)]
 
@@ -270,5 +271,5 @@ w_compact_via_nufft_precision_operator_from = jax.jit(
 @jax.jit
 def nufft_precision_operator_via_w_compact_from(w_compact):
     ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
-    return jnp.zeros((2 * ny, 2 * nx)).at[_lattice.preload_positions(ny, nx)].set(
+    return jnp.zeros((2 * ny, 2 * nx)).at[_lattice.precision_operator_positions(ny, nx)].set(
         _lattice.lag_table_from_compact(w_compact))

@@ -16,7 +16,7 @@ from autokern._cpu.lattice_curvature import (
 from autokern._fft_curvature import (
     curvature_matrix_via_w_compact_fft_from as curvature_matrix_via_w_compact_fft_from,
 )
-from autokern._lattice import lag_table_from_compact, lag_table_from_preload
+from autokern._lattice import lag_table_from_compact, lag_table_from_precision_operator
 from autokern._mapping import indexes_within_sizes
 
 _JIT = {"cache": True, "nogil": True}
@@ -96,6 +96,6 @@ def curvature_matrix_via_nufft_precision_operator_from(
     # Every pair of mapping entries, cross terms within one image pixel included (F = Tᵀ W̃ T).
     indexes = indexes_within_sizes(np, pix_indexes_for_sub_slim_index,
                                    pix_sizes_for_sub_slim_index)
-    return lattice_curvature(lag_table_from_preload(nufft_precision_operator),
+    return lattice_curvature(lag_table_from_precision_operator(nufft_precision_operator),
                               native_index_for_slim_index, indexes,
                               pix_weights_for_sub_slim_index, pixels)

@@ -29,7 +29,7 @@ from autokern._lattice import (
     ARCSEC_TO_RADIANS,
     lag_gather,
     lag_table_from_compact,
-    lag_table_from_preload,
+    lag_table_from_precision_operator,
 )
 
 # The exact re-indexings are NumPy index maths shared with the reference backend.
@@ -247,20 +247,20 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
 def nufft_precision_operator_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
                                                   chunk_size, method, eps):
-    by_nufft = _nufft.preload_if_chosen(noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
-                                        grid_radians_2d, chunk_size, method, eps,
-                                        fill_points)
+    by_nufft = _nufft.precision_operator_if_chosen(noise_map_real, uv_wavelengths,
+                                                   shape_masked_pixels_2d, grid_radians_2d,
+                                                   chunk_size, method, eps, fill_points)
     if by_nufft is not None:
         return by_nufft
     # Rotation-built trig tables only where the grid's lags fit an arithmetic progression to
     # the phase tolerance.
     x_sum, y_sum = _lag_products(1.0 / noise_map_real**2, uv_wavelengths,
-                                 *_lattice.preload_offsets(grid_radians_2d,
+                                 *_lattice.precision_operator_offsets(grid_radians_2d,
                                                            shape_masked_pixels_2d), chunk_size)
     ny, nx = shape_masked_pixels_2d
-    preload = np.zeros((2 * ny, 2 * nx))
-    preload[_lattice.preload_positions(ny, nx)] = _full_lags(x_sum, y_sum)
-    return preload
+    precision_operator = np.zeros((2 * ny, 2 * nx))
+    precision_operator[_lattice.precision_operator_positions(ny, nx)] = _full_lags(x_sum, y_sum)
+    return precision_operator
 
 
 def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
@@ -284,7 +284,7 @@ def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavele
 
 def w_tilde_via_nufft_precision_operator_from(nufft_precision_operator,
                                               native_index_for_slim_index):
-    return _expand_lattice(lag_table_from_preload(nufft_precision_operator),
+    return _expand_lattice(lag_table_from_precision_operator(nufft_precision_operator),
                            native_index_for_slim_index[:, 0], native_index_for_slim_index[:, 1])
 
 

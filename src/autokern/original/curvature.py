@@ -1,7 +1,7 @@
 """Curvature matrix F = Tᵀ W̃ T from each representation of W̃ and T (reference).
 
-The compact and preload routes build W̃ a block of rows at a time from the lattice lags, so
-memory stays O(block × M) whatever M is; the dense routes take W̃ as given.
+The compact and precision-operator routes build W̃ a block of rows at a time from the lattice
+lags, so memory stays O(block × M) whatever M is; the dense routes take W̃ as given.
 """
 
 import numpy as np
@@ -9,7 +9,7 @@ import numpy as np
 from autokern._fft_curvature import (
     curvature_matrix_via_w_compact_fft_from as curvature_matrix_via_w_compact_fft_from,
 )
-from autokern._lattice import compact_index, preload_index
+from autokern._lattice import compact_index, precision_operator_index
 from autokern._mapping import indexes_within_sizes
 from autokern.original.mapping import mapping_matrix_from
 
@@ -18,7 +18,7 @@ ROW_BLOCK = 256
 
 def _row_blocks(layout, index_of, native_index_for_slim_index):
     """Yield (rows, W̃[rows, :]) for consecutive blocks of ROW_BLOCK rows of W̃ stored in
-    ``layout`` (a w-compact or a preload, read with ``index_of``)."""
+    ``layout`` (a w-compact or a precision operator, read with ``index_of``)."""
     for start in range(0, len(native_index_for_slim_index), ROW_BLOCK):
         rows = slice(start, start + ROW_BLOCK)
         yield rows, layout[index_of(layout.shape, native_index_for_slim_index[rows],
@@ -70,6 +70,6 @@ def curvature_matrix_via_nufft_precision_operator_from(
     indexes = indexes_within_sizes(np, pix_indexes_for_sub_slim_index,
                                    pix_sizes_for_sub_slim_index)
     mapping_matrix = mapping_matrix_from(indexes, pix_weights_for_sub_slim_index, pixels)
-    omega = _omega(nufft_precision_operator, preload_index, native_index_for_slim_index,
+    omega = _omega(nufft_precision_operator, precision_operator_index, native_index_for_slim_index,
                    mapping_matrix)
     return mapping_matrix.T @ omega

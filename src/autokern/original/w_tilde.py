@@ -7,7 +7,7 @@ work space is ``chunk_size × output`` and never grows with K.
 import numpy as np
 
 from autokern import _lattice, _memory, _nufft
-from autokern._lattice import ARCSEC_TO_RADIANS, compact_index, preload_index
+from autokern._lattice import ARCSEC_TO_RADIANS, compact_index, precision_operator_index
 
 # The exact re-indexings are NumPy index maths shared with the Numba backend.
 from autokern._lattice import (
@@ -65,18 +65,20 @@ def _lag_sum(weight, uv_wavelengths, y_lags, x_lags, chunk_size):
 def nufft_precision_operator_from(noise_map_real, uv_wavelengths,
                                                   shape_masked_pixels_2d, grid_radians_2d,
                                                   chunk_size, method, eps):
-    by_nufft = _nufft.preload_if_chosen(noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
-                                        grid_radians_2d, chunk_size, method, eps)
+    by_nufft = _nufft.precision_operator_if_chosen(noise_map_real, uv_wavelengths,
+                                                   shape_masked_pixels_2d, grid_radians_2d,
+                                                   chunk_size, method, eps)
     if by_nufft is not None:
         return by_nufft
     ny, nx = shape_masked_pixels_2d
-    y_offsets, x_offsets = _lattice.preload_offsets(grid_radians_2d, shape_masked_pixels_2d)
+    y_offsets, x_offsets = _lattice.precision_operator_offsets(grid_radians_2d,
+                                                               shape_masked_pixels_2d)
     y_lags = np.concatenate([-y_offsets[:0:-1], y_offsets])
     x_lags = np.concatenate([-x_offsets[:0:-1], x_offsets])
-    preload = np.zeros((2 * ny, 2 * nx))
-    preload[_lattice.preload_positions(ny, nx)] = _lag_sum(
+    precision_operator = np.zeros((2 * ny, 2 * nx))
+    precision_operator[_lattice.precision_operator_positions(ny, nx)] = _lag_sum(
         1.0 / noise_map_real**2, uv_wavelengths, y_lags, x_lags, chunk_size)
-    return preload
+    return precision_operator
 
 
 def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
@@ -95,7 +97,7 @@ def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavele
 
 def w_tilde_via_nufft_precision_operator_from(nufft_precision_operator,
                                               native_index_for_slim_index):
-    return nufft_precision_operator[preload_index(nufft_precision_operator.shape,
+    return nufft_precision_operator[precision_operator_index(nufft_precision_operator.shape,
                                                   native_index_for_slim_index,
                                                   native_index_for_slim_index)]
 
