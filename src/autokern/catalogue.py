@@ -592,7 +592,7 @@ KERNELS: dict[str, Kernel] = {
             "Tᵀ @ matrix with T in its sparse form.",
         ),
         _kernel(
-            "constant_regularization_matrix_from", "solve", "likelihood",
+            "constant_regularization_matrix_from", "solve", "regularization",
             "coefficient neighbors neighbors_sizes", "(S, S) float64 H",
             "Constant regularization matrix.",
             maths="""
@@ -612,7 +612,7 @@ KERNELS: dict[str, Kernel] = {
             **_DENSE_SOURCE,
         ),
         _kernel(
-            "reconstruction_positive_negative_from", "solve", "likelihood",
+            "reconstruction_positive_negative_from", "solve", "solve",
             "data_vector curvature_reg_matrix", "(S,) float64 s",
             "Linear source reconstruction s = (F + H)⁻¹ D by Cholesky.",
             composed_of=(),
@@ -638,13 +638,13 @@ KERNELS: dict[str, Kernel] = {
             """,
         ),
         _kernel(
-            "noise_normalization_complex_from", "solve", "likelihood", "noise_map",
+            "noise_normalization_complex_from", "solve", "solve", "noise_map",
             "float",
             "Σ_k log(2π (Re σ_k)²) + log(2π (Im σ_k)²).",
             composed_of=(),
         ),
         _kernel(
-            "log_evidence_from", "evidence", "likelihood",
+            "log_evidence_from", "evidence", "evidence",
             "curvature_matrix regularization_matrix data_vector data noise_map solver "
             "zeroed_pixels warm_start return_state",
             "float log evidence, or (log evidence, autokern.inversion.PositiveOnlyState or "
@@ -656,7 +656,7 @@ KERNELS: dict[str, Kernel] = {
             **_DENSE_SOURCE,
         ),
         _kernel(
-            "inversion_from", "evidence", "likelihood",
+            "inversion_from", "evidence", "evidence",
             "visibility_terms native_index_for_slim_index curvature_method",
             "autokern.inversion.Inversion",
             "The reusable inversion of one dataset: everything of the likelihood that does not "
@@ -670,7 +670,7 @@ KERNELS: dict[str, Kernel] = {
             composed_of=(),
         ),
         _kernel(
-            "inversion_result_from", "evidence", "likelihood",
+            "inversion_result_from", "evidence", "evidence",
             "inversion pix_indexes_for_sub_slim_index pix_weights_for_sub_slim_index "
             "regularization_matrix solver zeroed_pixels log_det_regularization_matrix_term "
             "matrices warm_start linear_light_images linear_light_curvature_diagonal",
@@ -724,7 +724,7 @@ KERNELS: dict[str, Kernel] = {
                                             "columns (any units)."}},
         ),
         _kernel(
-            "light_subtracted_inversion_from", "evidence", "likelihood",
+            "light_subtracted_inversion_from", "evidence", "evidence",
             "inversion image",
             "autokern.inversion.Inversion of the visibilities V − V^image",
             "The inversion of the visibilities less those of a model image (parametric lens "
@@ -745,7 +745,7 @@ KERNELS: dict[str, Kernel] = {
             composed_of=("w_tilde_image_from",),
         ),
         _kernel(
-            "log_likelihood_function_via_w_tilde_from", "evidence", "likelihood",
+            "log_likelihood_function_via_w_tilde_from", "evidence", "evidence",
             "dirty_image data noise_map w_tilde " + _LIKELIHOOD_TAIL, "float log evidence",
             "Log evidence of the linear inversion from dense W̃.",
             maths=_EVIDENCE_MATHS,
@@ -754,7 +754,7 @@ KERNELS: dict[str, Kernel] = {
             **_DENSE_SOURCE,
         ),
         _kernel(
-            "log_likelihood_function_via_visibility_terms_from", "evidence", "likelihood",
+            "log_likelihood_function_via_visibility_terms_from", "evidence", "evidence",
             "visibility_terms native_index_for_slim_index " + _LIKELIHOOD_TAIL,
             "float log evidence",
             "Log evidence of the linear inversion from streamed visibility terms.",
@@ -764,7 +764,7 @@ KERNELS: dict[str, Kernel] = {
             **_DENSE_SOURCE,
         ),
         _kernel(
-            "log_likelihood_function_via_w_compact_from", "evidence", "likelihood",
+            "log_likelihood_function_via_w_compact_from", "evidence", "evidence",
             "dirty_image data noise_map w_compact native_index_for_slim_index "
             + _LIKELIHOOD_TAIL,
             "float log evidence",
@@ -789,8 +789,8 @@ RENAMED_KERNELS: dict[str, str] = {
         "curvature_matrix_via_nufft_precision_operator_from",
 }
 
-MODULES: tuple[str, ...] = ("grid", "w_tilde", "mapping", "curvature", "solve", "likelihood",
-                            "light")
+MODULES: tuple[str, ...] = ("grid", "w_tilde", "mapping", "curvature", "regularization", "solve",
+                            "evidence", "light")
 
 
 def kernels_for(backend: str) -> list[Kernel]:

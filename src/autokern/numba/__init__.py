@@ -7,7 +7,7 @@ machine code on disk for later processes).  Reductions over visibilities run in 
 
 The package exports every kernel's public (checked) function, built by
 :mod:`autokern._dispatch` from the plain cores of its modules (grid, w_tilde, mapping,
-curvature, likelihood, linalg).
+curvature, regularization, solve, light, linalg).
 """
 
 from autokern._dispatch import export

@@ -6,7 +6,7 @@ tested against this one, and this one against the downstream library's own numbe
 
 The package exports every kernel's public (checked) function, built by
 :mod:`autokern._dispatch` from the plain cores of its modules (grid, w_tilde, mapping,
-curvature, likelihood, linalg).
+curvature, regularization, solve, light, linalg).
 """
 
 from autokern._dispatch import export
