@@ -244,9 +244,8 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
     return w_tilde
 
 
-def nufft_precision_operator_from(noise_map_real, uv_wavelengths,
-                                                  shape_masked_pixels_2d, grid_radians_2d,
-                                                  chunk_size, method, eps):
+def nufft_precision_operator_from(noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
+                                  grid_radians_2d, chunk_size, method, eps):
     by_nufft = _nufft.precision_operator_if_chosen(noise_map_real, uv_wavelengths,
                                                    shape_masked_pixels_2d, grid_radians_2d,
                                                    chunk_size, method, eps, fill_points)

@@ -62,9 +62,8 @@ def _lag_sum(weight, uv_wavelengths, y_lags, x_lags, chunk_size):
     return out
 
 
-def nufft_precision_operator_from(noise_map_real, uv_wavelengths,
-                                                  shape_masked_pixels_2d, grid_radians_2d,
-                                                  chunk_size, method, eps):
+def nufft_precision_operator_from(noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
+                                  grid_radians_2d, chunk_size, method, eps):
     by_nufft = _nufft.precision_operator_if_chosen(noise_map_real, uv_wavelengths,
                                                    shape_masked_pixels_2d, grid_radians_2d,
                                                    chunk_size, method, eps)
