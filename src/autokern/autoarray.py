@@ -555,6 +555,7 @@ def _analysis_class() -> type:
             self.backend = backend
             self.jax_cache_dir = jax_cache_dir
             self._state: dict[str, Any] = {}
+            self._prepare()  # the Inversion, once per dataset (O(K)), before any likelihood
 
         def __getstate__(self):
             state = self.__dict__.copy()
