@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 
 from autokern import _evidence as _evidence_maths
-from autokern import _lattice, _memory, _nnls, cost
+from autokern import _lattice, _memory, cost
 from autokern import _light as _light_maths
 from autokern._evidence import ArrayOps
 from autokern._inversion import Inversion, InversionResult
 from autokern._lattice import DEFAULT_EPS
+from autokern._solvers import SOLVERS
 from autokern._visibility_terms import VisibilityTerms
 from autokern.errors import InputValueError
 
@@ -113,18 +114,15 @@ def curvature_matrix_via_w_compact_from(cores: Cores, w_compact, native_index_fo
 
 def _solution(cores: Cores, curvature, regularization, data_vector, solver, zeroed_pixels,
               warm_start=None):
-    """The positive-only reconstruction (from ``warm_start``), or None for the linear solve
-    (done with log det)."""
-    if solver != "positive_only":
-        return None
-    return cores.reconstruction_positive_only_from(data_vector, curvature + regularization,
-                                                   zeroed_pixels=zeroed_pixels,
-                                                   warm_start=warm_start)
+    """``solver``'s reconstruction (:data:`autokern._solvers.SOLVERS`; from ``warm_start``), or
+    None for the linear solve (done with log det)."""
+    return SOLVERS[solver].solve(cores, curvature + regularization, data_vector, zeroed_pixels,
+                                 warm_start)
 
 
-def _state(solution):
-    """The positive-only solve's state for the next call's warm start (None: the linear one)."""
-    return None if solution is None else _nnls.state_of(solution)
+def _state(solver, solution):
+    """``solver``'s state of ``solution`` for the next call's warm start (or None)."""
+    return None if solution is None else SOLVERS[solver].state(solution)
 
 
 def _finished_evidence(cores: Cores, kernel: str, what: str, curvature, regularization,
@@ -137,7 +135,7 @@ def _finished_evidence(cores: Cores, kernel: str, what: str, curvature, regulari
     if not cores.ops.is_traced(log_evidence):
         _require_finite(cores, log_evidence, kernel, what)
         log_evidence = float(log_evidence)
-    return (log_evidence, _state(solution)) if return_state else log_evidence
+    return (log_evidence, _state(solver, solution)) if return_state else log_evidence
 
 
 def _log_evidence(cores: Cores, kernel: str, curvature, dirty_image, data_chi_squared,
@@ -274,7 +272,8 @@ def inversion_result_from(cores: Cores, inversion, pix_indexes_for_sub_slim_inde
     _require_finite(cores, terms[0], "inversion_result_from", "F + H (or H, or its log det)")
     return InversionResult(*terms, inversion.noise_normalization,
                            curvature if matrices else None,
-                           regularization_matrix if matrices else None, _state(solution))
+                           regularization_matrix if matrices else None,
+                           _state(solver, solution))
 
 
 def _with_linear_light(cores: Cores, inversion, curvature, data_vector, regularization_matrix,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autokern._lattice import DEFAULT_EPS
+from autokern._solvers import SOLVERS
 
 BACKEND_NAMES: tuple[str, ...] = ("original", "numba", "jax")
 
@@ -46,8 +47,8 @@ class Arg:
     shape: str = ""
     doc: str = ""
     default: Any = _REQUIRED
-    #: the allowed values of a ``choice`` argument
-    choices: tuple[str, ...] = ()
+    #: the allowed values of a ``choice`` argument (a registry's live keys, for solver)
+    choices: tuple[str, ...] | dict[str, Any] = ()
 
     @property
     def keyword_only(self) -> bool:
@@ -150,11 +151,9 @@ GLOSSARY: dict[str, Arg] = {
             doc="Source pixels the positive-only solve fixes at zero (e.g. the edge ring a "
                 "Delaunay mesh appends), or None. The linear solve ignores them, as the "
                 "downstream library does."),
-        Arg("solver", "choice", default="positive_negative",
-            choices=("positive_negative", "positive_only"),
-            doc='"positive_negative": the linear solve s = (F + H)⁻¹ D; "positive_only": '
-                "s ≥ 0 minimising sᵀ(F + H)s − 2sᵀD with zeroed_pixels fixed at 0 (the "
-                "downstream library's default Settings(); an exact active-set solve)."),
+        Arg("solver", "choice", default="positive_negative", choices=SOLVERS,
+            doc="; ".join(f'"{s.name}": {s.doc}' for s in SOLVERS.values())
+            + " (autokern._solvers: one registry)."),
         Arg("pixels", "count", doc="Number of source pixels S."),
         Arg("mapping_matrix", "matrix", "M S", "Dense mapping matrix T."),
         Arg("dirty_image", "float", "M", "Noise-weighted dirty image d (adjoint DFT of the data)."),
