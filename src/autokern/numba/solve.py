@@ -1,15 +1,6 @@
-"""The positive-only (non-negative) solve (Numba), by the CPU engine :mod:`autokern._cpu.nnls`.
-
-Block principal pivoting (Júdice & Pires; Kim & Park's backup rule) on the normal equations
-A = F + H, b = D: each iteration solves on the free set and exchanges every infeasible variable at
-once (a fresh blocked Cholesky of A_FF on Numba's threads when many change, factor downdates and
-appends when few do), starting from the caller's warm start (the previous call's free set,
-:class:`autokern._nnls.PositiveOnlyState`) or, cold, from the unconstrained solution.  Near a
-previous solution it converges in two or three factorisations of the free block.  If it has not
-converged in :data:`PIVOTING_ITERATIONS`, fnnls (Bro & de Jong, Lawson–Hanson guard) finishes
-from the last projected point — fnnls's inner loop steps back to a feasible subspace minimiser,
-then one variable enters per step with O(k²) factor updates — which keeps the method exact and
-finite.
+"""The positive-only (non-negative) solve (Numba), by the CPU engine :mod:`autokern._cpu.nnls`:
+block principal pivoting from the caller's warm start (or the unconstrained solution), fnnls
+after :data:`PIVOTING_ITERATIONS` if it has not converged (exact and finite).
 """
 
 from __future__ import annotations
