@@ -23,8 +23,9 @@ search calls), a new model each round — a random walk in θE (σ 0.01″) and 
 - ``library-jax``: ``al.AnalysisInterferometer(use_jax=True)`` (the library's default: the
   likelihood under ``jax.jit``; compiled outside the timing); not in the smoke run.
 
-Every autokern value is checked against the library's NumPy path (1e-9) on the walk's first
-points, outside the timing.
+Every value is checked against the library's NumPy path on the walk's first points, outside
+the timing: autokern to 1e-9; the library's JAX path to 1e-4 (it differs from its own NumPy path
+by ~1e-5 relative: 9.0e-6 at SMA, 1.8e-5 at alma35, its solver's tolerance).
 
 **The search** (``test_search``, not in the smoke run): Nautilus (n_live 20, 300 calls, seed 1)
 on ``sma`` through the library's ``search.fit``, output to a temporary folder, wall time per
@@ -134,7 +135,10 @@ def test_likelihood(benchmark, request, name, contender):
         checks = 1 if disabled(request) else 3
         for vector, expected in zip(vectors[:checks], reference(name, checks), strict=True):
             actual = float(fitness.call_wrap(vector))  # also compiles (library-jax) and warms
-            assert abs(actual / expected - 1.0) <= 1e-9, (contender, vector, actual, expected)
+            # the library's JAX path is its own NumPy path only to its solver's tolerance
+            tolerance = 1e-4 if contender == "library-jax" else 1e-9
+            assert abs(actual / expected - 1.0) <= tolerance, (contender, vector, actual,
+                                                               expected)
         position = iter(range(10**9))
         result = benchmark.pedantic(
             lambda: fitness.call_wrap(vectors[next(position) % len(vectors)]),

@@ -589,7 +589,8 @@ def _analysis_class() -> type:
                     _array(dataset.uv_wavelengths, np.float64), grid, native, pixel_scale)
                 state["inversion"] = get_kernel("inversion_from", self.backend)(terms, native)
                 state["beam"] = _primary_beam_slim(dataset)
-                state["result"] = get_kernel("inversion_result_from", self.backend)
+                state["result"] = get_kernel("inversion_result_from", self.backend,
+                                             checked=False)  # the arrays are made here
                 state["warm_start"] = None
             return state
 
