@@ -11,6 +11,8 @@ Skipped where the library or the data is absent.
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -220,7 +222,42 @@ def test_nautilus_on_a_fork_pool_of_two_workers(tmp_path):
     points_, log_likelihoods = samples_of(pooled)
     assert len(log_likelihoods) > N_LIVE
     model_ = pooled.samples.model
-    step = max(1, len(points_) // 12)
+    step = max(1, len(points_) // 6)
     for vector, value in list(zip(points_, log_likelihoods, strict=True))[::step]:
         instance = model_.instance_from_vector(list(vector))
         assert_same(value, float(library.log_likelihood_function(instance)), f"{vector}")
+
+
+_JAX_SCRIPT = """
+import sys
+sys.path.insert(0, {tests!r})
+import jax
+from test_analysis import analyses, model, points, AnalysisInterferometer, sma_dataset
+library, _ = analyses()
+analysis = AnalysisInterferometer(dataset=sma_dataset(), backend="jax", jax_cache_dir={cache!r},
+                                  adapt_images=library.adapt_images,
+                                  raise_inversion_positions_likelihood_exception=False)
+model_ = model()
+instance = model_.instance_from_vector(points(model_, 1)[0])
+print("RESULT", repr(float(analysis.log_likelihood_function(instance))),
+      repr(float(library.log_likelihood_function(instance))),
+      jax.config.jax_compilation_cache_dir)
+"""
+
+
+def test_the_jax_backend_keeps_its_compiled_kernels_for_the_next_process(tmp_path):
+    """backend="jax": the library's value (1e-9), and JAX's persistent compilation cache at
+    jax_cache_dir, which a second process reads instead of compiling again."""
+    cache = tmp_path / "jax-cache"
+    code = _JAX_SCRIPT.format(tests=str(Path(__file__).parent), cache=str(cache))
+    entries = []
+    for _ in range(2):
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=600)
+        assert run.returncode == 0, run.stderr[-3000:]
+        line = next(x for x in run.stdout.splitlines() if x.startswith("RESULT"))
+        _, actual, expected, directory = line.split()
+        assert_same(float(actual), float(expected), "jax backend")
+        assert directory == str(cache)
+        entries.append(sorted(p.name for p in cache.iterdir()))
+    assert entries[0] and entries[1] == entries[0]  # nothing compiled again
