@@ -261,3 +261,38 @@ def test_the_jax_backend_keeps_its_compiled_kernels_for_the_next_process(tmp_pat
         assert directory == str(cache)
         entries.append(sorted(p.name for p in cache.iterdir()))
     assert entries[0] and entries[1] == entries[0]  # nothing compiled again
+
+
+_POOL: dict[str, object] = {}
+
+
+def _worker_likelihood(vector):
+    import numba
+
+    from autokern._memory import blas_counts
+
+    analysis, model_ = _POOL["analysis"], _POOL["model"]
+    value = analysis.log_likelihood_function(model_.instance_from_vector(vector))
+    return float(value), numba.get_num_threads(), {count for _, count in blas_counts()}
+
+
+def test_a_pool_worker_runs_on_one_numba_and_blas_thread():
+    """In a fork pool's worker the Analysis sets autokern.set_num_threads(1) for the user
+    (the parent keeps its own counts) and gives the parent's values."""
+    import multiprocessing
+
+    import numba
+
+    _, autokern_analysis = analyses()
+    model_ = model()
+    vectors = points(model_, 4, seed=7)
+    expected = [float(autokern_analysis.log_likelihood_function(model_.instance_from_vector(v)))
+                for v in vectors]
+    parent_threads = numba.get_num_threads()
+    _POOL.update(analysis=autokern_analysis, model=model_)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = pool.map(_worker_likelihood, vectors)
+    for (value, threads, blas), reference in zip(results, expected, strict=True):
+        assert_same(value, reference, "a worker's likelihood")
+        assert threads == 1 and blas == {1}
+    assert numba.get_num_threads() == parent_threads
