@@ -296,3 +296,17 @@ def test_a_pool_worker_runs_on_one_numba_and_blas_thread():
         assert_same(value, reference, "a worker's likelihood")
         assert threads == 1 and blas == {1}
     assert numba.get_num_threads() == parent_threads
+
+
+def test_the_analysis_pickles_without_its_per_process_state():
+    """A spawned worker (or PyAutoFit's output) unpickles the Analysis: the class is found by
+    name, the cached Inversion and warm start are not carried, and it evaluates the same."""
+    import pickle
+
+    _, autokern_analysis = analyses()
+    model_ = model()
+    instance = model_.instance_from_vector(points(model_, 1)[0])
+    expected = autokern_analysis.log_likelihood_function(instance)
+    copy_ = pickle.loads(pickle.dumps(autokern_analysis))
+    assert type(copy_) is AnalysisInterferometer and copy_._state == {}
+    assert_same(copy_.log_likelihood_function(instance), expected, "unpickled")

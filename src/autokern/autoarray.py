@@ -628,6 +628,7 @@ def _analysis_class() -> type:
                 raise_fit_exception(error)
 
     AnalysisInterferometer.__module__ = __name__
+    AnalysisInterferometer.__qualname__ = "AnalysisInterferometer"  # found by pickle
     globals()["_ANALYSIS_CLASS"] = AnalysisInterferometer
     return AnalysisInterferometer
 
