@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from autokern import datasets
+from autokern.data import datasets
 
 
 def pytest_addoption(parser):

@@ -147,7 +147,7 @@ def _peak_rss_mb() -> float:
 
 
 def _grid(args: argparse.Namespace):
-    from autokern.datasets import Interferometer, MaskSpec
+    from autokern.data.datasets import Interferometer, MaskSpec
 
     radius = args.extent // 2
     mask = MaskSpec((2 * radius + 4, 2 * radius + 4), args.pixel_scale,
@@ -199,8 +199,8 @@ def _on_cluster(args: argparse.Namespace, slim: np.ndarray, index: np.ndarray,
     """The same fold as one task per row range on a fresh LocalCluster (autokern.dask)."""
     from functools import partial
 
-    from autokern.dask import delayed_chunks, run_on_local_cluster
     from autokern.io import measurement_set_parts, read_measurement_set_part
+    from autokern.io.dask import delayed_chunks, run_on_local_cluster
 
     parts = measurement_set_parts(args.ms, chunk_rows=args.chunk_rows)
     run = run_on_local_cluster(delayed_chunks(partial(read_measurement_set_part), parts), slim,

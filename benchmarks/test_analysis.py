@@ -47,7 +47,7 @@ al = pytest.importorskip("autolens")
 import autofit as af  # noqa: E402
 from autofit.non_linear.fitness import Fitness  # noqa: E402
 
-from autokern.autoarray import AnalysisInterferometer  # noqa: E402
+from autokern.apps.autoarray import AnalysisInterferometer  # noqa: E402
 
 SOURCE = str(("galaxies", "source"))
 #: (overlay side, edge-ring radius) of each geometry

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import pytest
 
-from autokern import datasets
 from autokern.catalogue import BACKEND_NAMES
-from autokern.datasets import default_data_dir
+from autokern.data import datasets
+from autokern.data.datasets import default_data_dir
 
 al = pytest.importorskip("autolens")
 
-from autokern.autoarray import inversion_of, log_evidence_of  # noqa: E402
+from autokern.apps.autoarray import inversion_of, log_evidence_of  # noqa: E402
 
 _STATE: dict[str, object] = {}
 FITS = ("sma", "alma35")

@@ -9,7 +9,8 @@ were checked once.  Both are timed on the same arguments, after a warm-up call.
 
 import pytest
 
-from autokern import bench, get_kernel
+from autokern import get_kernel
+from autokern.apps import bench
 from autokern.catalogue import BACKEND_NAMES
 
 KERNEL = "log_likelihood_function_via_w_compact_from"

@@ -23,7 +23,7 @@ import sys
 
 import pytest
 
-from autokern import datasets
+from autokern.data import datasets
 
 pytest.importorskip("jax")
 

@@ -9,8 +9,9 @@ The first call (JIT compilation included) is timed on its own and stored in the 
 ``block_until_ready``.  Each result is checked against ``original`` where that is affordable.
 """
 
-from autokern import bench, get_backend
-from autokern._dispatch import provides
+from autokern import get_backend
+from autokern._api.dispatch import provides
+from autokern.apps import bench
 from autokern.catalogue import BACKEND_NAMES, KERNELS
 
 #: Benchmark groups, named like the tables of the earlier port.

@@ -21,7 +21,8 @@ import time
 import numpy as np
 import pytest
 
-from autokern import datasets, get_kernel
+from autokern import get_kernel
+from autokern.data import datasets
 
 GEOMETRY = "sma35"
 K_VALUES = (100_000, 1_000_000)

@@ -68,7 +68,10 @@ import pytest
 import scipy.linalg
 
 import autokern
-from autokern import bench, cost, datasets, get_kernel
+from autokern import get_kernel
+from autokern._runtime import routes
+from autokern.apps import bench
+from autokern.data import datasets
 
 pytest.importorskip("autoarray")
 
@@ -241,8 +244,8 @@ def setup_from(preset: str) -> Setup:
     _, route_info = library_route(setup)
     setup.info.update(preset=preset, K=len(ds.data), M=m, S=mesh.pixels, B=b,
                       extent=list(setup.extent),
-                      autokern_curvature_method=cost.curvature_method(m, mesh.pixels, b,
-                                                                      setup.extent),
+                      autokern_curvature_method=routes.curvature_method(m, mesh.pixels, b,
+                                                                        setup.extent),
                       **route_info)
     return setup
 

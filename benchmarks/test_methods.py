@@ -15,7 +15,9 @@ import os
 import numpy as np
 import pytest
 
-from autokern import bench, cost, get_kernel
+from autokern import get_kernel
+from autokern._runtime import routes
+from autokern.apps import bench
 
 MAX_K = int(os.environ.get("AUTOKERN_BENCH_MAX_K", 100_000))
 VISIBILITIES = [k for k in (10**3, 10**4, 10**5, 10**6) if k <= MAX_K]
@@ -52,7 +54,7 @@ def test_curvature_routes(benchmark, case, preset, method):
     fn = get_kernel("curvature_matrix_via_w_compact_from", "numba")
     arguments = case.arguments(fn.kernel)
     extent = case.dataset.shape_masked_pixels_2d
-    benchmark.extra_info["auto_picks"] = cost.curvature_method(
+    benchmark.extra_info["auto_picks"] = routes.curvature_method(
         len(arguments["native_index_for_slim_index"]), arguments["pixels"],
         arguments["pix_indexes_for_sub_slim_index"].shape[1], extent)
     first_call_s, _ = bench.timed(lambda: fn(**arguments, method=method))

@@ -51,8 +51,11 @@ import scipy.linalg
 import scipy.optimize
 
 import autokern
-from autokern import _nnls, bench, datasets, get_kernel
+from autokern import get_kernel
+from autokern._shared import nnls as _nnls
+from autokern.apps import bench
 from autokern.catalogue import BACKEND_NAMES
+from autokern.data import datasets
 
 PIXELS = 1500
 
@@ -251,7 +254,7 @@ def _library_solve(data_vector: np.ndarray, matrix: np.ndarray, memo: bool) -> n
 
 def _sequence_from(name: str, calls: int) -> Sequence:
     pytest.importorskip("autolens")
-    from autokern.autoarray import arrays_from, inversion_of
+    from autokern.apps.autoarray import arrays_from, inversion_of
 
     dataset = _library_dataset(name)
     einstein_radius, coefficient, overlay, edge = START[name]

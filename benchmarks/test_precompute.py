@@ -24,9 +24,12 @@ import sys
 import numpy as np
 import pytest
 
-from autokern import _lattice, _memory, _nufft, get_kernel
+from autokern import get_kernel
+from autokern._cpu import nufft as _nufft
 from autokern._cpu import nufft_points
-from autokern._lattice import DEFAULT_EPS
+from autokern._runtime import memory as _memory
+from autokern._shared import lattice as _lattice
+from autokern._shared.lattice import DEFAULT_EPS
 
 ducc0 = pytest.importorskip("ducc0")
 

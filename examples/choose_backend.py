@@ -15,7 +15,7 @@ import argparse
 import time
 
 import autokern
-from autokern import datasets
+from autokern.data import datasets
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:

@@ -14,8 +14,8 @@ import argparse
 import jax
 import jax.numpy as jnp
 
-from autokern import datasets
 from autokern import jax as kern
+from autokern.data import datasets
 
 
 def main(argv: list[str] | None = None) -> float:

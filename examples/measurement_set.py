@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 import autokern
-from autokern import datasets, io
+from autokern import io
+from autokern.data import datasets
 from autokern.terms import visibility_terms_from_chunks
 
 
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> float:
         # the Measurement Set → evidence path
         geometry = (ds.grid_radians_slim, ds.native_index_for_slim_index, ds.pixel_scale)
         if args.dask_workers:
-            import autokern.dask as akd
+            import autokern.io.dask as akd
 
             parts = io.measurement_set_parts(path, chunk_rows=args.chunk_rows)
             chunks = akd.delayed_chunks(partial(io.read_measurement_set_part), parts)

@@ -16,7 +16,9 @@ import argparse
 import numpy as np
 
 import autokern
-from autokern import grids, io, mesh, plot
+from autokern import io
+from autokern.apps import plot
+from autokern.data import grids, mesh
 
 
 def main(argv: list[str] | None = None) -> float:

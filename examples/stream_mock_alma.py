@@ -20,7 +20,8 @@ import time
 import numpy as np
 
 import autokern
-from autokern import datasets, mesh, plot
+from autokern.apps import plot
+from autokern.data import datasets, mesh
 from autokern.terms import visibility_terms_from_chunks
 
 

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from autokern import datasets
+from autokern.data import datasets
 
 MOCK_PRESETS = ("tiny", "small")
 CASE_NAMES = ("dev", *MOCK_PRESETS)

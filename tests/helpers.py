@@ -13,8 +13,8 @@ RTOL = 1e-10
 
 def to_numpy(value: Any) -> np.ndarray:
     """A kernel result as a NumPy array (BCOO densified, VisibilityTerms flattened)."""
-    from autokern._inversion import Inversion
-    from autokern.bench import as_array
+    from autokern._shared.inversion import Inversion
+    from autokern.apps.bench import as_array
     from autokern.terms import VisibilityTerms
 
     if isinstance(value, VisibilityTerms | Inversion | tuple):
@@ -44,8 +44,8 @@ def reference_name(kernel: str) -> str:
 def implementation(backend: str, name: str) -> Any:
     """What runs for kernel ``name`` on ``backend``: its core, or for a kernel written once the
     array namespace and the implementations of the cores it composes."""
-    from autokern import _composed
-    from autokern._dispatch import core, cores_of
+    from autokern._api import composed as _composed
+    from autokern._api.dispatch import core, cores_of
 
     kernel = KERNELS[name]
     if not kernel.composed:
@@ -61,11 +61,11 @@ def implementation(backend: str, name: str) -> Any:
 
 
 def _shared_maths_reached(function: Any) -> set[str]:
-    """The functions of the shared maths (``_evidence_maths.<name>`` in ``autokern._composed``)
-    a function of ``autokern._composed`` uses, through the module's helpers too."""
+    """The functions of the shared maths (``_evidence_maths.<name>`` in ``autokern._api.composed``)
+    a function of ``autokern._api.composed`` uses, through the module's helpers too."""
     import dis
 
-    from autokern import _composed
+    from autokern._api import composed as _composed
 
     reached: set[str] = set()
     seen: set[str] = set()
@@ -95,7 +95,7 @@ def shares_code_with_reference(backend: str, name: str) -> bool:
 def backend_kernel_pairs(backends=("numba", "jax")) -> list[tuple[str, str]]:
     """Every (backend, kernel) whose backend is declared to provide it and does, with code of
     its own (a comparison with the reference would otherwise compare code with itself)."""
-    from autokern._dispatch import provides
+    from autokern._api.dispatch import provides
 
     return [(b, k.name) for b in backends for k in kernels_for(b)
             if provides(b, k.name) and not shares_code_with_reference(b, k.name)]

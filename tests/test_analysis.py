@@ -25,8 +25,8 @@ import autofit as af  # noqa: E402
 from autofit.non_linear.fitness import Fitness  # noqa: E402
 
 import autokern  # noqa: E402
-from autokern.autoarray import AnalysisInterferometer  # noqa: E402
-from autokern.datasets import default_data_dir  # noqa: E402
+from autokern.apps.autoarray import AnalysisInterferometer  # noqa: E402
+from autokern.data.datasets import default_data_dir  # noqa: E402
 from autokern.errors import InputValueError  # noqa: E402
 
 RTOL = 1e-9
@@ -269,7 +269,7 @@ _POOL: dict[str, object] = {}
 def _worker_likelihood(vector):
     import numba
 
-    from autokern._memory import blas_counts
+    from autokern._runtime.memory import blas_counts
 
     analysis, model_ = _POOL["analysis"], _POOL["model"]
     value = analysis.log_likelihood_function(model_.instance_from_vector(vector))

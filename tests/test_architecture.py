@@ -2,8 +2,8 @@
 
 - The dispatcher is the only caller of the input checks, once per public call; cores call cores.
 - ``get_kernel(..., checked=False)`` is the bare core with the catalogue's defaults.
-- No module of the package takes part in an import cycle, and nothing below the dispatcher
-  imports the package (or the dispatcher) itself.
+- The layers are the folders (``LAYERS``, lowest first): imports point down, no backend
+  imports another, and no module takes part in an import cycle.
 - Where two backends run the same code for a kernel, the parity tests do not compare it with
   itself: the list of such kernels is pinned here.
 """
@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autokern import _validation, get_kernel
+from autokern import get_kernel
+from autokern._api import validation
 from autokern.catalogue import BACKEND_NAMES, KERNELS
 from helpers import RTOL, relative_error, shares_code_with_reference
 
@@ -28,13 +29,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "autokern"
 @pytest.fixture
 def count_checks(monkeypatch):
     calls: list[str] = []
-    check = _validation.check
+    check = validation.check
 
     def counted(kernel, arguments, arrays):
         calls.append(kernel.name)
         return check(kernel, arguments, arrays)
 
-    monkeypatch.setattr(_validation, "check", counted)
+    monkeypatch.setattr(validation, "check", counted)
     return calls
 
 
@@ -106,15 +107,15 @@ def test_shared_code_is_declared_not_compared_with_itself():
     assert shared == {
         # pure Python on the checked tuples
         ("numba", "mask_2d_centres_from"), ("jax", "mask_2d_centres_from"),
-        # NumPy index maths (autokern._lattice)
+        # NumPy index maths (autokern._shared.lattice)
         ("numba", "w_compact_via_nufft_precision_operator_from"),
         ("numba", "nufft_precision_operator_via_w_compact_from"),
-        # SciPy FFTs (autokern._fft_curvature)
+        # SciPy FFTs (autokern._cpu.fft_curvature)
         ("numba", "curvature_matrix_via_w_compact_fft_from"),
-        # NumPy/SciPy shared maths over the same namespace (autokern._evidence; Numba's own
+        # NumPy/SciPy shared maths over the same namespace (autokern._shared.evidence; Numba's own
         # sums over visibilities make its noise_normalization_complex_from its own)
         ("numba", "reconstruction_positive_negative_from"),
-        # packs the visibility terms into an Inversion of NumPy arrays (autokern._composed)
+        # packs the visibility terms into an Inversion of NumPy arrays (autokern._api.composed)
         ("numba", "inversion_from"),
     }
 
@@ -152,42 +153,104 @@ def _imports(module: str) -> set[str]:
     return found - {module}
 
 
-def test_no_module_takes_part_in_an_import_cycle():
-    graph = {m: _imports(m) for m in _modules()}
-    visiting, done = [], set()
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """An import cycle of ``graph`` (module -> the modules it imports), or None."""
+    visiting: list[str] = []
+    done: set[str] = set()
 
-    def visit(module: str) -> None:
+    def visit(module: str) -> list[str] | None:
         if module in done:
-            return
+            return None
         if module in visiting:
-            cycle = [*visiting[visiting.index(module):], module]
-            pytest.fail("import cycle: " + " -> ".join(cycle))
+            return [*visiting[visiting.index(module):], module]
         visiting.append(module)
         for target in sorted(graph.get(module, ())):
-            visit(target)
+            if (cycle := visit(target)) is not None:
+                return cycle
         visiting.pop()
         done.add(module)
+        return None
 
-    for module in graph:
-        visit(module)
+    for module in sorted(graph):
+        if (cycle := visit(module)) is not None:
+            return cycle
+    return None
 
 
-#: modules above the dispatcher: the public entry points, which may use it
-_ABOVE_DISPATCH = {"autokern", "autokern._dispatch", "autokern._explain", "autokern.terms",
-                   "autokern.datasets",
-                   "autokern.bench", "autokern.cli", "autokern.original", "autokern.numba",
-                   "autokern.jax", "autokern.autoarray", "autokern.dask", "autokern.io",
-                   "autokern.grids", "autokern.mesh", "autokern.plot"}
+def test_no_module_takes_part_in_an_import_cycle():
+    cycle = _cycle({m: _imports(m) for m in _modules()})
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+#: The package's layers, lowest first: each entry names the folders (or top-level modules) of
+#: one layer; "" is the package itself (``autokern/__init__.py``).  A module may import from its
+#: own layer and the layers below it, never from one above; a backend never imports another
+#: backend.  Every other top-level module is a public path (re-exports) above all the layers.
+BACKENDS = ("original", "numba", "jax")
+LAYERS = [
+    ("errors",),
+    ("_runtime",),  # memory budgets, threads, the routes' cost model
+    ("_shared",),  # maths written once over an array namespace, the value types
+    ("_cpu",),  # CPU engines below the backends: NUFFT, FFT curvature, Numba engines
+    ("", "catalogue", "_api"),  # the contract: catalogue, dispatcher, checks, composed kernels
+    BACKENDS,
+    ("data", "io"),  # grids, meshes, datasets; reading and writing visibilities, Dask
+    ("apps",),  # command line, benchmarks, plots, the PyAutoLens adapter
+]
 #: modules of an optional extra: importing them without it raises MissingDependencyError
-_OPTIONAL = {"autokern.autoarray": "autoarray"}
+_OPTIONAL = {"autokern.apps.autoarray": "autoarray", "autokern.autoarray": "autoarray"}
 
 
-def test_nothing_below_the_dispatcher_imports_the_package_itself():
-    for module in _modules():
-        if module in _ABOVE_DISPATCH:
-            continue
-        reaching_up = _imports(module) & (_ABOVE_DISPATCH - {"autokern.jax"})
-        assert not reaching_up, f"{module} imports {sorted(reaching_up)}"
+def _room(module: str) -> str:
+    """The folder or top-level module of ``module`` ("" for the package itself)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def layer_of(module: str) -> int:
+    room = _room(module)
+    return next((i for i, rooms in enumerate(LAYERS) if room in rooms), len(LAYERS))
+
+
+def forbidden(module: str, imported: str) -> str | None:
+    """Why ``module`` may not import ``imported``; None where it may."""
+    if layer_of(imported) > layer_of(module):
+        return (f"{module} (layer {layer_of(module)}) imports {imported} "
+                f"(layer {layer_of(imported)}, above it)")
+    if _room(module) in BACKENDS and _room(imported) in BACKENDS and \
+            _room(module) != _room(imported):
+        return f"backend module {module} imports another backend's {imported}"
+    return None
+
+
+def test_every_folder_is_a_layer():
+    folders = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert folders <= {room for rooms in LAYERS for room in rooms}, folders
+
+
+def test_imports_point_down_and_no_backend_imports_another():
+    found = [reason for module in _modules() for imported in sorted(_imports(module))
+             if (reason := forbidden(module, imported))]
+    assert not found, "\n".join(found)
+
+
+def test_the_layer_rule_fails_on_an_upward_or_sideways_import():
+    assert forbidden("autokern._shared.evidence", "autokern._api.dispatch")
+    assert forbidden("autokern._runtime.memory", "autokern._shared.lattice")
+    assert forbidden("autokern._cpu.nufft", "autokern")  # the package: the dispatcher's layer
+    assert forbidden("autokern.data.grids", "autokern.apps.plot")
+    assert forbidden("autokern.apps.cli", "autokern.grids")  # a public path is the top
+    assert forbidden("autokern.jax.linalg", "autokern.numba.linalg")
+    assert forbidden("autokern.original", "autokern.jax")
+    assert forbidden("autokern._api.dispatch", "autokern._shared.evidence") is None
+    assert forbidden("autokern.numba.solve", "autokern.numba.linalg") is None
+    assert forbidden("autokern.data.datasets", "autokern.io") is None  # peers
+    assert forbidden("autokern.grids", "autokern.data.grids") is None
+
+
+def test_the_cycle_check_fails_on_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
 
 
 def test_no_backend_imports_another_backend():
@@ -220,6 +283,6 @@ def test_every_module_imports_alone_in_a_fresh_interpreter():
 def test_the_catalogue_is_data_only():
     # its constants, and the solver registry whose names are the solver argument's choices
     imported = _imports("autokern.catalogue")
-    assert imported <= {"autokern._lattice", "autokern._solvers"}, imported
+    assert imported <= {"autokern._shared.lattice", "autokern._shared.solvers"}, imported
     assert not any(callable(getattr(k, "implementations", None)) for k in KERNELS.values())
     assert np.all([not hasattr(k, "implementations") for k in KERNELS.values()])

@@ -23,7 +23,7 @@ import autoarray as aa  # noqa: E402
 from autoarray.dataset.grids import GridsDataset  # noqa: E402
 
 from autokern import get_kernel  # noqa: E402
-from autokern.autoarray import (  # noqa: E402
+from autokern.apps.autoarray import (  # noqa: E402
     LibraryArrays,
     arrays_from,
     inversion_of,
@@ -31,7 +31,7 @@ from autokern.autoarray import (  # noqa: E402
     precision_operator_for,
 )
 from autokern.catalogue import BACKEND_NAMES  # noqa: E402
-from autokern.datasets import default_data_dir  # noqa: E402
+from autokern.data.datasets import default_data_dir  # noqa: E402
 from autokern.errors import InputValueError  # noqa: E402
 
 #: log evidence: relative to the library's; arrays: max |a - b| / max |b|

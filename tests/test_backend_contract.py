@@ -1,5 +1,5 @@
 """A backend is a declared contract: a package that defines what
-``autokern._dispatch.BACKEND_CONTRACT`` names and a core per kernel it implements.  A toy
+``autokern._api.dispatch.BACKEND_CONTRACT`` names and a core per kernel it implements.  A toy
 backend written here, in a temporary folder, needs nothing else: one registry line."""
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 
 import autokern
-from autokern import _dispatch, get_kernel, resolve_backend
+from autokern import get_kernel, resolve_backend
+from autokern._api import dispatch
 from autokern.catalogue import BACKEND_NAMES
 from autokern.errors import BackendError
 from helpers import RTOL, relative_error
 
 TOY_INIT = """
-from autokern._evidence import NUMPY_OPS as OPS
+from autokern._shared.evidence import NUMPY_OPS as OPS
 
 ARRAYS = "numpy"
 """
@@ -40,7 +41,7 @@ def toy_backend(tmp_path, monkeypatch):
         for module, text in (modules or {"mapping": TOY_MAPPING}).items():
             (package / f"{module}.py").write_text(textwrap.dedent(text))
         monkeypatch.syspath_prepend(str(tmp_path))
-        monkeypatch.setitem(_dispatch.BACKEND_MODULES, name, name)
+        monkeypatch.setitem(dispatch.BACKEND_MODULES, name, name)
         yield_name.append(name)
         return name
 
@@ -68,14 +69,14 @@ def test_a_toy_backend_needs_only_the_contract(toy_backend, get_case):
     assert relative_error(get_kernel(name, toy)(**arguments),
                           get_kernel(name, "original")(**arguments)) <= RTOL
     # what it lacks comes from the fallback backend
-    assert resolve_backend("mapping_matrix_from", toy) == _dispatch.FALLBACK_BACKEND
+    assert resolve_backend("mapping_matrix_from", toy) == dispatch.FALLBACK_BACKEND
     assert autokern.get_backend(toy).ARRAYS == "numpy"
 
 
 @pytest.mark.parametrize("init, missing", [
-    ("from autokern._evidence import NUMPY_OPS as OPS\n", "ARRAYS"),
+    ("from autokern._shared.evidence import NUMPY_OPS as OPS\n", "ARRAYS"),
     ('ARRAYS = "numpy"\n', "OPS"),
-    ('from autokern._evidence import NUMPY_OPS as OPS\nARRAYS = "cupy"\n', "cupy"),
+    ('from autokern._shared.evidence import NUMPY_OPS as OPS\nARRAYS = "cupy"\n', "cupy"),
     ('OPS = None\nARRAYS = "numpy"\n', "ArrayOps"),
 ])
 def test_a_backend_that_breaks_the_contract_is_named(toy_backend, init, missing):
@@ -86,5 +87,5 @@ def test_a_backend_that_breaks_the_contract_is_named(toy_backend, init, missing)
 
 @pytest.mark.parametrize("backend", BACKEND_NAMES)
 def test_every_built_in_backend_meets_the_contract(backend):
-    module = _dispatch.checked_backend(backend)
-    assert set(_dispatch.BACKEND_CONTRACT) <= set(module.__all__)
+    module = dispatch.checked_backend(backend)
+    assert set(dispatch.BACKEND_CONTRACT) <= set(module.__all__)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autokern import get_backend, get_kernel
-from autokern._dispatch import provides
+from autokern._api.dispatch import provides
 from autokern.catalogue import BACKEND_NAMES, KERNELS
 from autokern.errors import InputShapeError, InputTypeError, InputValueError, MemoryBudgetError
 from helpers import relative_error

@@ -46,7 +46,7 @@ def test_backends_share_module_names(backend):
         fn = getattr(module, name)
         if name in KERNELS:
             # kernels written once live in one module; the others in the backend's own
-            expected = ("autokern._composed" if KERNELS[name].composed
+            expected = ("autokern._api.composed" if KERNELS[name].composed
                         else f"autokern.{backend}.{KERNELS[name].module}")
             assert fn.__module__ == expected
     for module_name in MODULES:
@@ -75,7 +75,7 @@ def test_reductions_take_chunk_size_keyword_only():
 
 
 def test_a_backend_the_catalogue_does_not_declare_provides_nothing():
-    from autokern._dispatch import core
+    from autokern._api.dispatch import core
     from autokern.errors import BackendError
 
     with pytest.raises(BackendError, match="has no kernel"):

@@ -8,8 +8,10 @@ import sys
 
 import pytest
 
-from autokern import __version__, bench, cli, datasets
+from autokern import __version__
+from autokern.apps import bench, cli
 from autokern.catalogue import BACKEND_NAMES
+from autokern.data import datasets
 
 
 def test_info_reports_every_backend_and_x64(capsys):
@@ -22,7 +24,7 @@ def test_info_reports_every_backend_and_x64(capsys):
 
 
 def test_info_runs_as_a_console_command():
-    run = subprocess.run([sys.executable, "-m", "autokern.cli", "info"], capture_output=True,
+    run = subprocess.run([sys.executable, "-m", "autokern.apps.cli", "info"], capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "default_backend (DEFAULT_JIT)" in run.stdout
@@ -49,7 +51,7 @@ def test_version(capsys):
 
 
 def test_info_lists_the_optional_packages_and_the_nufft(capsys, monkeypatch):
-    from autokern import _nufft
+    from autokern._cpu import nufft as _nufft
 
     assert cli.main(["info", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

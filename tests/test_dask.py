@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 
 import autokern
-from autokern import datasets
+from autokern.data import datasets
 from autokern.errors import InputShapeError, InputTypeError, InputValueError
 from autokern.terms import VisibilityTerms, visibility_terms_from_chunks
 
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
-akd = pytest.importorskip("autokern.dask")
+akd = pytest.importorskip("autokern.io.dask")
 from dask import array as da  # noqa: E402
 from dask import bag as db  # noqa: E402
 from dask.core import get_dependencies  # noqa: E402
@@ -271,7 +271,7 @@ def test_without_dask_the_error_names_the_extra():
                          timeout=60, check=True)
     assert run.stdout.startswith("MissingDependencyError")
     assert 'pip install "autokern[ms]"' in run.stdout
-    # inside autokern/dask.py, `dask` is the real Dask, not the module itself
+    # inside autokern/io/dask.py, `dask` is the real Dask, not the module itself
     assert Path(akd._require("dask").__file__).parent.name == "dask"
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autokern import datasets
+from autokern.data import datasets
 
 
 def test_fits_reader_gives_the_dev_reference_visibilities(data_dir, dev_case):

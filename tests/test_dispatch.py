@@ -80,10 +80,10 @@ def test_bcoo_kernel_falls_back_from_the_reference_backend():
 
 
 def test_missing_kernel_falls_back_to_numba_first(monkeypatch):
-    from autokern import _dispatch
+    from autokern._api import dispatch
 
     name = "mapping_matrix_from"
-    monkeypatch.setitem(_dispatch._CORES, (name, "jax"), None)  # as if JAX lacked it
+    monkeypatch.setitem(dispatch._CORES, (name, "jax"), None)  # as if JAX lacked it
     assert resolve_backend(name, "jax") == "numba"
     assert get_kernel(name, backend="jax") is get_backend("numba").mapping_matrix_from
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autokern import datasets
+from autokern.data import datasets
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

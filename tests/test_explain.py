@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 import autokern
-from autokern import _nufft, cost, get_kernel
+from autokern import get_kernel
+from autokern._cpu import nufft
+from autokern._runtime import routes
 from autokern.catalogue import BACKEND_NAMES
 from autokern.errors import InputTypeError
 
@@ -32,13 +34,13 @@ def test_auto_takes_the_route_explained(backend, get_case, monkeypatch):
     arguments = {**get_case("small").arguments(kernel), "method": "auto"}
     explained = autokern.explain(kernel, backend, **arguments).route(f"reduction {kernel}")
     assert explained.choice == "direct" and "cheaper" in explained.why
-    monkeypatch.setattr(cost, "NUFFT_WORK_THRESHOLD", 1.0)
-    monkeypatch.setattr(cost, "NUFFT_MIN_LAGS", 1)
+    monkeypatch.setattr(routes, "NUFFT_WORK_THRESHOLD", 1.0)
+    monkeypatch.setattr(routes, "NUFFT_MIN_LAGS", 1)
     explained = autokern.explain(kernel, backend, **arguments).route(f"reduction {kernel}")
     assert explained.choice == "nufft" and "ducc0" in explained.why
     calls = []
-    lattice_sum = _nufft.lattice_sum
-    monkeypatch.setattr(_nufft, "lattice_sum", lambda *a, **k: calls.append(1) or
+    lattice_sum = nufft.lattice_sum
+    monkeypatch.setattr(nufft, "lattice_sum", lambda *a, **k: calls.append(1) or
                         lattice_sum(*a, **k))
     get_kernel(kernel, backend)(**arguments)
     assert calls
@@ -53,10 +55,10 @@ def test_curvature_route_is_the_cost_models_and_the_kernel_takes_it(backend, get
     route = explanation.route("curvature")
     m = len(arguments["native_index_for_slim_index"])
     ny, width = np.shape(arguments["w_compact"])
-    assert route.choice == cost.curvature_method(
+    assert route.choice == routes.curvature_method(
         m, arguments["pixels"], np.shape(arguments["pix_indexes_for_sub_slim_index"])[1],
         (ny, (width + 1) // 2))
-    for name in cost.CURVATURE_ROUTES:
+    for name in routes.CURVATURE_ROUTES:
         assert name in route.why  # every predicted cost is quoted
     if backend == "jax" and route.choice == "direct":
         assert explanation.route("jax engine").choice == "cpu-engine"

@@ -5,9 +5,11 @@ import itertools
 import numpy as np
 import pytest
 
-from autokern import _lattice, _nufft, cost, get_kernel
-from autokern._cpu import nufft_points
-from autokern._dispatch import provides
+from autokern import get_kernel
+from autokern._api.dispatch import provides
+from autokern._cpu import nufft, nufft_points
+from autokern._runtime import routes
+from autokern._shared import lattice
 from autokern.catalogue import BACKEND_NAMES
 from autokern.errors import InputValueError, MissingDependencyError
 from autokern.terms import VisibilityTerms, visibility_terms_from_chunks
@@ -44,18 +46,18 @@ def test_cpu_nufft_matches_the_direct_sums(case_name, get_case):
     case = get_case(case_name)
     ds = case.dataset
     direct = get_kernel("w_compact_curvature_interferometer_from", "original")
-    w_compact = _nufft.w_compact_if_chosen(ds.shape_masked_pixels_2d, ds.noise_map_real,
-                                           ds.uv_wavelengths, ds.pixel_scale, "auto", "nufft",
-                                           1e-12)
+    w_compact = nufft.w_compact_if_chosen(ds.shape_masked_pixels_2d, ds.noise_map_real,
+                                          ds.uv_wavelengths, ds.pixel_scale, "auto", "nufft",
+                                          1e-12)
     assert relative_error(w_compact, direct(**case.arguments(direct.kernel))) <= 1e-11
-    precision_operator = _nufft.precision_operator_if_chosen(ds.noise_map_real, ds.uv_wavelengths,
+    precision_operator = nufft.precision_operator_if_chosen(ds.noise_map_real, ds.uv_wavelengths,
                                        ds.shape_masked_pixels_2d, ds.grid_radians_2d, "auto",
                                        "nufft", 1e-12)
     expected = get_kernel("nufft_precision_operator_from", "original")(
         **case.arguments("nufft_precision_operator_from"))
     assert relative_error(precision_operator, expected) <= 1e-11
-    dirty = _nufft.dirty_image_if_chosen(ds.data, ds.noise_map, ds.uv_wavelengths,
-                                         ds.grid_radians_slim, "auto", "nufft", 1e-12)
+    dirty = nufft.dirty_image_if_chosen(ds.data, ds.noise_map, ds.uv_wavelengths,
+                                        ds.grid_radians_slim, "auto", "nufft", 1e-12)
     expected = get_kernel("w_tilde_data_interferometer_from", "original")(
         **case.arguments("w_tilde_data_interferometer_from"))
     assert relative_error(dirty, expected) <= 1e-11
@@ -84,20 +86,20 @@ def test_dirty_image_off_a_lattice_is_left_to_the_direct_sum(get_case):
     ds = get_case("tiny").dataset
     grid = ds.grid_radians_slim.copy()
     grid[0, 1] += 0.37 * (grid[1, 1] - grid[0, 1])
-    assert _lattice.lattice_of(grid, ds.uv_wavelengths, 1e-12) is None
+    assert lattice.lattice_of(grid, ds.uv_wavelengths, 1e-12) is None
 
 
 def test_nufft_refuses_unreachable_tolerance_and_missing_extra(monkeypatch):
     with pytest.raises(InputValueError, match="eps must lie in"):
-        cost.use_nufft("w_compact_curvature_interferometer_from", "nufft", 1e-15, 10, (4, 4),
-                       available=True, min_eps=_nufft.MIN_EPS)
+        routes.use_nufft("w_compact_curvature_interferometer_from", "nufft", 1e-15, 10, (4, 4),
+                         available=True, min_eps=nufft.MIN_EPS)
     with pytest.raises(MissingDependencyError, match=r"autokern\[nufft\]"):
-        cost.use_nufft("k", "nufft", 1e-12, 10, (4, 4), available=False)
-    assert not cost.use_nufft("k", "auto", 1e-12, 10**7, (300, 300), available=False)
-    assert not cost.use_nufft("k", "auto", 1e-14, 10**7, (300, 300), available=True,
-                              min_eps=_nufft.MIN_EPS)
-    assert cost.use_nufft("k", "auto", 1e-12, 10**7, (300, 300), available=True)
-    assert not cost.use_nufft("k", "direct", 1e-12, 10**7, (300, 300), available=True)
+        routes.use_nufft("k", "nufft", 1e-12, 10, (4, 4), available=False)
+    assert not routes.use_nufft("k", "auto", 1e-12, 10**7, (300, 300), available=False)
+    assert not routes.use_nufft("k", "auto", 1e-14, 10**7, (300, 300), available=True,
+                                min_eps=nufft.MIN_EPS)
+    assert routes.use_nufft("k", "auto", 1e-12, 10**7, (300, 300), available=True)
+    assert not routes.use_nufft("k", "direct", 1e-12, 10**7, (300, 300), available=True)
 
 
 @pytest.mark.parametrize("backend", providers("curvature_matrix_via_w_compact_fft_from"))
@@ -125,11 +127,11 @@ def test_curvature_method_routes(backend, get_case, monkeypatch):
 
 
 def test_auto_curvature_follows_the_cost_model():
-    assert set(cost.curvature_costs(2828, 1000, 3, (60, 60))) == set(cost.CURVATURE_ROUTES)
-    picks = {cost.curvature_method(m, s, 3, extent)
+    assert set(routes.curvature_costs(2828, 1000, 3, (60, 60))) == set(routes.CURVATURE_ROUTES)
+    picks = {routes.curvature_method(m, s, 3, extent)
              for m, s, extent in [(716, 256, (30, 30)), (70_000, 1500, (300, 300)),
                                   (2828, 1000, (60, 60))]}
-    assert picks <= set(cost.CURVATURE_ROUTES)
+    assert picks <= set(routes.CURVATURE_ROUTES)
 
 
 def _chunks(ds, bounds):

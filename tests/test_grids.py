@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autokern import datasets, grids
+from autokern.data import datasets, grids
 from autokern.errors import InputShapeError, InputTypeError, InputValueError
 
 

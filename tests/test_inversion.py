@@ -19,8 +19,10 @@ import pytest
 import scipy.linalg
 import scipy.optimize
 
-from autokern import _nnls, datasets, get_kernel
+from autokern import get_kernel
+from autokern._shared import nnls as _nnls
 from autokern.catalogue import BACKEND_NAMES
+from autokern.data import datasets
 from autokern.errors import InputValueError
 from helpers import relative_error
 

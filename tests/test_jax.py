@@ -323,8 +323,8 @@ def test_the_cpu_route_of_f_and_its_gradient_equal_the_xla_route(tiny):
 def test_cpu_log_det_of_a_sparse_regularization_is_the_numpy_backends():
     """On the CPU, log det H (sparse: a few neighbours per pixel) goes through the NumPy
     backends' SuperLU route, under jit and vmap too, instead of a dense Cholesky."""
-    from autokern._evidence import NUMPY_OPS
-    from autokern.datasets import mock_case
+    from autokern._shared.evidence import NUMPY_OPS
+    from autokern.data.datasets import mock_case
     from autokern.jax import linalg
 
     mesh = mock_case("small", seed=0).mesh

@@ -233,7 +233,7 @@ def _autokern_result(fit, backend="original"):
     its linear light profiles' images (their mapping matrices) solved with the source."""
     from autoarray.inversion.mappers.abstract import Mapper
 
-    from autokern import autoarray
+    from autokern.apps import autoarray
 
     inversion = fit.inversion
     mapper = next(o for o in inversion.linear_obj_list if isinstance(o, Mapper))

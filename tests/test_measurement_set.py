@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autokern import datasets, get_kernel
+from autokern import get_kernel
+from autokern.data import datasets
 from autokern.errors import (
     InputShapeError,
     InputValueError,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autokern import datasets, get_kernel, mesh
+from autokern import get_kernel
+from autokern.data import datasets, mesh
 from autokern.errors import InputShapeError, InputValueError
 
 

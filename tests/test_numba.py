@@ -10,9 +10,10 @@ from functools import partial
 import numpy as np
 import pytest
 
-from autokern import datasets, numba, original
-from autokern._dispatch import provides
+from autokern import numba, original
+from autokern._api.dispatch import provides
 from autokern.catalogue import kernels_for
+from autokern.data import datasets
 from helpers import relative_error
 
 MAIN_KERNELS = [
@@ -156,7 +157,7 @@ def test_grids_without_lattice_structure_fall_back_to_direct_sums(get_case):
 def test_evidence_in_place_matches_the_shared_maths(regularization_kind, solution_kind, order):
     """The Numba backend's F + H in F's memory (sparse or dense H, the linear solve or a given
     reconstruction, a C- or Fortran-ordered F) gives the shared maths' terms; F is consumed."""
-    from autokern import _evidence
+    from autokern._shared import evidence
     from autokern.numba.linalg import evidence_terms_consuming
 
     rng = np.random.default_rng(3)
@@ -172,7 +173,7 @@ def test_evidence_in_place_matches_the_shared_maths(regularization_kind, solutio
     data_vector = rng.normal(size=pixels)
     solution = None if solution_kind == "linear" else np.abs(rng.normal(size=pixels))
     arguments = (regularization, data_vector, 123.0, -45.0, solution)
-    expected = _evidence.evidence_terms(_evidence.NUMPY_OPS, curvature, *arguments)
+    expected = evidence.evidence_terms(evidence.NUMPY_OPS, curvature, *arguments)
     given = np.array(curvature, order=order)
     result = evidence_terms_consuming(given, *arguments)
     for value, reference in zip(result, expected, strict=True):
@@ -205,7 +206,7 @@ def test_blocked_cholesky_matches_lapack_on_one_thread_and_two(pixels, block):
     import scipy.linalg
 
     import autokern
-    from autokern import _memory
+    from autokern._runtime import memory
     from autokern.numba.linalg import cholesky_lower_in_place
 
     matrix = _spd(pixels)
@@ -213,7 +214,7 @@ def test_blocked_cholesky_matches_lapack_on_one_thread_and_two(pixels, block):
     factors = []
     for threads in (1, 2):
         given = matrix.copy()
-        with autokern.threads(threads), _memory.one_blas_thread():
+        with autokern.threads(threads), memory.one_blas_thread():
             assert cholesky_lower_in_place(given, block, threads) == 0
         factors.append(given)
         assert relative_error(np.triu(given).T, expected) <= 1e-13  # the factor: C's upper
@@ -224,12 +225,12 @@ def test_blocked_cholesky_matches_lapack_on_one_thread_and_two(pixels, block):
 def test_blocked_cholesky_reports_the_first_pivot_that_is_not_positive():
     """A matrix that stops being positive definite in a later block: LAPACK's 1-based column,
     and NaN from the solve and log det built on it."""
-    from autokern import _memory
+    from autokern._runtime import memory
     from autokern.numba.linalg import cholesky_lower_in_place, solve_log_det_in_place
 
     matrix = _spd(50)
     matrix[40, 40] = -1.0
-    with _memory.one_blas_thread():
+    with memory.one_blas_thread():
         assert cholesky_lower_in_place(matrix.copy(), 16, 2) == 41
         nan_pivot = _spd(50)
         nan_pivot[20, 20] = np.nan  # OpenBLAS's own potrf reports no error for it

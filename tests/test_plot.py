@@ -12,8 +12,9 @@ pytest.importorskip("matplotlib")
 from matplotlib.collections import TriMesh
 from matplotlib.figure import Figure
 
-from autokern import datasets, grids, mesh, plot
 from autokern import original as ref
+from autokern.apps import plot
+from autokern.data import datasets, grids, mesh
 from autokern.errors import InputShapeError, MissingDependencyError
 
 PNG = b"\x89PNG\r\n\x1a\n"

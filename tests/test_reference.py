@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from autokern import original
-from autokern.datasets import DEV_REFERENCE_KEYS
+from autokern.data.datasets import DEV_REFERENCE_KEYS
 from helpers import RTOL, reference_name, relative_error
 
 REFERENCE_KERNELS = sorted(k for k in DEV_REFERENCE_KEYS if reference_name(k) == k)
@@ -49,16 +49,16 @@ def test_w_compact_matches_reference_preload(dev_case):
      ("log_det_regularization", "log_det_regularization_matrix_term_linear")],
 )
 def test_evidence_terms(term, key, dev_case):
-    from autokern import _evidence
+    from autokern._shared import evidence
 
     ref = dev_case.reference
     curvature, regularization = ref["curvature_matrix_wtilde"], ref["regularization_matrix"]
     s = original.reconstruction_positive_negative_from(ref["data_vector_wtilde"],
                                                        curvature + regularization)
-    ops = _evidence.NUMPY_OPS
+    ops = evidence.NUMPY_OPS
     terms = {
         "chi_squared": s @ curvature @ s - 2 * s @ ref["data_vector_wtilde"]
-        + _evidence.data_term(ops, ref["data"], ref["noise_map"]),
+        + evidence.data_term(ops, ref["data"], ref["noise_map"]),
         "regularization_term": s @ regularization @ s,
         "log_det_curvature_reg": ops.solve_log_det(curvature + regularization,
                                                    ref["data_vector_wtilde"])[1],

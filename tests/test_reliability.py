@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autokern import datasets, get_kernel
-from autokern._dispatch import provides
+from autokern import get_kernel
+from autokern._api.dispatch import provides
 from autokern.catalogue import BACKEND_NAMES
+from autokern.data import datasets
 from autokern.errors import (
     ConfigurationError,
     InputTypeError,

@@ -13,8 +13,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from autokern import datasets, get_kernel, grids
+from autokern import get_kernel
 from autokern.catalogue import BACKEND_NAMES
+from autokern.data import datasets, grids
 from autokern.errors import ConfigurationError, InputValueError
 from autokern.inversion import Inversion
 from autokern.terms import VisibilityTerms
@@ -174,7 +175,7 @@ def _imaging_fit_of_a_light_profile():
 @pytest.mark.parametrize("backend", BACKEND_NAMES)
 def test_the_adapter_refuses_an_imaging_fit_by_name(backend):
     fit = _imaging_fit()
-    from autokern import autoarray
+    from autokern.apps import autoarray
 
     needs = r"needs an interferometer dataset .*uv_wavelengths.*got Imaging"
     with pytest.raises(InputValueError, match=needs):

@@ -16,8 +16,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from autokern import datasets, get_kernel
+from autokern import get_kernel
 from autokern.catalogue import BACKEND_NAMES
+from autokern.data import datasets
 from autokern.errors import InputShapeError, InputTypeError
 from autokern.inversion import Inversion, InversionResult
 from helpers import relative_error

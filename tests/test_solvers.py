@@ -1,4 +1,4 @@
-"""Solvers are one family (``autokern._solvers``): adding one is its own function and one
+"""Solvers are one family (``autokern._shared.solvers``): adding one is its own function and one
 registry line, and every kernel that takes ``solver=`` runs it on every backend."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autokern import _solvers, get_kernel
+from autokern import get_kernel
+from autokern._shared import solvers
 from autokern.catalogue import BACKEND_NAMES
 from autokern.errors import InputValueError
 from helpers import RTOL, relative_error
@@ -17,13 +18,13 @@ def _toy_solve(cores, curvature_reg_matrix, data_vector, zeroed_pixels, warm_sta
     return cores.ops.xp.linalg.solve(curvature_reg_matrix, data_vector)
 
 
-TOY = _solvers.Solver("toy_linear", _toy_solve, state=lambda solution: "toy state",
-                      derivative="through xp.linalg.solve", doc="the linear solve, by xp")
+TOY = solvers.Solver("toy_linear", _toy_solve, state=lambda solution: "toy state",
+                     derivative="through xp.linalg.solve", doc="the linear solve, by xp")
 
 
 @pytest.fixture
 def toy_solver(monkeypatch):
-    monkeypatch.setitem(_solvers.SOLVERS, TOY.name, TOY)
+    monkeypatch.setitem(solvers.SOLVERS, TOY.name, TOY)
     return TOY.name
 
 
@@ -57,5 +58,5 @@ def test_an_unregistered_solver_is_refused_naming_the_registered_ones(get_case):
 
 
 def test_every_solver_states_its_derivative_rule():
-    for solver in _solvers.SOLVERS.values():
+    for solver in solvers.SOLVERS.values():
         assert solver.derivative and solver.doc

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from autokern import get_kernel
-from autokern._dispatch import provides
+from autokern._api.dispatch import provides
 from autokern.catalogue import BACKEND_NAMES, KERNELS
 from autokern.errors import AutokernError, InputShapeError, InputTypeError, InputValueError
 
@@ -85,7 +85,7 @@ def _bad_inputs(case):
 
 
 def _ids():
-    from autokern.datasets import mock_case
+    from autokern.data.datasets import mock_case
 
     entries = _bad_inputs(mock_case("tiny", seed=1))
     return [(b, i, k) for i, (k, *_r) in enumerate(entries) for b in BACKEND_NAMES
@@ -111,7 +111,7 @@ def test_errors_are_the_builtin_kinds():
 
 
 def test_every_kernel_argument_kind_is_known():
-    from autokern._validation import _DTYPES
+    from autokern._api.validation import _DTYPES
 
     kinds = set(_DTYPES) | {"count", "shape", "grid_size", "pair", "scalar", "chunk", "choice",
                             "tolerance", "terms", "pixel_set", "optional_count", "inversion",

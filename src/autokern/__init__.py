@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from autokern._dispatch import (
+from autokern._api.dispatch import (
     BACKEND_NAMES,
     DEFAULT_JIT,
     FALLBACK_BACKEND,
@@ -36,8 +36,8 @@ from autokern._dispatch import (
     get_kernel,
     resolve_backend,
 )
-from autokern._explain import Explanation, explain
-from autokern._memory import set_num_threads, threads
+from autokern._api.explain import Explanation, explain
+from autokern._runtime.memory import set_num_threads, threads
 from autokern.catalogue import KERNELS
 
 if TYPE_CHECKING:

@@ -2,9 +2,9 @@
 
 Data only.  Each backend module (``autokern.<backend>.<Kernel.module>``) defines a plain core
 under the kernel's name with the catalogue's arguments; kernels with ``composed_of`` are written
-once, in :mod:`autokern._composed`, over a backend's cores.  The dispatcher
-(:mod:`autokern._dispatch`) turns each core into the public function — the catalogue's
-signature and docstring, the shared input checks of :mod:`autokern._validation` — and the
+once, in :mod:`autokern._api.composed`, over a backend's cores.  The dispatcher
+(:mod:`autokern._api.dispatch`) turns each core into the public function — the catalogue's
+signature and docstring, the shared input checks of :mod:`autokern._api.validation` — and the
 tests and benchmarks read this module; none of them lists kernels by hand.
 
 Shapes use these symbols: ``K`` visibilities, ``M`` unmasked image pixels, ``Ny, Nx``
@@ -18,8 +18,8 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
-from autokern._lattice import DEFAULT_EPS
-from autokern._solvers import SOLVERS
+from autokern._shared.lattice import DEFAULT_EPS
+from autokern._shared.solvers import SOLVERS
 
 BACKEND_NAMES: tuple[str, ...] = ("original", "numba", "jax")
 
@@ -153,7 +153,7 @@ GLOSSARY: dict[str, Arg] = {
                 "downstream library does."),
         Arg("solver", "choice", default="positive_negative", choices=SOLVERS,
             doc="; ".join(f'"{s.name}": {s.doc}' for s in SOLVERS.values())
-            + " (autokern._solvers: one registry)."),
+            + " (autokern._shared.solvers: one registry)."),
         Arg("pixels", "count", doc="Number of source pixels S."),
         Arg("mapping_matrix", "matrix", "M S", "Dense mapping matrix T."),
         Arg("dirty_image", "float", "M", "Noise-weighted dirty image d (adjoint DFT of the data)."),
@@ -293,7 +293,7 @@ class Kernel:
     alternative: str = ""
     #: for a kernel the reference backend lacks: the kernel that computes the same numbers
     same_as: str = ""
-    #: None: each backend has its own core; a tuple: written once (autokern._composed) over
+    #: None: each backend has its own core; a tuple: written once (autokern._api.composed) over
     #: these kernels' cores of the backend it runs on
     composed_of: tuple[str, ...] | None = None
     #: deprecated argument names the public function still accepts: old name → catalogue name

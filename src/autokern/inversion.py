@@ -28,7 +28,7 @@ starts at the previous free set (a few factorisations of the free block instead 
 from the unconstrained solution).  Any state — stale, another dataset's — gives the same answer.
 """
 
-from autokern._inversion import Inversion, InversionResult
-from autokern._nnls import PositiveOnlyState
+from autokern._shared.inversion import Inversion, InversionResult
+from autokern._shared.nnls import PositiveOnlyState
 
 __all__ = ["Inversion", "InversionResult", "PositiveOnlyState"]

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from autokern._dispatch import get_kernel
-from autokern._visibility_terms import VisibilityTerms
+from autokern._api.dispatch import get_kernel
+from autokern._shared.visibility_terms import VisibilityTerms
 
 __all__ = ["VisibilityTerms", "visibility_terms_from_chunks"]
 

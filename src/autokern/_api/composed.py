@@ -1,7 +1,7 @@
 """Kernels written once for every backend: they only combine other kernels and shared maths.
 
 Each function takes a :class:`Cores` — one backend's bare cores as attributes, plus its array
-namespace (:class:`autokern._evidence.ArrayOps`) — followed by the catalogue's arguments,
+namespace (:class:`autokern._shared.evidence.ArrayOps`) — followed by the catalogue's arguments,
 already checked at the public edge.  The catalogue lists, in ``Kernel.composed_of``, the
 cores each one calls, so the dispatcher knows which backends can run it and the tests know
 which comparisons between backends are independent.
@@ -15,14 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from autokern import _evidence as _evidence_maths
-from autokern import _lattice, _memory, cost
-from autokern import _light as _light_maths
-from autokern._evidence import ArrayOps
-from autokern._inversion import Inversion, InversionResult
-from autokern._lattice import DEFAULT_EPS
-from autokern._solvers import SOLVERS
-from autokern._visibility_terms import VisibilityTerms
+from autokern._runtime import memory, routes
+from autokern._shared import evidence as _evidence_maths
+from autokern._shared import lattice
+from autokern._shared import light as _light_maths
+from autokern._shared.evidence import ArrayOps
+from autokern._shared.inversion import Inversion, InversionResult
+from autokern._shared.lattice import DEFAULT_EPS
+from autokern._shared.solvers import SOLVERS
+from autokern._shared.visibility_terms import VisibilityTerms
 from autokern.errors import InputValueError
 
 #: kernels here that do no array maths at all: the same code on every backend
@@ -81,7 +82,7 @@ def noise_normalization_complex_from(cores: Cores, noise_map):
 def visibility_terms_from(cores: Cores, data, noise_map, uv_wavelengths, grid_radians_slim,
                           native_index_for_slim_index, pixel_scale, *, chunk_size="auto",
                           method="auto", eps=DEFAULT_EPS):
-    extent = _lattice.extent_of_mask(native_index_for_slim_index)
+    extent = lattice.extent_of_mask(native_index_for_slim_index)
     options = {"chunk_size": chunk_size, "method": method, "eps": eps}
     ops = cores.ops
     w_compact = cores.w_compact_curvature_interferometer_from(
@@ -91,7 +92,7 @@ def visibility_terms_from(cores: Cores, data, noise_map, uv_wavelengths, grid_ra
     # in blocks within the chunk budget: no K-sized temporaries (nor, on JAX, a device copy of
     # NumPy visibilities, which the reductions above stream)
     data_term = noise_normalization = 0.0
-    for rows in _memory.chunk_slices(len(data), "auto", _SUMS_BYTES_PER_VISIBILITY):
+    for rows in memory.chunk_slices(len(data), "auto", _SUMS_BYTES_PER_VISIBILITY):
         data_term += float(ops.compiled(_evidence_maths.data_term)(data[rows], noise_map[rows]))
         noise_normalization += float(
             ops.compiled(_evidence_maths.noise_normalization)(noise_map[rows]))
@@ -104,17 +105,18 @@ def curvature_matrix_via_w_compact_from(cores: Cores, w_compact, native_index_fo
                                         method="auto"):
     if method == "auto":  # shapes only, so this also works on traced JAX arrays
         ny, width = w_compact.shape
-        method = cost.curvature_method(native_index_for_slim_index.shape[0], pixels,
-                                       pix_indexes_for_sub_slim_index.shape[1],
-                                       (ny, (width + 1) // 2))
-    route = getattr(cores, cost.CURVATURE_ROUTES[method])
+        method = routes.curvature_method(native_index_for_slim_index.shape[0], pixels,
+                                         pix_indexes_for_sub_slim_index.shape[1],
+                                         (ny, (width + 1) // 2))
+    route = getattr(cores, routes.CURVATURE_ROUTES[method])
     return route(w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
                  pix_weights_for_sub_slim_index, pixels)
 
 
 def _solution(cores: Cores, curvature, regularization, data_vector, solver, zeroed_pixels,
               warm_start=None):
-    """``solver``'s reconstruction (:data:`autokern._solvers.SOLVERS`; from ``warm_start``), or
+    """``solver``'s reconstruction (:data:`autokern._shared.solvers.SOLVERS`; from ``warm_start``),
+    or
     None for the linear solve (done with log det)."""
     return SOLVERS[solver].solve(cores, curvature + regularization, data_vector, zeroed_pixels,
                                  warm_start)

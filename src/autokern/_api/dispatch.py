@@ -1,11 +1,11 @@
 """Backend selection and the public edge: cores are looked up, checked functions built here.
 
 - A **core** is a backend's plain function for a kernel: ``autokern.<backend>.<module>.<name>``
-  (``module`` from the catalogue), or a function of :mod:`autokern._composed` bound to the
-  backend's :class:`~autokern._composed.Cores` for a kernel written once.  Cores call cores
+  (``module`` from the catalogue), or a function of :mod:`autokern._api.composed` bound to the
+  backend's :class:`~autokern._api.composed.Cores` for a kernel written once.  Cores call cores
   directly and never check their inputs.
 - The **public** function of a (kernel, backend) is built here, once: the catalogue's signature
-  and docstring, then :func:`autokern._validation.check` (the only caller of the checks), then
+  and docstring, then :func:`autokern._api.validation.check` (the only caller of the checks), then
   the core.  Backend packages export these (``autokern.numba.mapping_matrix_from``).
 - :func:`get_kernel` returns the public function, or with ``checked=False`` the bare core (with
   the catalogue's defaults) for loops whose inputs were checked once.
@@ -25,7 +25,9 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from autokern import _composed, _memory, _validation
+from autokern._api import composed as _composed
+from autokern._api import validation
+from autokern._runtime import memory
 from autokern.catalogue import BACKEND_NAMES, KERNELS, RENAMED_KERNELS, Kernel
 from autokern.errors import BackendError, InputTypeError
 
@@ -38,7 +40,7 @@ BACKEND_MODULES: dict[str, str] = {name: f"autokern.{name}" for name in BACKEND_
 #: What a backend module must define, besides a core for each kernel it implements (a function
 #: named as the kernel in its submodule ``Kernel.module``, taking the catalogue's arguments)
 BACKEND_CONTRACT: dict[str, str] = {
-    "OPS": "its ArrayOps (autokern._evidence): the array namespace, factorisations and "
+    "OPS": "its ArrayOps (autokern._shared.evidence): the array namespace, factorisations and "
            "compilation of the maths written once",
     "ARRAYS": '"numpy" or "jax": the arrays its cores take (how the public edge converts)',
 }
@@ -86,7 +88,7 @@ def get_backend(name: str | None = None) -> ModuleType:
 
 @functools.cache
 def cores_of(backend: str) -> _composed.Cores:
-    """The :class:`~autokern._composed.Cores` of ``backend`` (its array namespace and cores)."""
+    """The :class:`~autokern._api.composed.Cores` of ``backend`` (its array namespace and cores)."""
     return _composed.Cores(backend, checked_backend(backend).OPS, core)
 
 
@@ -160,13 +162,13 @@ def resolve_backend(name: str, backend: str | None = None, *, fallback: bool = T
 
 
 def _module_of(kernel: Kernel, backend: str) -> str:
-    return "autokern._composed" if kernel.composed else f"autokern.{backend}.{kernel.module}"
+    return "autokern._api.composed" if kernel.composed else f"autokern.{backend}.{kernel.module}"
 
 
 def _public(kernel: Kernel, backend: str, bare: Callable[..., Any]) -> Callable[..., Any]:
     """The checked public function of ``kernel`` on ``backend``."""
     signature = kernel.signature
-    arrays = _validation.converter(checked_backend(backend).ARRAYS)
+    arrays = validation.converter(checked_backend(backend).ARRAYS)
 
     renamed = kernel.renamed or {}
 
@@ -179,21 +181,22 @@ def _public(kernel: Kernel, backend: str, bare: Callable[..., Any]) -> Callable[
             bound = signature.bind(*args, **kwargs)
         except TypeError as error:
             raise InputTypeError(f"{kernel.name}{signature}: {error}") from None
-        if backend in _memory.UNUSABLE_AFTER_FORK:
+        if backend in memory.UNUSABLE_AFTER_FORK:
             return _in_forked_child(kernel, backend)(*args, **kwargs)
         bound.apply_defaults()
-        return bare(**_validation.check(kernel, bound.arguments, arrays))
+        return bare(**validation.check(kernel, bound.arguments, arrays))
 
     return _named(public, kernel, backend, kernel.doc)
 
 
 def _in_forked_child(kernel: Kernel, backend: str) -> Callable[..., Any]:
     """The public function to run instead of ``backend``'s in a process forked after that
-    backend started (see :data:`autokern._memory.UNUSABLE_AFTER_FORK`): the fallback backend's,
+    backend started (see :data:`autokern._runtime.memory.UNUSABLE_AFTER_FORK`): the fallback
+    backend's,
     which gives the same numbers (every backend equals the reference to 1e-10), as NumPy
     arrays.  One warning per kernel."""
     substitute = resolve_backend(kernel.name, FALLBACK_BACKEND)
-    if substitute in _memory.UNUSABLE_AFTER_FORK:
+    if substitute in memory.UNUSABLE_AFTER_FORK:
         raise BackendError(f"{kernel.name}: neither {backend!r} nor {substitute!r} can run in "
                            "this forked process; use the 'spawn' or 'forkserver' start method")
     warnings.warn(f"{kernel.name}: this process was forked after the {backend!r} backend "
@@ -242,7 +245,7 @@ def get_kernel(name: str, backend: str | None = None, *, fallback: bool = True,
     """The kernel ``name`` of ``backend``, or of the fallback backend where it lacks it.
 
     ``checked=True`` (default): the public function, which validates and converts every
-    argument (one pass of :func:`autokern._validation.check`) before running the core.
+    argument (one pass of :func:`autokern._api.validation.check`) before running the core.
     ``checked=False``: the bare core, for a sampler loop whose inputs were checked once —
     arrays must already be C-contiguous float64 / int64 / complex128 (on JAX, JAX arrays) of
     consistent shapes, options as the public function would pass them; bad input there gives

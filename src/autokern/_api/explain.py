@@ -11,9 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from autokern import _dispatch, _lattice, _nufft, cost
+from autokern._api import dispatch
+from autokern._cpu import nufft
+from autokern._runtime import routes as cost
+from autokern._runtime.routes import Route
+from autokern._shared import lattice
 from autokern.catalogue import KERNELS
-from autokern.cost import Route
 from autokern.errors import InputTypeError
 
 #: the reductions over visibilities: (kernel, what sets the extent of its lags)
@@ -51,7 +54,7 @@ def _nufft_library(backend: str) -> dict[str, Any]:
         module = importlib.import_module("autokern.jax.nufft")
         return {"available": module.available(), "min_eps": module.MIN_EPS,
                 "library": "finufft"}
-    return {"available": _nufft.available(), "min_eps": _nufft.MIN_EPS, "library": "ducc0"}
+    return {"available": nufft.available(), "min_eps": nufft.MIN_EPS, "library": "ducc0"}
 
 
 def _reduction(kernel: str, backend: str, arguments: dict[str, Any]) -> Route:
@@ -63,8 +66,8 @@ def _reduction(kernel: str, backend: str, arguments: dict[str, Any]) -> Route:
         extent = tuple(arguments["shape_masked_pixels_2d"])
     else:
         grid = np.asarray(arguments["grid_radians_slim"])
-        extent = _nufft.extent_of(grid)
-        if method != "direct" and _lattice.lattice_of(grid, uv_wavelengths, eps) is None:
+        extent = nufft.extent_of(grid)
+        if method != "direct" and lattice.lattice_of(grid, uv_wavelengths, eps) is None:
             return Route(f"reduction {kernel}", "direct",
                          f"the grid is not a lattice to within eps={eps:g}: no NUFFT onto it")
     route = cost.nufft_route(kernel, method, eps, len(uv_wavelengths), extent,
@@ -102,9 +105,9 @@ def explain(kernel: str, backend: str | None = None, **arguments: Any) -> Explan
       backend: numba — numba provides it
       reduction w_compact_curvature_interferometer_from: nufft — ducc0: Ny·Nx = 2500 ≥ 400 …
     """
-    name = _dispatch.current_name(kernel)
-    chosen = backend or _dispatch.DEFAULT_JIT
-    resolved = _dispatch.resolve_backend(name, chosen)
+    name = dispatch.current_name(kernel)
+    chosen = backend or dispatch.DEFAULT_JIT
+    resolved = dispatch.resolve_backend(name, chosen)
     routes = [Route("backend", resolved, f"{resolved} provides it" if resolved == chosen else
                     f"{chosen} has no {name}: the fallback backend's")]
     signature = KERNELS[name].signature
@@ -122,7 +125,7 @@ def explain(kernel: str, backend: str | None = None, **arguments: Any) -> Explan
         routes.append(_reduction(name, resolved, given))
     elif name == "visibility_terms_from" and needs("uv_wavelengths", "grid_radians_slim",
                                                    "native_index_for_slim_index"):
-        grid_size = _lattice.extent_of_mask(given["native_index_for_slim_index"])
+        grid_size = lattice.extent_of_mask(given["native_index_for_slim_index"])
         routes.append(_reduction("w_compact_curvature_interferometer_from", resolved,
                                  {**given, "grid_size": grid_size}))
         routes.append(_reduction("w_tilde_data_interferometer_from", resolved, given))

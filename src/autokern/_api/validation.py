@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autokern import _memory
-from autokern._inversion import Inversion
-from autokern._visibility_terms import VisibilityTerms
+from autokern._runtime import memory
+from autokern._shared.inversion import Inversion
+from autokern._shared.visibility_terms import VisibilityTerms
 from autokern.errors import AutokernError, InputShapeError, InputTypeError, InputValueError
 
 if TYPE_CHECKING:
@@ -287,8 +287,9 @@ def _inversion(kernel: Kernel, name: str, value: Any, arrays: ArrayConverter,
 
 def check(kernel: Kernel, arguments: dict[str, Any], arrays: ArrayConverter) -> dict[str, Any]:
     """Validate and normalise the bound ``arguments`` of ``kernel``; return them normalised
-    (the thread settings are checked first: :func:`autokern._memory.check_thread_settings`)."""
-    _memory.check_thread_settings()
+    (the thread settings are checked first:
+    :func:`autokern._runtime.memory.check_thread_settings`)."""
+    memory.check_thread_settings()
     shapes = _Shapes(kernel)
     out: dict[str, Any] = {}
     for arg in kernel.args:
@@ -304,8 +305,8 @@ def check(kernel: Kernel, arguments: dict[str, Any], arrays: ArrayConverter) -> 
     _check_values(kernel, out, shapes.sizes)
     if kernel.largest_array:
         dims = [shapes.sizes[d] for d in kernel.largest_array.split()]
-        _memory.require(kernel.name, 8 * int(np.prod(dims)), kernel.largest_array,
-                        kernel.alternative)
+        memory.require(kernel.name, 8 * int(np.prod(dims)), kernel.largest_array,
+                       kernel.alternative)
     return out
 
 

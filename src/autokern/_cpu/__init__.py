@@ -7,9 +7,9 @@ the JAX backend's CPU host callbacks (neither backend imports the other).
 - :mod:`~autokern._cpu.nufft_points` — the points of a ducc0 NUFFT, in one parallel pass;
 - :mod:`~autokern._cpu.nnls` — the positive-only solve (block principal pivoting, then fnnls).
 
-Importing this package chooses Numba's fork-safe threading layer before any of them runs.
+- :mod:`~autokern._cpu.nufft` — the ducc0 NUFFT and when to take it (no Numba);
+- :mod:`~autokern._cpu.fft_curvature` — F by SciPy FFTs (no Numba).
+
+Importing a Numba module of this package chooses Numba's fork-safe threading layer
+before any of its kernels runs; the package itself imports nothing.
 """
-
-from autokern._memory import choose_fork_safe_threading_layer
-
-choose_fork_safe_threading_layer()

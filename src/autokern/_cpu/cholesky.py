@@ -8,7 +8,10 @@ import numpy as np
 from numba import types
 from numba.extending import get_cython_function_address
 
-from autokern import _evidence
+from autokern._runtime.memory import choose_fork_safe_threading_layer
+from autokern._shared import evidence
+
+choose_fork_safe_threading_layer()
 
 
 def _scipy_routine(module: str, name: str, n_args: int) -> types.ExternalFunction:
@@ -103,9 +106,9 @@ def cholesky_lower_in_place(matrix, block, parts):
 
 
 def solve_log_det_in_place(matrix: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, float]:
-    """:func:`autokern._evidence._numpy_solve_log_det` in the C-ordered ``matrix``'s memory
+    """:func:`autokern._shared.evidence._numpy_solve_log_det` in the C-ordered ``matrix``'s memory
     by :func:`cholesky_lower_in_place` (the factor in its upper triangle, row-major; NaN where
     not positive definite)."""
     if cholesky_lower_in_place(matrix, CHOLESKY_BLOCK, numba.get_num_threads()) != 0:
         matrix.fill(np.nan)
-    return _evidence.solution_and_log_det(matrix.T, rhs)
+    return evidence.solution_and_log_det(matrix.T, rhs)

@@ -17,7 +17,8 @@ import numpy as np
 import scipy.fft
 import scipy.sparse
 
-from autokern import _lattice, _memory
+from autokern._runtime import memory
+from autokern._shared import lattice
 
 
 def sparse_mapping(pix_indexes_for_sub_slim_index: np.ndarray,
@@ -36,14 +37,14 @@ def curvature_matrix(precision_operator: np.ndarray, native_index_for_slim_index
                      pix_weights_for_sub_slim_index: np.ndarray, pixels: int) -> np.ndarray:
     """F = Tᵀ W̃ T with W̃ applied by FFT convolution with ``precision operator`` (2Ny, 2Nx)."""
     box = precision_operator.shape
-    workers = _memory.num_threads()
+    workers = memory.num_threads()
     kernel_ft = scipy.fft.rfft2(precision_operator, workers=workers)
     rows = native_index_for_slim_index[:, 0] - native_index_for_slim_index[:, 0].min()
     cols = native_index_for_slim_index[:, 1] - native_index_for_slim_index[:, 1].min()
     mapping = sparse_mapping(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
                              pixels)
     by_source = mapping.T.tocsr()  # row s lists the image pixels of source pixel s
-    batch = _memory.resolve_chunk_size("auto", pixels, 40 * box[0] * box[1])
+    batch = memory.resolve_chunk_size("auto", pixels, 40 * box[0] * box[1])
     curvature = np.zeros((pixels, pixels))
     for start in range(0, pixels, batch):
         sources = slice(start, min(start + batch, pixels))
@@ -63,6 +64,6 @@ def curvature_matrix_via_w_compact_fft_from(w_compact: np.ndarray,
                                             pix_weights_for_sub_slim_index: np.ndarray,
                                             pixels: int) -> np.ndarray:
     """F from w-compact by FFT convolution (the catalogue kernel's CPU core)."""
-    return curvature_matrix(_lattice.nufft_precision_operator_via_w_compact_from(w_compact),
+    return curvature_matrix(lattice.nufft_precision_operator_via_w_compact_from(w_compact),
                             native_index_for_slim_index, pix_indexes_for_sub_slim_index,
                             pix_weights_for_sub_slim_index, pixels)

@@ -3,7 +3,8 @@ curvature kernels and of the JAX backend's CPU route.
 
 All variants share one access pattern: W̃[m, n] = ``table[base[m] + offset[n]]``, where the
 table is dense W̃ (base = m M, offset = n) or the full lattice lag table of a w-compact or
-precision operator (:func:`autokern._lattice.lag_gather`), and T is used in column form, so that
+precision operator (:func:`autokern._shared.lattice.lag_gather`), and T is used in column form, so
+that
 
     ω_m[t] = Σ_{n ∈ column t} W̃[m, n] T[n, t]
 
@@ -31,7 +32,10 @@ import numba
 import numpy as np
 
 from autokern._cpu.sparse_columns import columns, transpose_matmul
-from autokern._lattice import lag_gather
+from autokern._runtime.memory import choose_fork_safe_threading_layer
+from autokern._shared.lattice import lag_gather
+
+choose_fork_safe_threading_layer()
 
 _JIT = {"cache": True, "nogil": True}
 # Contraction to FMA only (no reassociation): rounding differs from separate multiply-adds by

@@ -5,7 +5,7 @@ Block principal pivoting (Júdice & Pires; Kim & Park's backup rule) on the norm
 A = F + H, b = D: each iteration solves on the free set and exchanges every infeasible variable at
 once (a fresh blocked Cholesky of A_FF on Numba's threads when many change, factor downdates and
 appends when few do), starting from the caller's warm start (the previous call's free set,
-:class:`autokern._nnls.PositiveOnlyState`) or, cold, from the unconstrained solution.  Near a
+:class:`autokern._shared.nnls.PositiveOnlyState`) or, cold, from the unconstrained solution.  Near a
 previous solution it converges in two or three factorisations of the free block.  If it has not
 converged in ``pivoting_iterations``, fnnls (Bro & de Jong, Lawson–Hanson guard) finishes
 from the last projected point — fnnls's inner loop steps back to a feasible subspace minimiser,
@@ -20,8 +20,11 @@ import math
 import numba
 import numpy as np
 
-from autokern import _nnls
 from autokern._cpu.cholesky import CHOLESKY_BLOCK, cholesky_lower_in_place
+from autokern._runtime.memory import choose_fork_safe_threading_layer
+from autokern._shared import nnls
+
+choose_fork_safe_threading_layer()
 
 OK, NOT_CONVERGED, NOT_POSITIVE_DEFINITE = 0, 1, 2
 EPS = float(np.finfo(np.float64).eps)
@@ -325,7 +328,8 @@ def fnnls(a, b, kept, row_scales, tolerance_factor, max_iterations, pivoting_ite
 @numba.njit(cache=True, nogil=True)
 def kept_row_scales(a, kept):
     """max_i |A_ji| over the kept i, per kept row j (0 elsewhere): the scale of the dual
-    tolerance (:func:`autokern._nnls.kkt_row_scales` of the kept matrix), without copying it."""
+    tolerance (:func:`autokern._shared.nnls.kkt_row_scales` of the kept matrix), without copying
+    it."""
     out = np.zeros(a.shape[0])
     for j in range(a.shape[0]):
         if kept[j]:
@@ -347,11 +351,11 @@ def solve(data_vector: np.ndarray, curvature_reg_matrix: np.ndarray, kept: np.nd
     :data:`OK`, :data:`NOT_CONVERGED` or :data:`NOT_POSITIVE_DEFINITE`."""
     pixels = data_vector.shape[0]
     n = int(kept.sum())
-    cap = _nnls.max_iterations(n)
+    cap = nnls.max_iterations(n)
     a = np.ascontiguousarray(curvature_reg_matrix, dtype=np.float64)
     x, free, status, _ = fnnls(
         a, np.ascontiguousarray(data_vector, dtype=np.float64), kept, kept_row_scales(a, kept),
-        _nnls.KKT_TOLERANCE_FACTOR * EPS * n, cap, min(pivoting_iterations, cap),
-        _nnls.BACKUP_EXCHANGES, np.ones(pixels, dtype=np.bool_) if start is None else start,
+        nnls.KKT_TOLERANCE_FACTOR * EPS * n, cap, min(pivoting_iterations, cap),
+        nnls.BACKUP_EXCHANGES, np.ones(pixels, dtype=np.bool_) if start is None else start,
         parts)
     return x, free, status

@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from autokern import _lattice, _memory, cost
-from autokern._lattice import ARCSEC_TO_RADIANS, Lattice
+from autokern._runtime import memory, routes
+from autokern._shared import lattice as _lattice
+from autokern._shared.lattice import ARCSEC_TO_RADIANS, Lattice
 from autokern.errors import optional_module
 
 #: The smallest tolerance ducc0 reaches in double precision.
@@ -173,8 +174,8 @@ def lattice_sum(problem: LatticeSum, eps: float, chunk_size: int | str = "auto",
     ducc0 = _ducc0()
     out = np.zeros(problem.shape, dtype=np.complex128)
     work = np.empty(problem.shape, dtype=np.complex128)
-    chunks = list(_memory.chunk_slices(len(problem.uv_wavelengths), chunk_size,
-                                       _BYTES_PER_VISIBILITY))
+    chunks = list(memory.chunk_slices(len(problem.uv_wavelengths), chunk_size,
+                                      _BYTES_PER_VISIBILITY))
     longest = max((k.stop - k.start for k in chunks), default=0)
     values_buffer = np.empty(longest, dtype=np.complex128)
     coord_buffer = np.empty((longest, 2))
@@ -183,7 +184,7 @@ def lattice_sum(problem: LatticeSum, eps: float, chunk_size: int | str = "auto",
         values, coord = values_buffer[:n], coord_buffer[:n]
         fill(problem, k, values, coord)
         ducc0.nufft.nu2u(points=values, coord=coord, forward=False, epsilon=eps,
-                         nthreads=_memory.nufft_threads(), out=work)
+                         nthreads=memory.nufft_threads(), out=work)
         out += work
     return out[problem.rows_dropped:]
 
@@ -191,8 +192,8 @@ def lattice_sum(problem: LatticeSum, eps: float, chunk_size: int | str = "auto",
 def chosen(kernel: str, method: str, eps: float, n_visibilities: int,
            extent: tuple[int, int]) -> bool:
     """Whether a CPU reduction runs as a ducc0 NUFFT (:func:`autokern.cost.use_nufft`)."""
-    return cost.use_nufft(kernel, method, eps, n_visibilities, extent, available=available(),
-                          min_eps=MIN_EPS, library="ducc0")
+    return routes.use_nufft(kernel, method, eps, n_visibilities, extent, available=available(),
+                            min_eps=MIN_EPS, library="ducc0")
 
 
 def extent_of(grid_radians_slim: Any) -> tuple[int, int]:
@@ -234,7 +235,7 @@ def dirty_image_if_chosen(data: np.ndarray, noise_map: np.ndarray, uv_wavelength
                           grid_radians_slim: np.ndarray, chunk_size: int | str, method: str,
                           eps: float, fill: PointFiller = numpy_points) -> np.ndarray | None:
     """The dirty image (M,) by NUFFT onto the bounding box of the pixels, for a grid on a
-    lattice to within ``eps`` (:func:`autokern._lattice.lattice_of`); off-lattice grids take
+    lattice to within ``eps`` (:func:`autokern._shared.lattice.lattice_of`); off-lattice grids take
     the direct sums."""
     if not chosen("w_tilde_data_interferometer_from", method, eps, len(data),
                   extent_of(grid_radians_slim)):

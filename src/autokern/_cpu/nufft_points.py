@@ -1,14 +1,17 @@
-"""The points of a ducc0 NUFFT (:class:`autokern._nufft.LatticeSum`) in one parallel Numba pass:
+"""The points of a ducc0 NUFFT (:class:`autokern._cpu.nufft.LatticeSum`) in one parallel Numba pass:
 strengths and coordinates of a chunk of visibilities, with a vectorised sin/cos.  The Numba
-backend's NUFFT route passes :func:`fill_points` to :func:`autokern._nufft.lattice_sum`; the
-reference makes the same points with NumPy (:meth:`~autokern._nufft.LatticeSum.points`)."""
+backend's NUFFT route passes :func:`fill_points` to :func:`autokern._cpu.nufft.lattice_sum`; the
+reference makes the same points with NumPy (:meth:`~autokern._cpu.nufft.LatticeSum.points`)."""
 
 from __future__ import annotations
 
 import numba
 import numpy as np
 
-from autokern._nufft import LatticeSum
+from autokern._cpu.nufft import LatticeSum
+from autokern._runtime.memory import choose_fork_safe_threading_layer
+
+choose_fork_safe_threading_layer()
 
 # sin and cos for the points' phases (below): Cody–Waite reduction by π/2 in three parts of
 # 33 bits (n·part exact for |n| < 2²⁰) and fdlibm's minimax polynomials on [-π/4, π/4]

@@ -6,6 +6,10 @@ backend and the CPU curvature engine."""
 import numba
 import numpy as np
 
+from autokern._runtime.memory import choose_fork_safe_threading_layer
+
+choose_fork_safe_threading_layer()
+
 _JIT = {"cache": True, "nogil": True}
 
 

@@ -54,7 +54,8 @@ class InversionResult(NamedTuple):
     """One likelihood evaluation: log L = -½ (χ² + sᵀHs + log det(F + H) - log det H +
     noise_normalization) and its terms; ``curvature_matrix`` F and ``regularization_matrix`` H
     (S, S) only when asked for (``matrices=True``), else None; ``solver_state`` the positive-only
-    solve's :class:`autokern._nnls.PositiveOnlyState` (the next call's ``warm_start``), None for
+    solve's :class:`autokern._shared.nnls.PositiveOnlyState` (the next call's ``warm_start``), None
+    for
     the linear solve."""
 
     log_evidence: Any

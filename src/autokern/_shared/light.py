@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from autokern import _lattice
-from autokern._evidence import ArrayOps, assembled_terms
+from autokern._shared import lattice
+from autokern._shared.evidence import ArrayOps, assembled_terms
 
 #: the downstream library's Settings.no_regularization_add_to_curvature_diag_value (its
 #: general.yaml): added to the diagonal of the curvature of every unregularized linear object
@@ -43,8 +43,8 @@ def w_tilde_image_fft(xp: Any, rfft2: Any, irfft2: Any, w_compact: Any,
     (−Nx, Nx), so nothing wraps): out[i] = Σ_j lag[r_i − r_j, c_i − c_j] I[j]."""
     ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
     box = (2 * ny, 2 * nx)
-    kernel = set_at(xp, xp.zeros(box), _lattice.precision_operator_positions(ny, nx),
-                  _lattice.lag_table_from_compact(w_compact))
+    kernel = set_at(xp, xp.zeros(box), lattice.precision_operator_positions(ny, nx),
+                  lattice.lag_table_from_compact(w_compact))
     rows = native_index_for_slim_index[:, 0] - xp.min(native_index_for_slim_index[:, 0])
     cols = native_index_for_slim_index[:, 1] - xp.min(native_index_for_slim_index[:, 1])
     columns = image.reshape(image.shape[0], -1).T  # (N, M)
@@ -80,7 +80,7 @@ def joint_evidence_terms(ops: ArrayOps, curvature: Any, regularization: Any, dat
                          data_chi_squared: Any, noise_normalization_term: Any,
                          solution: Any = None, log_det_regularization: Any = None
                          ) -> tuple[Any, ...]:
-    """:func:`autokern._evidence.evidence_terms` of the joint system (n light columns first,
+    """:func:`autokern._shared.evidence.evidence_terms` of the joint system (n light columns first,
     then the S source pixels; ``regularization`` is the source's H, (S, S)) as the downstream
     library takes them: x = (F + H')⁻¹ D with H' = diag(0, H) (or ``solution``), χ² =
     xᵀ F x − 2 xᵀ D + χ²_data over every parameter (F with the light diagonal c, as the

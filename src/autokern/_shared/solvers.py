@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from autokern import _nnls
+from autokern._shared import nnls
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ POSITIVE_NEGATIVE = Solver(
     derivative="through the Cholesky of F + H (JAX's factorisation rules)",
     doc="the linear solve s = (F + H)⁻¹ D")
 POSITIVE_ONLY = Solver(
-    "positive_only", _positive_only, _nnls.state_of,
+    "positive_only", _positive_only, nnls.state_of,
     derivative="implicit differentiation of the KKT system on the final free set",
     doc="s ≥ 0 minimising sᵀ(F + H)s − 2sᵀD with zeroed_pixels fixed at 0 (the downstream "
         "library's default Settings(); an exact active-set solve)")

@@ -39,11 +39,13 @@ from typing import Any
 
 import numpy as np
 
-from autokern._dispatch import get_kernel
-from autokern._inversion import Inversion
-from autokern._lattice import DEFAULT_EPS
-from autokern._memory import choose_fork_safe_threading_layer as _choose_fork_safe_threading_layer
-from autokern._memory import one_blas_thread as _one_blas_thread
+from autokern._api.dispatch import get_kernel
+from autokern._runtime.memory import (
+    choose_fork_safe_threading_layer as _choose_fork_safe_threading_layer,
+)
+from autokern._runtime.memory import one_blas_thread as _one_blas_thread
+from autokern._shared.inversion import Inversion
+from autokern._shared.lattice import DEFAULT_EPS
 from autokern.errors import InputValueError, MissingDependencyError
 
 try:
@@ -393,7 +395,7 @@ def _split_regularization_matrix(points: np.ndarray, triangulation: Any, coeffic
     the gradient matrix from those mappings."""
     from autoarray.inversion.regularization import regularization_util as util
 
-    from autokern.mesh import mapping_from
+    from autokern.data.mesh import mapping_from
 
     simplices = triangulation.simplices
     p0, p1, p2 = (points[simplices[:, k]] for k in range(3))
@@ -467,7 +469,7 @@ def _call_arrays(mapper: Any, settings: Any, beam: np.ndarray | None) -> _CallAr
     from autoarray.inversion.regularization.constant import Constant
     from autoarray.inversion.regularization.constant_split import ConstantSplit
 
-    from autokern.mesh import _neighbors, mapping_from, triangulation_from
+    from autokern.data.mesh import _neighbors, mapping_from, triangulation_from
 
     interpolator = mapper.interpolator
     mesh = interpolator.mesh

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autokern import __version__, datasets
-from autokern._dispatch import get_backend, provides
+from autokern import __version__
+from autokern._api.dispatch import get_backend, provides
 from autokern.catalogue import BACKEND_NAMES
+from autokern.data import datasets
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -50,8 +51,8 @@ def block(value: Any) -> Any:
 def as_array(value: Any) -> np.ndarray:
     """A kernel result as a float64 NumPy array (BCOO densified; VisibilityTerms, Inversion and
     tuples flattened, None parts of a result left out)."""
-    from autokern._inversion import Inversion
-    from autokern.terms import VisibilityTerms
+    from autokern._shared.inversion import Inversion
+    from autokern._shared.visibility_terms import VisibilityTerms
 
     if isinstance(value, Inversion):
         return np.concatenate([as_array(getattr(value, name)).ravel()
@@ -146,11 +147,11 @@ def precompute_scaling(case: datasets.Case, backend: str,
                        progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """w-compact time against K, direct sums vs NUFFT, at the case's extent (K up to the
     case's own K, visibilities repeated from the case)."""
-    from autokern import _nufft
+    from autokern._cpu import nufft
 
     ds = case.dataset
     fn = get_backend(backend).w_compact_curvature_interferometer_from
-    methods = ["direct", "nufft"] if _nufft.available() else ["direct"]
+    methods = ["direct", "nufft"] if nufft.available() else ["direct"]
     rows = []
     for n in sorted({min(k, len(ds.data)) for k in (100, 1_000, 10_000, 100_000)}):
         uv = np.resize(ds.uv_wavelengths, (n, 2))
@@ -214,7 +215,7 @@ def plot(report: dict[str, Any], path: str | os.PathLike | None = None) -> Figur
     autokern version, date, machine and Python.  Saved to ``path`` (PNG by its suffix) when
     given; the figure is returned.
     """
-    from autokern.plot import require_matplotlib
+    from autokern.apps.plot import require_matplotlib
 
     matplotlib = require_matplotlib()
     from matplotlib.lines import Line2D

@@ -12,8 +12,9 @@ import textwrap
 from importlib import metadata
 from typing import Any
 
-from autokern import __version__, _memory, cost
-from autokern._dispatch import DEFAULT_JIT, provides
+from autokern import __version__
+from autokern._api.dispatch import DEFAULT_JIT, provides
+from autokern._runtime import memory, routes
 from autokern.catalogue import BACKEND_NAMES, KERNELS, kernels_for
 
 #: optional packages, by distribution name, and what each is for
@@ -57,7 +58,7 @@ def _version(distribution: str) -> str:
 
 def _nufft_info() -> dict[str, str]:
     """Whether ``method="auto"`` can pick the NUFFT on each backend, and by which library."""
-    from autokern import _nufft
+    from autokern._cpu import nufft as _nufft
 
     try:
         from autokern.jax import nufft as jax_nufft
@@ -65,8 +66,8 @@ def _nufft_info() -> dict[str, str]:
         jax_available = jax_nufft.available()
     except ImportError:  # JAX itself is missing
         jax_available = False
-    rule = (f'method="auto" uses it where Ny·Nx >= {cost.NUFFT_MIN_LAGS} and '
-            f"K·Ny·Nx >= {cost.NUFFT_WORK_THRESHOLD:.0e}")
+    rule = (f'method="auto" uses it where Ny·Nx >= {routes.NUFFT_MIN_LAGS} and '
+            f"K·Ny·Nx >= {routes.NUFFT_WORK_THRESHOLD:.0e}")
     report = {"rule": rule}
     for backend in BACKEND_NAMES:
         library, available = (("jax-finufft", jax_available) if backend == "jax" else
@@ -89,8 +90,8 @@ def info() -> dict[str, Any]:
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
         "default_backend (DEFAULT_JIT)": DEFAULT_JIT,
-        "memory_budget_gb": round(_memory.budget_bytes() / 1e9, 2),
-        "chunk_budget_mb (chunk_size='auto')": _memory.chunk_budget_bytes() >> 20,
+        "memory_budget_gb": round(memory.budget_bytes() / 1e9, 2),
+        "chunk_budget_mb (chunk_size='auto')": memory.chunk_budget_bytes() >> 20,
         "catalogue_kernels": len(KERNELS),
         "original": {"numpy": numpy.__version__, "scipy": scipy.__version__,
                      "dtype": "float64",
@@ -119,7 +120,7 @@ def _print_info(report: dict[str, Any]) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from autokern import bench
+    from autokern.apps import bench
 
     def progress(step: str) -> None:
         print(f"  … {step}", file=sys.stderr, flush=True)
@@ -142,7 +143,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _presets_help() -> str:
     """The bench presets and their sizes, read off :data:`autokern.datasets.PRESETS`."""
-    from autokern import datasets
+    from autokern.data import datasets
 
     lines = ["presets (K visibilities, M unmasked pixels, S source pixels, extent Ny×Nx):"]
     for name, preset in datasets.PRESETS.items():
@@ -158,7 +159,8 @@ def _presets_help() -> str:
 
 def parser() -> argparse.ArgumentParser:
     """The ``autokern`` argument parser."""
-    from autokern import bench, datasets
+    from autokern.apps import bench
+    from autokern.data import datasets
 
     top = argparse.ArgumentParser(
         prog="autokern", description="autokern: numerical kernels for radio-interferometric "

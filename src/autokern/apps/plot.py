@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from autokern.data.grids import MaskedGrid
 from autokern.errors import InputShapeError, optional_module
-from autokern.grids import MaskedGrid
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -168,7 +168,7 @@ def plot_reconstruction(source_points: Any, reconstruction: Any, *, simplices: A
     -------
     matplotlib.figure.Figure
     """
-    from autokern import mesh
+    from autokern.data import mesh
 
     if isinstance(source_points, mesh.DelaunayMesh):
         source_points, simplices = source_points.points, source_points.simplices

@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from autokern._lattice import ARCSEC_TO_RADIANS
+from autokern._shared.lattice import ARCSEC_TO_RADIANS
+from autokern.data.grids import MaskedGrid
 from autokern.errors import ConfigurationError, InputTypeError, InputValueError
-from autokern.grids import MaskedGrid
 
 
 @dataclass(frozen=True)
@@ -458,7 +458,7 @@ def _delaunay_mesh(rng: np.random.Generator, grid_arcsec: np.ndarray, source_pix
                    einstein_radius: float) -> SourceMesh:
     """Trace image pixels through a singular isothermal sphere and map them onto a Delaunay
     mesh of ``source_pixels`` vertices picked among the traced pixels (B = 3, -1 padded)."""
-    from autokern.mesh import delaunay_mesh_from
+    from autokern.data.mesh import delaunay_mesh_from
 
     radius = np.maximum(np.hypot(grid_arcsec[:, 0], grid_arcsec[:, 1]), 1e-12)
     traced = grid_arcsec - einstein_radius * grid_arcsec / radius[:, None]

@@ -154,7 +154,7 @@ def mask_2d_circular_from(shape_native: Sequence[int], pixel_scale: float | Sequ
         radius would otherwise give the mask of its absolute value, NaN one with nothing
         masked), non-square or non-positive pixels, a centre that is not a finite pair.
     """
-    from autokern._dispatch import get_kernel
+    from autokern._api.dispatch import get_kernel
 
     scale = pixel_scale_from(pixel_scale)
     # the reference kernel's public function: its input checks are the ones applied here

@@ -56,10 +56,13 @@ a file that is not readable FITS (empty, another format, truncated) is an
 :class:`~autokern.errors.InputValueError` that names it and its role.
 """
 
+from autokern.io.fits import (
+    visibilities_from_fits,
+)
 from autokern.io.measurement_set import (
     DEFAULT_CHUNK_CELLS,
-    MeasurementSetPart,
     SPEED_OF_LIGHT,
+    MeasurementSetPart,
     measurement_set_chunks,
     measurement_set_parts,
     read_measurement_set_part,
@@ -68,9 +71,6 @@ from autokern.io.ms_writer import (
     MeasurementSetWriter,
     RowBlock,
     write_measurement_set,
-)
-from autokern.io.fits import (
-    visibilities_from_fits,
 )
 
 __all__ = [

@@ -38,9 +38,9 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from autokern._dispatch import get_kernel, resolve_backend
-from autokern._memory import threads as autokern_threads
-from autokern._visibility_terms import VisibilityTerms
+from autokern._api.dispatch import get_kernel, resolve_backend
+from autokern._runtime.memory import threads as autokern_threads
+from autokern._shared.visibility_terms import VisibilityTerms
 from autokern.errors import (
     AutokernError,
     InputShapeError,
@@ -541,7 +541,7 @@ def synthetic_chunks(n_visibilities: int, chunk_rows: int, *, max_uv: float = 1.
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputValueError(f"synthetic_chunks: {name} must be a positive int, got "
                                   f"{value!r}")
-    from autokern.datasets import mock_chunk
+    from autokern.data.datasets import mock_chunk
 
     make = dask.delayed(functools.partial(mock_chunk, max_uv=max_uv, antennas=antennas),
                         pure=True)
@@ -644,7 +644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import argparse
     import json
 
-    from autokern.datasets import PRESETS, mock_case
+    from autokern.data.datasets import PRESETS, mock_case
 
     parser = argparse.ArgumentParser(prog="python -m autokern.dask", description=main.__doc__)
     parser.add_argument("--visibilities", type=float, default=1e8, help="K (default 1e8)")
@@ -674,6 +674,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     # the importable module's functions, so that workers unpickle them by reference
-    from autokern.dask import main as _main
+    from autokern.io.dask import main as _main
 
     sys.exit(_main())

@@ -4,15 +4,11 @@
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+
 import numpy as np
+
 from autokern.errors import (
     InputShapeError,
-    InputTypeError,
     InputValueError,
     optional_module,
 )

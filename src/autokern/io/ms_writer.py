@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
 import numpy as np
+
 from autokern.errors import (
     InputShapeError,
-    InputTypeError,
     InputValueError,
-    optional_module,
 )
 from autokern.io.measurement_set import _STOKES, _casacore_tables, _stokes_names
 

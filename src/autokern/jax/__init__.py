@@ -18,13 +18,13 @@ across devices (:mod:`autokern.jax.sharding`).
 """
 
 # _runtime first: it enables x64 before any kernel module is imported.
-from autokern._dispatch import export
+from autokern._api.dispatch import export
 from autokern.jax._runtime import backend_info as backend_info
 from autokern.jax._runtime import enable_compilation_cache as enable_compilation_cache
 from autokern.jax.linalg import OPS as OPS
 from autokern.jax.sharding import sharded as sharded
 
-#: the backend contract (autokern._dispatch.BACKEND_CONTRACT): OPS above, and its arrays
+#: the backend contract (autokern._api.dispatch.BACKEND_CONTRACT): OPS above, and its arrays
 ARRAYS = "jax"
 
 __all__ = ["ARRAYS", "OPS", "backend_info", "enable_compilation_cache", "sharded",

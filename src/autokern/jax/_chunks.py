@@ -43,7 +43,7 @@ from jax import lax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from autokern import _memory
+from autokern._runtime import memory
 from autokern.jax.sharding import AXIS, active_mesh
 
 #: contribution(static, constants, valid, *rows) -> partial sum
@@ -54,8 +54,8 @@ _Spec = tuple[Contribution, Hashable, tuple[int, ...], np.dtype]
 
 def resolve(chunk_size: int | str, n_visibilities: int, floats_per_visibility: int) -> int:
     """``chunk_size`` as an int; ``"auto"`` is the largest chunk whose work space fits
-    :func:`autokern._memory.chunk_budget_bytes` (``floats_per_visibility`` float64 each)."""
-    return _memory.resolve_chunk_size(chunk_size, n_visibilities, 8 * floats_per_visibility)
+    :func:`autokern._runtime.memory.chunk_budget_bytes` (``floats_per_visibility`` float64 each)."""
+    return memory.resolve_chunk_size(chunk_size, n_visibilities, 8 * floats_per_visibility)
 
 
 def is_traced(tree: Any) -> bool:
@@ -189,7 +189,7 @@ def _block_rows(n: int, devices: int, chunk: int, row_bytes: int) -> tuple[int, 
     the one before is under a chunk per device)."""
     per_device = max(1, _ceil_div(n, devices))
     chunk = max(1, min(chunk, per_device))
-    largest = max(1, _memory.chunk_budget_bytes() // (8 * max(row_bytes, 1) * chunk)) * chunk
+    largest = max(1, memory.chunk_budget_bytes() // (8 * max(row_bytes, 1) * chunk)) * chunk
     share = _ceil_div(per_device, _ceil_div(per_device, largest))
     return chunk, _ceil_div(share, chunk) * chunk
 

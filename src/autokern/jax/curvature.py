@@ -29,10 +29,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from autokern import _memory, cost
 from autokern._cpu import lattice_curvature as cpu_curvature
-from autokern._lattice import lag_table_from_compact, lag_table_from_precision_operator
-from autokern._mapping import indexes_within_sizes
+from autokern._runtime import memory, routes
+from autokern._shared.lattice import lag_table_from_compact, lag_table_from_precision_operator
+from autokern._shared.mapping import indexes_within_sizes
 from autokern.jax.mapping import (
     bcoo_mapping_matrix,
     per_source_bucket,
@@ -200,7 +200,7 @@ def _lattice_curvature_on_cpu(lag_table, native_index_for_slim_index,
                               pixels):
     """F from a lag table by the Numba core (one call per vmap member)."""
     def numba_core(table, native, indexes, weights):
-        with _memory.numba_threads_here():  # this runs on one of XLA's threads
+        with memory.numba_threads_here():  # this runs on one of XLA's threads
             return cpu_curvature.lattice_curvature(
                 np.asarray(table), np.asarray(native), np.asarray(indexes),
                 np.asarray(weights), pixels)
@@ -223,7 +223,7 @@ def _lattice_curvature_on_cpu_backward(pixels, arguments, cotangent):
     lag_table, native, indexes, weights = arguments
 
     def numba_adjoint(table, native, indexes, weights, cotangent):
-        with _memory.numba_threads_here():
+        with memory.numba_threads_here():
             return cpu_curvature.lattice_curvature_cotangents(
                 np.asarray(table), np.asarray(native), np.asarray(indexes),
                 np.asarray(weights), np.asarray(cotangent))
@@ -251,7 +251,7 @@ def _curvature_via_compact_on_cpu(w_compact, native_index_for_slim_index,
 def curvature_matrix_via_w_compact_sparse_mapping_matrix_direct_from(
         w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
         pix_weights_for_sub_slim_index, pixels):
-    engine = cost.jax_engine_route(jax.default_backend()).choice
+    engine = routes.jax_engine_route(jax.default_backend()).choice
     route = _curvature_via_compact_on_cpu if engine == "cpu-engine" else \
         curvature_via_compact_direct
     return route(w_compact, native_index_for_slim_index, pix_indexes_for_sub_slim_index,
@@ -329,7 +329,7 @@ def curvature_matrix_via_w_compact_fft_from(w_compact, native_index_for_slim_ind
                                             pix_indexes_for_sub_slim_index,
                                             pix_weights_for_sub_slim_index, pixels):
     ny, nx = w_compact.shape[0], (w_compact.shape[1] + 1) // 2
-    batch = _memory.resolve_chunk_size("auto", pixels, 48 * 4 * ny * nx)
+    batch = memory.resolve_chunk_size("auto", pixels, 48 * 4 * ny * nx)
     rows = native_index_for_slim_index[:, 0] - native_index_for_slim_index[:, 0].min()
     cols = native_index_for_slim_index[:, 1] - native_index_for_slim_index[:, 1].min()
     return _fft_curvature(nufft_precision_operator_via_w_compact_from(w_compact), rows, cols,

@@ -18,16 +18,16 @@ import numpy as np
 from jax.custom_batching import sequential_vmap
 from jax.scipy.linalg import cho_solve
 
-from autokern import _memory
 from autokern._cpu import cholesky
-from autokern._evidence import (
+from autokern._runtime import memory
+from autokern._shared.evidence import (
     NUMPY_OPS,
     ArrayOps,
     log_det_and_pivots,
     log_det_of_factor,
     on_one_blas_thread,
 )
-from autokern._inversion import Inversion
+from autokern._shared.inversion import Inversion
 
 
 def _dense_solve_log_det(matrix, rhs):
@@ -40,7 +40,7 @@ def _host_solve_log_det(matrix, rhs):
     threads (at autokern's count: this runs on one of XLA's threads) with BLAS on one thread,
     on a C-ordered copy of XLA's buffer."""
     owned = np.array(matrix, dtype=np.float64, order="C")
-    with _memory.numba_threads_here(), _memory.one_blas_thread():
+    with memory.numba_threads_here(), memory.one_blas_thread():
         return cholesky.solve_log_det_in_place(owned, np.asarray(rhs, dtype=np.float64))
 
 

@@ -1,7 +1,7 @@
 """Reductions over visibilities as type-1 NUFFTs inside ``jax.jit`` (jax-finufft).
 
 The problems (strengths, phases, output box) are the backend-neutral
-:class:`autokern._nufft.LatticeSum` definitions, evaluated with ``jax.numpy``; this module only
+:class:`autokern._cpu.nufft.LatticeSum` definitions, evaluated with ``jax.numpy``; this module only
 supplies the transform: ``jax_finufft.nufft1`` on each chunk of visibilities of
 :func:`autokern.jax._chunks.chunked_sum` (strengths and phases derived chunk by chunk, rows
 masked out by zero strength), float64 with x64 on.  jax-finufft works under ``shard_map``, so
@@ -17,8 +17,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from autokern import _nufft, cost
-from autokern._lattice import Lattice
+from autokern._cpu import nufft
+from autokern._runtime import routes
+from autokern._shared.lattice import Lattice
 from autokern.errors import optional_module
 from autokern.jax import _chunks
 
@@ -43,11 +44,11 @@ def _nufft1() -> Any:
 def chosen(kernel: str, method: str, eps: float, n_visibilities: int,
            extent: tuple[int, int]) -> bool:
     """Whether the JAX reduction runs as a NUFFT (see :func:`autokern.cost.use_nufft`)."""
-    return cost.use_nufft(kernel, method, eps, n_visibilities, extent, available=available(),
-                          min_eps=MIN_EPS, library="finufft")
+    return routes.use_nufft(kernel, method, eps, n_visibilities, extent, available=available(),
+                            min_eps=MIN_EPS, library="finufft")
 
 
-def _transform(problem: _nufft.LatticeSum, valid: jax.Array, eps: float) -> jax.Array:
+def _transform(problem: nufft.LatticeSum, valid: jax.Array, eps: float) -> jax.Array:
     """One chunk of ``problem`` by jax-finufft, rows with ``valid`` 0 adding nothing."""
     values, a_phase, b_phase = problem.points(jnp)
     return _nufft1()(problem.shape, values * valid, a_phase, b_phase, eps=eps, iflag=1)
@@ -55,18 +56,18 @@ def _transform(problem: _nufft.LatticeSum, valid: jax.Array, eps: float) -> jax.
 
 def _w_compact_part(static, pixel_scale, valid, noise_map_real, uv_wavelengths):
     grid_size, eps = static
-    return _transform(_nufft.w_compact_problem(jnp, grid_size, noise_map_real, uv_wavelengths,
-                                               pixel_scale), valid, eps)
+    return _transform(nufft.w_compact_problem(jnp, grid_size, noise_map_real, uv_wavelengths,
+                                              pixel_scale), valid, eps)
 
 
 def _precision_operator_part(static, corner, valid, noise_map_real, uv_wavelengths):
     shape, eps = static
-    return _transform(_nufft.precision_operator_problem(jnp, noise_map_real, uv_wavelengths, shape,
+    return _transform(nufft.precision_operator_problem(jnp, noise_map_real, uv_wavelengths, shape,
                                              corner), valid, eps)
 
 
 class _Origin(NamedTuple):
-    """What :func:`autokern._nufft.dirty_problem` reads of a lattice (traced floats, static
+    """What :func:`autokern._cpu.nufft.dirty_problem` reads of a lattice (traced floats, static
     shape)."""
 
     y0: Any
@@ -78,8 +79,8 @@ class _Origin(NamedTuple):
 
 def _dirty_part(static, origin, valid, data, noise_map, uv_wavelengths):
     shape, eps = static
-    return _transform(_nufft.dirty_problem(jnp, data, noise_map, uv_wavelengths,
-                                           _Origin(*origin, shape)), valid, eps)
+    return _transform(nufft.dirty_problem(jnp, data, noise_map, uv_wavelengths,
+                                          _Origin(*origin, shape)), valid, eps)
 
 
 def _chunk(chunk_size: int | str, n_visibilities: int) -> int:
@@ -90,7 +91,7 @@ def _chunk(chunk_size: int | str, n_visibilities: int) -> int:
 
 def w_compact(grid_size: tuple[int, int], noise_map_real: Any, uv_wavelengths: Any,
               pixel_scale: Any, eps: float, chunk_size: int | str) -> jax.Array:
-    """w-compact (Ny, 2Nx - 1) by NUFFT (:func:`autokern._nufft.w_compact_problem`)."""
+    """w-compact (Ny, 2Nx - 1) by NUFFT (:func:`autokern._cpu.nufft.w_compact_problem`)."""
     ny, nx = grid_size
     sums = _chunks.chunked_sum(_w_compact_part, (ny, 2 * nx - 1), jnp.complex128,
                                (noise_map_real, uv_wavelengths),
@@ -103,7 +104,7 @@ def precision_operator_half_plane(noise_map_real: Any, uv_wavelengths: Any,
                        shape_masked_pixels_2d: tuple[int, int], grid_radians_2d: Any,
                        eps: float, chunk_size: int | str) -> jax.Array:
     """The precision operator's lags p >= 0 in w-compact layout (Ny, 2Nx - 1) by NUFFT
-    (:func:`autokern._nufft.precision_operator_problem`)."""
+    (:func:`autokern._cpu.nufft.precision_operator_problem`)."""
     ny, nx = shape_masked_pixels_2d
     # the problem reads the grid's spacings off its first two rows and columns only
     sums = _chunks.chunked_sum(_precision_operator_part, (ny, 2 * nx - 1), jnp.complex128,
@@ -117,7 +118,7 @@ def precision_operator_half_plane(noise_map_real: Any, uv_wavelengths: Any,
 def dirty_box(data: Any, noise_map: Any, uv_wavelengths: Any, lattice: Lattice, eps: float,
               chunk_size: int | str) -> jax.Array:
     """The complex dirty-image sums on the bounding box (Ny, Nx) of a grid on ``lattice``
-    (:func:`autokern._nufft.dirty_problem`); the dirty image is the real part at the pixels."""
+    (:func:`autokern._cpu.nufft.dirty_problem`); the dirty image is the real part at the pixels."""
     origin = tuple(np.float64(v) for v in (lattice.y0, lattice.x0, lattice.dy, lattice.dx))
     return _chunks.chunked_sum(_dirty_part, lattice.shape, jnp.complex128,
                                (data, noise_map, uv_wavelengths),

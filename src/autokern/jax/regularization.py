@@ -1,5 +1,5 @@
 """The regularization matrix (JAX).  The solve and the log evidence are written once for every
-backend (:mod:`autokern._composed`) over jitted pieces, so ``jax.grad`` with respect to
+backend (:mod:`autokern._api.composed`) over jitted pieces, so ``jax.grad`` with respect to
 ``coefficient`` or the mapping weights and ``jax.vmap`` over coefficients go through them.
 """
 

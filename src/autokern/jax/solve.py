@@ -6,7 +6,7 @@ Static shapes throughout, so every function runs under ``jax.jit`` and ``jax.vma
   boolean mask (S,) directly, or None.  The kept problem is solved with the zeroed (and the
   pinned) rows and columns of F + H replaced by the identity, which is the deleted problem.
 - The active set is found by block principal pivoting (Júdice & Pires; Kim & Park's backup rule)
-  from the warm start's free set (``warm_start``, a :class:`autokern._nnls.PositiveOnlyState`
+  from the warm start's free set (``warm_start``, a :class:`autokern._shared.nnls.PositiveOnlyState`
   pytree: under ``vmap`` each batch member its own, solved one after another) or, cold, from the
   unconstrained solution.  On the CPU it is the Numba engine :mod:`autokern._cpu.nnls` in a host
   callback (as :mod:`autokern.jax.linalg` runs the linear Cholesky): the callback returns the
@@ -31,9 +31,10 @@ from jax import lax
 from jax.custom_batching import sequential_vmap
 from jax.scipy.linalg import cho_factor, cho_solve
 
-from autokern import _memory, _nnls
 from autokern._cpu import nnls as cpu_nnls
-from autokern._nnls import KKT_TOLERANCE_FACTOR
+from autokern._runtime import memory
+from autokern._shared import nnls as _nnls
+from autokern._shared.nnls import KKT_TOLERANCE_FACTOR
 from autokern.jax import linalg
 
 Array = Any  # a jax.Array (or anything jnp.asarray takes)
@@ -128,7 +129,7 @@ def _host_search(data_vector, curvature_reg_matrix, zeroed, start):
     XLA's buffers, A read in place, its factorisations on Numba's threads (at autokern's count)
     with BLAS on one thread; (s, free, converged), s = NaN if not converged."""
     kept = ~np.asarray(zeroed, dtype=bool)
-    with _memory.numba_threads_here(), _memory.one_blas_thread():
+    with memory.numba_threads_here(), memory.one_blas_thread():
         solution, free, status = cpu_nnls.solve(
             np.asarray(data_vector, dtype=np.float64),
             np.asarray(curvature_reg_matrix, dtype=np.float64), kept,
@@ -208,7 +209,7 @@ def reconstruction_positive_only_from(data_vector: Array, curvature_reg_matrix: 
     active-set iteration hits its cap (or A is not positive definite) the result is NaN under
     tracing and, on concrete arrays, the CPU backends' error.  Differentiable (implicit KKT
     derivative), vmappable.  ``warm_start``: the search's start (see
-    :class:`autokern._nnls.PositiveOnlyState`); with ``return_state``, (s, its state)."""
+    :class:`autokern._shared.nnls.PositiveOnlyState`); with ``return_state``, (s, its state)."""
     data_vector = jnp.asarray(data_vector)
     pixels = data_vector.shape[0]
     solution = _positive_only_jit(data_vector, jnp.asarray(curvature_reg_matrix),

@@ -10,7 +10,7 @@ product, instead of a cosine per (visibility, output entry).  The lags are symme
 (x_{-q} = -x_q exactly), so only q >= 0 is tabulated: with P = Σ w cos·cos and Q = Σ w sin·sin,
 the column q holds P - Q and the column -q holds P + Q: the half plane p >= 0 in w-compact layout.
 The lag table over both signs of p follows by the exact point symmetry (p, q) -> (-p, -q)
-(:func:`autokern._lattice.lag_table_from_compact`).
+(:func:`autokern._shared.lattice.lag_table_from_compact`).
 
 The dirty image factorises the same way over the distinct y and distinct x values of the grid;
 they are found with NumPy when the grid is concrete, and a direct (chunk × M) version runs when
@@ -20,7 +20,7 @@ Each reduction is the contribution of one chunk of visibilities, summed by
 :func:`autokern.jax._chunks.chunked_sum`: weights (1/σ², V/σ²) are derived chunk by chunk,
 NumPy inputs stream to the device, and under :func:`autokern.jax.sharded` the visibilities are
 split across devices.  ``chunk_size="auto"`` picks the largest chunk whose trig tables fit
-:func:`autokern._memory.chunk_budget_bytes`; any chunk gives the same result to round-off.
+:func:`autokern._runtime.memory.chunk_budget_bytes`; any chunk gives the same result to round-off.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from autokern import _lattice, _nufft
-from autokern._lattice import ARCSEC_TO_RADIANS, compact_index, precision_operator_index
+from autokern._cpu import nufft as _nufft
+from autokern._shared import lattice as _lattice
+from autokern._shared.lattice import ARCSEC_TO_RADIANS, compact_index, precision_operator_index
 from autokern.jax import _chunks, nufft
 
 TWO_PI = 2.0 * np.pi

@@ -6,15 +6,15 @@ machine code on disk for later processes).  Reductions over visibilities run in 
 ``chunk_size``; the curvature kernels gather W̃ from its lattice lag table and never form it.
 
 The package exports every kernel's public (checked) function, built by
-:mod:`autokern._dispatch` from the plain cores of its modules (grid, w_tilde, mapping,
+:mod:`autokern._api.dispatch` from the plain cores of its modules (grid, w_tilde, mapping,
 curvature, regularization, solve, light, linalg).
 """
 
-from autokern._dispatch import export
-from autokern._memory import choose_fork_safe_threading_layer
+from autokern._api.dispatch import export
+from autokern._runtime.memory import choose_fork_safe_threading_layer
 from autokern.numba.linalg import OPS as OPS
 
 choose_fork_safe_threading_layer()  # before any kernel starts Numba's threads
-#: the backend contract (autokern._dispatch.BACKEND_CONTRACT): OPS above, and its arrays
+#: the backend contract (autokern._api.dispatch.BACKEND_CONTRACT): OPS above, and its arrays
 ARRAYS = "numpy"
 __all__ = ["ARRAYS", "OPS", *export("numba", globals())]

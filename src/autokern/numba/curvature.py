@@ -6,18 +6,17 @@ column form, the symmetry of W̃ halving the gathers).
 import numba
 import numpy as np
 
+# The FFT route is SciPy's FFTs either way: one CPU implementation with the reference backend.
+from autokern._cpu.fft_curvature import (
+    curvature_matrix_via_w_compact_fft_from as curvature_matrix_via_w_compact_fft_from,
+)
 from autokern._cpu.lattice_curvature import (
     lattice_curvature,
     symmetric_curvature,
     two_pass_curvature,
 )
-
-# The FFT route is SciPy's FFTs either way: one CPU implementation with the reference backend.
-from autokern._fft_curvature import (
-    curvature_matrix_via_w_compact_fft_from as curvature_matrix_via_w_compact_fft_from,
-)
-from autokern._lattice import lag_table_from_compact, lag_table_from_precision_operator
-from autokern._mapping import indexes_within_sizes
+from autokern._shared.lattice import lag_table_from_compact, lag_table_from_precision_operator
+from autokern._shared.mapping import indexes_within_sizes
 
 _JIT = {"cache": True, "nogil": True}
 #: below this fraction of non-zero entries a dense T is treated as sparse

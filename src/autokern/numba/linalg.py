@@ -8,10 +8,10 @@ import dataclasses
 import numba
 import numpy as np
 
-from autokern import _evidence
 from autokern._cpu.cholesky import CHOLESKY_BLOCK as CHOLESKY_BLOCK
 from autokern._cpu.cholesky import cholesky_lower_in_place as cholesky_lower_in_place
 from autokern._cpu.cholesky import solve_log_det_in_place
+from autokern._shared import evidence
 
 #: visibilities summed in order within a block; the block sums are added pairwise (NumPy), so
 #: the rounding error grows like the block, not like K
@@ -45,7 +45,7 @@ def _blocks(n: int) -> np.ndarray:
 
 
 def data_term(data: np.ndarray, noise_map: np.ndarray) -> float:
-    """Σ_k (Re V_k / Re σ_k)² + (Im V_k / Im σ_k)² (:func:`autokern._evidence.data_term`)."""
+    """Σ_k (Re V_k / Re σ_k)² + (Im V_k / Im σ_k)² (:func:`autokern._shared.evidence.data_term`)."""
     blocks = _blocks(data.shape[0])
     _data_term_blocks(data, noise_map, blocks)
     return float(np.sum(blocks))
@@ -53,7 +53,7 @@ def data_term(data: np.ndarray, noise_map: np.ndarray) -> float:
 
 def noise_normalization(noise_map: np.ndarray) -> float:
     """Σ_k log(2π (Re σ_k)²) + log(2π (Im σ_k)²)
-    (:func:`autokern._evidence.noise_normalization`)."""
+    (:func:`autokern._shared.evidence.noise_normalization`)."""
     blocks = _blocks(noise_map.shape[0])
     _noise_normalization_blocks(noise_map, blocks)
     return float(np.sum(blocks))
@@ -77,7 +77,7 @@ def evidence_terms_consuming(curvature: np.ndarray, regularization: np.ndarray,
                              data_vector: np.ndarray, data_chi_squared: float,
                              noise_normalization_term: float, solution: np.ndarray | None = None,
                              log_det_regularization: float | None = None) -> tuple:
-    """:func:`autokern._evidence.evidence_terms` with F + H made and factorised in F's memory
+    """:func:`autokern._shared.evidence.evidence_terms` with F + H made and factorised in F's memory
     (``curvature``, C-ordered, is overwritten): no second S × S array, whose fresh pages cost
     ~5 ms a call at S = 1 500.  H is added through its non-zeros (found once, also for sᵀHs
     and log det H); LAPACK's factor fills the upper triangle (row-major), and sᵀ(F + H)s is
@@ -88,7 +88,7 @@ def evidence_terms_consuming(curvature: np.ndarray, regularization: np.ndarray,
         curvature = np.ascontiguousarray(curvature)
     nonzero = np.flatnonzero(regularization != 0.0)
     flat = curvature.reshape(-1)  # a view: the matrix is C-contiguous
-    sparse = nonzero.size <= _evidence.SPARSE_LOG_DET_DENSITY * regularization.size
+    sparse = nonzero.size <= evidence.SPARSE_LOG_DET_DENSITY * regularization.size
     if sparse:
         values = regularization.reshape(-1)[nonzero]
         flat[nonzero] += values
@@ -107,18 +107,18 @@ def evidence_terms_consuming(curvature: np.ndarray, regularization: np.ndarray,
                    - 2.0 * float(solution @ data_vector) + data_chi_squared)
     pivot_ratio = None
     if log_det_regularization is None:
-        log_det_regularization, pivot_ratio = _evidence._numpy_log_det_pivots(regularization,
-                                                                              nonzero)
-    return _evidence.assembled_terms(np, solution, chi_squared, regularization_term,
-                                     log_det_curvature_reg, log_det_regularization, pivot_ratio,
-                                     noise_normalization_term)
+        log_det_regularization, pivot_ratio = evidence._numpy_log_det_pivots(regularization,
+                                                                             nonzero)
+    return evidence.assembled_terms(np, solution, chi_squared, regularization_term,
+                                    log_det_curvature_reg, log_det_regularization, pivot_ratio,
+                                    noise_normalization_term)
 
 
 OPS = dataclasses.replace(
-    _evidence.NUMPY_OPS, name="numba", _compiled={},
-    own={_evidence.data_term: data_term, _evidence.noise_normalization: noise_normalization,
-         _evidence.evidence_terms_consuming:
-             _evidence.NUMPY_OPS.compile(evidence_terms_consuming)})
+    evidence.NUMPY_OPS, name="numba", _compiled={},
+    own={evidence.data_term: data_term, evidence.noise_normalization: noise_normalization,
+         evidence.evidence_terms_consuming:
+             evidence.NUMPY_OPS.compile(evidence_terms_consuming)})
 
 __all__ = ["CHOLESKY_BLOCK", "OPS", "cholesky_lower_in_place", "data_term",
            "evidence_terms_consuming", "noise_normalization", "solve_log_det_in_place"]

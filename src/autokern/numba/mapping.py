@@ -9,9 +9,9 @@ output row, so threads own disjoint output rows and results do not depend on sch
 import numba
 import numpy as np
 
-from autokern import _mapping
 from autokern._cpu.sparse_columns import columns as columns
 from autokern._cpu.sparse_columns import transpose_matmul as transpose_matmul
+from autokern._shared import mapping
 
 _JIT = {"cache": True, "nogil": True}
 
@@ -100,6 +100,6 @@ def mapping_from_sub_pixels(pix_indexes_for_sub_slim_index: np.ndarray,
         pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index,
         pix_sizes_for_sub_slim_index, slim_index_for_sub_slim_index, sub_fraction,
         len(sub_fraction))
-    width = _mapping.output_width("mapping_from_sub_pixels", sizes, max_per_pixel)
-    indexes, weights = _mapping.pad_columns(indexes, weights, width)
+    width = mapping.output_width("mapping_from_sub_pixels", sizes, max_per_pixel)
+    indexes, weights = mapping.pad_columns(indexes, weights, width)
     return np.ascontiguousarray(indexes), np.ascontiguousarray(weights), sizes

@@ -1,5 +1,5 @@
 """The regularization matrix (Numba).  The solve and the log evidence are written once for
-every backend (:mod:`autokern._composed`); on this backend they compose the fastest pieces: F
+every backend (:mod:`autokern._api.composed`); on this backend they compose the fastest pieces: F
 from the symmetric curvature core, D = Tᵀ d by a column gather, H by the jitted loop below.
 """
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from autokern import _memory, _nnls
 from autokern._cpu import nnls as _engine
+from autokern._runtime import memory
+from autokern._shared import nnls as _nnls
 
 # Block principal pivoting iterations before fnnls takes over (0: plain fnnls from the empty
 # passive set).
@@ -29,7 +30,7 @@ def reconstruction_positive_only_from(data_vector: np.ndarray, curvature_reg_mat
     start = _nnls.warm_free_set(warm_start, pixels)
     kept = _nnls.kept_mask(pixels, zeroed_pixels)
     # BLAS on one thread: the factorisations' blocks run in Numba's threads
-    with _memory.one_blas_thread():
+    with memory.one_blas_thread():
         x, _, status = _engine.solve(data_vector, curvature_reg_matrix, kept, start,
                                      PIVOTING_ITERATIONS, numba.get_num_threads())
     if status == _engine.NOT_CONVERGED:

@@ -23,9 +23,11 @@ import math
 import numba
 import numpy as np
 
-from autokern import _lattice, _memory, _nufft
+from autokern._cpu import nufft
 from autokern._cpu.nufft_points import fill_points
-from autokern._lattice import (
+from autokern._runtime import memory
+from autokern._shared import lattice as _lattice
+from autokern._shared.lattice import (
     ARCSEC_TO_RADIANS,
     lag_gather,
     lag_table_from_compact,
@@ -33,10 +35,10 @@ from autokern._lattice import (
 )
 
 # The exact re-indexings are NumPy index maths shared with the reference backend.
-from autokern._lattice import (
+from autokern._shared.lattice import (
     nufft_precision_operator_via_w_compact_from as nufft_precision_operator_via_w_compact_from,
 )
-from autokern._lattice import (
+from autokern._shared.lattice import (
     w_compact_via_nufft_precision_operator_from as w_compact_via_nufft_precision_operator_from,
 )
 
@@ -121,7 +123,7 @@ def _lag_products(weight: np.ndarray, uv_wavelengths: np.ndarray, y_lags: np.nda
     ny, nx = len(y_lags), len(x_lags)
     x_sum = np.zeros((ny, nx))
     y_sum = np.zeros_like(x_sum)
-    chunks = list(_memory.chunk_slices(len(weight), chunk_size, 24 * (ny + nx), _FAST_CHUNK))
+    chunks = list(memory.chunk_slices(len(weight), chunk_size, 24 * (ny + nx), _FAST_CHUNK))
     tables = _work_space(2 * (ny + nx), chunks)
     for k in chunks:
         cos_y, sin_y, cos_x, sin_x = np.split(tables[:, : k.stop - k.start],
@@ -182,8 +184,8 @@ def _dirty_left(cos_y, sin_y, real_weight, imag_weight):
 
 def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
                                      chunk_size, method, eps):
-    by_nufft = _nufft.dirty_image_if_chosen(data, noise_map, uv_wavelengths, grid_radians_slim,
-                                            chunk_size, method, eps, fill_points)
+    by_nufft = nufft.dirty_image_if_chosen(data, noise_map, uv_wavelengths, grid_radians_slim,
+                                           chunk_size, method, eps, fill_points)
     if by_nufft is not None:
         return by_nufft
     # e^{i(α+β)} = e^{iβ} e^{iα}: over the distinct y and distinct x of the grid the sum is a
@@ -205,7 +207,7 @@ def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radia
     ones = np.ones(len(data))
     ny, nx = len(y_unique), len(x_unique)
     image = np.zeros((ny, nx))
-    chunks = list(_memory.chunk_slices(len(data), chunk_size, 24 * (ny + nx), _FAST_CHUNK))
+    chunks = list(memory.chunk_slices(len(data), chunk_size, 24 * (ny + nx), _FAST_CHUNK))
     left, right = np.split(_work_space(ny + nx, [slice(0, 2 * k.stop - 2 * k.start)
                                                  for k in chunks]), [ny])
     for k in chunks:
@@ -223,7 +225,7 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
                                           chunk_size):
     # On a lattice W̃[i, j] depends only on the lattice lag: build the lag table with the
     # two-GEMM lag sums and gather.  The lattice is used only when its fit's phase error bounds
-    # |ΔW̃| below DEFAULT_EPS Σ w (autokern._lattice.lattice_of); otherwise W̃ = Aᵀ A with
+    # |ΔW̃| below DEFAULT_EPS Σ w (autokern._shared.lattice.lattice_of); otherwise W̃ = Aᵀ A with
     # A = [√w cos φ; √w sin φ] per chunk (one SYRK-shaped BLAS product).
     weight = 1.0 / noise_map_real**2
     y, x = grid_radians_slim[:, 0], grid_radians_slim[:, 1]
@@ -236,7 +238,7 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
         return _expand_lattice(_full_lags(x_sum, y_sum), lattice.rows, lattice.cols)
     root_weight = np.sqrt(weight)
     w_tilde = np.zeros((len(y), len(y)))
-    for k in _memory.chunk_slices(len(weight), chunk_size, 40 * len(y), _FAST_CHUNK):
+    for k in memory.chunk_slices(len(weight), chunk_size, 40 * len(y), _FAST_CHUNK):
         phase = 2.0 * np.pi * (uv_wavelengths[k, 0, None] * x + uv_wavelengths[k, 1, None] * y)
         stacked = np.concatenate([np.cos(phase), np.sin(phase)]) * np.tile(root_weight[k], 2)[
             :, None]
@@ -246,9 +248,9 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
 
 def nufft_precision_operator_from(noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
                                   grid_radians_2d, chunk_size, method, eps):
-    by_nufft = _nufft.precision_operator_if_chosen(noise_map_real, uv_wavelengths,
-                                                   shape_masked_pixels_2d, grid_radians_2d,
-                                                   chunk_size, method, eps, fill_points)
+    by_nufft = nufft.precision_operator_if_chosen(noise_map_real, uv_wavelengths,
+                                                  shape_masked_pixels_2d, grid_radians_2d,
+                                                  chunk_size, method, eps, fill_points)
     if by_nufft is not None:
         return by_nufft
     # Rotation-built trig tables only where the grid's lags fit an arithmetic progression to
@@ -264,9 +266,9 @@ def nufft_precision_operator_from(noise_map_real, uv_wavelengths, shape_masked_p
 
 def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
                                             pixel_scale, chunk_size, method, eps):
-    by_nufft = _nufft.w_compact_if_chosen(grid_size, noise_map_real, uv_wavelengths,
-                                          pixel_scale, chunk_size, method, eps,
-                                          fill_points)
+    by_nufft = nufft.w_compact_if_chosen(grid_size, noise_map_real, uv_wavelengths,
+                                         pixel_scale, chunk_size, method, eps,
+                                         fill_points)
     if by_nufft is not None:
         return by_nufft
     # w_compact[a, b + Nx - 1] = Σ w cos(2π(d b u - d a v)) = X[a, |b|] + sign(b) Y[a, |b|]

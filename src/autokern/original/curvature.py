@@ -6,11 +6,11 @@ lags, so memory stays O(block × M) whatever M is; the dense routes take W̃ as 
 
 import numpy as np
 
-from autokern._fft_curvature import (
+from autokern._cpu.fft_curvature import (
     curvature_matrix_via_w_compact_fft_from as curvature_matrix_via_w_compact_fft_from,
 )
-from autokern._lattice import compact_index, precision_operator_index
-from autokern._mapping import indexes_within_sizes
+from autokern._shared.lattice import compact_index, precision_operator_index
+from autokern._shared.mapping import indexes_within_sizes
 from autokern.original.mapping import mapping_matrix_from
 
 ROW_BLOCK = 256

@@ -1,5 +1,5 @@
 """The array namespace of the reference backend's shared maths: NumPy and SciPy."""
 
-from autokern._evidence import NUMPY_OPS as OPS
+from autokern._shared.evidence import NUMPY_OPS as OPS
 
 __all__ = ["OPS"]

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autokern import _mapping
+from autokern._shared import mapping
 
 
 def valid_entries(pix_indexes_for_sub_slim_index, pix_weights_for_sub_slim_index):
@@ -55,7 +55,7 @@ def mapping_from_sub_pixels(pix_indexes_for_sub_slim_index: np.ndarray,
                          minlength=len(unique_keys))
     rows, sources = np.divmod(unique_keys, np.int64(pixels))
     sizes = np.bincount(rows, minlength=image_pixels).astype(np.int64)
-    width = _mapping.output_width("mapping_from_sub_pixels", sizes, max_per_pixel)
+    width = mapping.output_width("mapping_from_sub_pixels", sizes, max_per_pixel)
     ranks = np.arange(len(unique_keys)) - np.searchsorted(rows, rows)  # keys sort by row first
     indexes = np.full((image_pixels, width), -1, dtype=np.int64)
     weights = np.zeros((image_pixels, width))

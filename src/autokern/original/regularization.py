@@ -1,5 +1,5 @@
 """The regularization matrix (reference).  The solve and the log evidence are written once for
-every backend, in :mod:`autokern._composed`."""
+every backend, in :mod:`autokern._api.composed`."""
 
 import numpy as np
 

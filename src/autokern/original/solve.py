@@ -19,7 +19,7 @@ import math
 import numpy as np
 import scipy.linalg
 
-from autokern import _nnls
+from autokern._shared import nnls
 
 
 def _append(factor: np.ndarray, size: int, column: np.ndarray, diagonal: float) -> None:
@@ -28,7 +28,7 @@ def _append(factor: np.ndarray, size: int, column: np.ndarray, diagonal: float) 
                                         check_finite=False)
     pivot = diagonal - row @ row
     if not pivot > 0.0:
-        raise _nnls.not_positive_definite()
+        raise nnls.not_positive_definite()
     factor[size, :size] = row
     factor[size, size] = math.sqrt(pivot)
 
@@ -62,9 +62,9 @@ def _fnnls(data_vector: np.ndarray, curvature_reg_matrix: np.ndarray) -> np.ndar
     """argmin_{s ≥ 0} ½ sᵀAs − sᵀb for SPD A (n, n), b (n,): fnnls with factor updates."""
     b, a = data_vector, curvature_reg_matrix
     n = len(b)
-    scale = (_nnls.KKT_TOLERANCE_FACTOR * np.finfo(np.float64).eps * n)
-    row_scales = _nnls.kkt_row_scales(a)
-    cap = _nnls.max_iterations(n)
+    scale = (nnls.KKT_TOLERANCE_FACTOR * np.finfo(np.float64).eps * n)
+    row_scales = nnls.kkt_row_scales(a)
+    cap = nnls.max_iterations(n)
     factor = np.zeros((n, n))
     passive: list[int] = []  # variables in the order of the factor's rows
     x = np.zeros(n)
@@ -79,7 +79,7 @@ def _fnnls(data_vector: np.ndarray, curvature_reg_matrix: np.ndarray) -> np.ndar
             return x
         iterations += 1
         if iterations > cap:
-            raise _nnls.not_converged(cap, n)
+            raise nnls.not_converged(cap, n)
         entering = int(np.argmax(np.where(candidates, gradient, -np.inf)))
         _append(factor, len(passive), a[passive, entering], a[entering, entering])
         passive.append(entering)
@@ -116,11 +116,11 @@ def _fnnls_cold(data_vector: np.ndarray, curvature_reg_matrix: np.ndarray,
 
 def reconstruction_positive_only_from(data_vector: np.ndarray, curvature_reg_matrix: np.ndarray,
                                       zeroed_pixels: np.ndarray | None = None, *,
-                                      warm_start: _nnls.PositiveOnlyState | None = None,
+                                      warm_start: nnls.PositiveOnlyState | None = None,
                                       return_state: bool = False):
     """s (S,) ≥ 0 minimising ½ sᵀAs − sᵀD over the kept pixels; D (S,), A = F + H (S, S) SPD,
     ``zeroed_pixels`` (Z,) int indexes (or None) deleted from the solve and exactly 0 in s.
     ``warm_start`` is checked and otherwise unused (the reference starts cold); with
     ``return_state``, (s, PositiveOnlyState(s > 0))."""
-    return _nnls.solve_on_kept_pixels(_fnnls_cold, data_vector, curvature_reg_matrix,
-                                      zeroed_pixels, warm_start, return_state)
+    return nnls.solve_on_kept_pixels(_fnnls_cold, data_vector, curvature_reg_matrix,
+                                     zeroed_pixels, warm_start, return_state)

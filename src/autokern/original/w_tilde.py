@@ -6,29 +6,31 @@ work space is ``chunk_size × output`` and never grows with K.
 
 import numpy as np
 
-from autokern import _lattice, _memory, _nufft
-from autokern._lattice import ARCSEC_TO_RADIANS, compact_index, precision_operator_index
+from autokern._cpu import nufft
+from autokern._runtime import memory
+from autokern._shared import lattice
+from autokern._shared.lattice import ARCSEC_TO_RADIANS, compact_index, precision_operator_index
 
 # The exact re-indexings are NumPy index maths shared with the Numba backend.
-from autokern._lattice import (
+from autokern._shared.lattice import (
     nufft_precision_operator_via_w_compact_from as nufft_precision_operator_via_w_compact_from,
 )
-from autokern._lattice import (
+from autokern._shared.lattice import (
     w_compact_via_nufft_precision_operator_from as w_compact_via_nufft_precision_operator_from,
 )
 
 
 def w_tilde_data_interferometer_from(data, noise_map, uv_wavelengths, grid_radians_slim,
                                      chunk_size, method, eps):
-    by_nufft = _nufft.dirty_image_if_chosen(data, noise_map, uv_wavelengths, grid_radians_slim,
-                                            chunk_size, method, eps)
+    by_nufft = nufft.dirty_image_if_chosen(data, noise_map, uv_wavelengths, grid_radians_slim,
+                                           chunk_size, method, eps)
     if by_nufft is not None:
         return by_nufft
     y, x = grid_radians_slim[:, 0], grid_radians_slim[:, 1]
     real_weight = data.real / noise_map.real**2
     imag_weight = data.imag / noise_map.imag**2
     dirty = np.zeros(len(grid_radians_slim))
-    for k in _memory.chunk_slices(len(data), chunk_size, 16 * len(y)):
+    for k in memory.chunk_slices(len(data), chunk_size, 16 * len(y)):
         phase = 2.0 * np.pi * (
             uv_wavelengths[k, 0, None] * x[None, :] + uv_wavelengths[k, 1, None] * y[None, :]
         )
@@ -42,7 +44,7 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
     y, x = grid_radians_slim[:, 0], grid_radians_slim[:, 1]
     weight = 1.0 / noise_map_real**2
     w_tilde = np.zeros((len(y), len(y)))
-    for k in _memory.chunk_slices(len(weight), chunk_size, 32 * len(y)):
+    for k in memory.chunk_slices(len(weight), chunk_size, 32 * len(y)):
         phase = 2.0 * np.pi * (
             uv_wavelengths[k, 0, None] * x[None, :] + uv_wavelengths[k, 1, None] * y[None, :]
         )
@@ -54,7 +56,7 @@ def w_tilde_curvature_interferometer_from(noise_map_real, uv_wavelengths, grid_r
 def _lag_sum(weight, uv_wavelengths, y_lags, x_lags, chunk_size):
     """Σ_k weight_k cos(2π (x_lag u_k + y_lag v_k)) on the (len(y_lags), len(x_lags)) box."""
     out = np.zeros((len(y_lags), len(x_lags)))
-    for k in _memory.chunk_slices(len(weight), chunk_size, 16 * out.size):
+    for k in memory.chunk_slices(len(weight), chunk_size, 16 * out.size):
         u = uv_wavelengths[k, 0, None, None]
         v = uv_wavelengths[k, 1, None, None]
         phase = 2.0 * np.pi * (x_lags[None, None, :] * u + y_lags[None, :, None] * v)
@@ -64,26 +66,26 @@ def _lag_sum(weight, uv_wavelengths, y_lags, x_lags, chunk_size):
 
 def nufft_precision_operator_from(noise_map_real, uv_wavelengths, shape_masked_pixels_2d,
                                   grid_radians_2d, chunk_size, method, eps):
-    by_nufft = _nufft.precision_operator_if_chosen(noise_map_real, uv_wavelengths,
-                                                   shape_masked_pixels_2d, grid_radians_2d,
-                                                   chunk_size, method, eps)
+    by_nufft = nufft.precision_operator_if_chosen(noise_map_real, uv_wavelengths,
+                                                  shape_masked_pixels_2d, grid_radians_2d,
+                                                  chunk_size, method, eps)
     if by_nufft is not None:
         return by_nufft
     ny, nx = shape_masked_pixels_2d
-    y_offsets, x_offsets = _lattice.precision_operator_offsets(grid_radians_2d,
-                                                               shape_masked_pixels_2d)
+    y_offsets, x_offsets = lattice.precision_operator_offsets(grid_radians_2d,
+                                                              shape_masked_pixels_2d)
     y_lags = np.concatenate([-y_offsets[:0:-1], y_offsets])
     x_lags = np.concatenate([-x_offsets[:0:-1], x_offsets])
     precision_operator = np.zeros((2 * ny, 2 * nx))
-    precision_operator[_lattice.precision_operator_positions(ny, nx)] = _lag_sum(
+    precision_operator[lattice.precision_operator_positions(ny, nx)] = _lag_sum(
         1.0 / noise_map_real**2, uv_wavelengths, y_lags, x_lags, chunk_size)
     return precision_operator
 
 
 def w_compact_curvature_interferometer_from(grid_size, noise_map_real, uv_wavelengths,
                                             pixel_scale, chunk_size, method, eps):
-    by_nufft = _nufft.w_compact_if_chosen(grid_size, noise_map_real, uv_wavelengths,
-                                          pixel_scale, chunk_size, method, eps)
+    by_nufft = nufft.w_compact_if_chosen(grid_size, noise_map_real, uv_wavelengths,
+                                         pixel_scale, chunk_size, method, eps)
     if by_nufft is not None:
         return by_nufft
     ny, nx = grid_size
