@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from autokern.data import datasets
+from autokern.data import datasets, testing
 
 
 def pytest_addoption(parser):
@@ -17,11 +17,11 @@ def preset(request):
     return request.config.getoption("--preset")
 
 
-_CASES: dict[str, datasets.Case] = {}
+_CASES: dict[str, testing.Case] = {}
 
 
 @pytest.fixture(scope="session")
 def case(preset):
     if preset not in _CASES:
-        _CASES[preset] = datasets.mock_case(preset, seed=0)
+        _CASES[preset] = testing.mock_case(preset, seed=0)
     return _CASES[preset]

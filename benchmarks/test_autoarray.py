@@ -25,8 +25,8 @@ from __future__ import annotations
 import pytest
 
 from autokern.catalogue import BACKEND_NAMES
-from autokern.data import datasets
-from autokern.data.datasets import default_data_dir
+from autokern.data import testing
+from autokern.data.testing import default_data_dir
 
 al = pytest.importorskip("autolens")
 
@@ -48,7 +48,7 @@ def _dataset(name: str):
                 data_path=sma / "data.fits", noise_map_path=sma / "noise_map.fits",
                 uv_wavelengths_path=sma / "uv_wavelengths.fits", real_space_mask=mask)
         else:
-            visibilities = datasets.mock_case(name).dataset
+            visibilities = testing.mock_case(name).dataset
             mask = al.Mask2D(mask=visibilities.real_space_mask,
                              pixel_scales=(visibilities.pixel_scale,) * 2)
             dataset = al.Interferometer(

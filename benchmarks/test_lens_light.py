@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from autokern import get_kernel
-from autokern.data import datasets
+from autokern.data import datasets, testing
 
 GEOMETRY = "sma35"
 K_VALUES = (100_000, 1_000_000)
@@ -35,7 +35,7 @@ def _setup(n_visibilities: int) -> tuple:
     """(inversion, call) for a dataset of ``n_visibilities`` at the fixed geometry."""
     if n_visibilities not in _SETUPS:
         preset = dataclasses.replace(datasets.PRESETS[GEOMETRY], visibilities=n_visibilities)
-        case = datasets.mock_case(preset, seed=0)
+        case = testing.mock_case(preset, seed=0)
         ds, mesh = case.dataset, case.mesh
         terms = get_kernel("visibility_terms_from", BACKEND)(
             ds.data, ds.noise_map, ds.uv_wavelengths, ds.grid_radians_slim,

@@ -9,7 +9,7 @@ Skipped where the library (``autoarray``) is not installed.  The presets: those 
 else ``--preset`` when it is a science preset (``sma35``, ``alma35``, ``almahigh35``), else
 ``sma35`` — so the CI smoke run (default preset ``small``) takes seconds.
 
-Each preset (S = 1 500 Delaunay, B = 3, the mock case of :func:`autokern.datasets.mock_case`)
+Each preset (S = 1 500 Delaunay, B = 3, the mock case of :func:`autokern.testing.mock_case`)
 runs at 1 thread and at every core (``autokern.threads(n)``: Numba's threads, BLAS/LAPACK's
 through threadpoolctl, and autokern's own FFT/NUFFT threads; restored afterwards).  The JAX
 contenders run on XLA's own pool, which is fixed when JAX starts, whatever ``threads`` says; the
@@ -71,7 +71,7 @@ import autokern
 from autokern import get_kernel
 from autokern._runtime import routes
 from autokern.apps import bench
-from autokern.data import datasets
+from autokern.data import datasets, testing
 
 pytest.importorskip("autoarray")
 
@@ -126,7 +126,7 @@ def pytest_generate_tests(metafunc):
 
 # --- one preset's state, built once (outside any timing) ------------------------------------
 
-def library_dataset_from(case: datasets.Case) -> Any:
+def library_dataset_from(case: testing.Case) -> Any:
     """The library's ``Interferometer`` of the case's visibilities and mask (TransformerNUFFT)."""
     ds = case.dataset
     mask = aa.Mask2D(mask=ds.real_space_mask, pixel_scales=(ds.pixel_scale, ds.pixel_scale))
@@ -140,7 +140,7 @@ class Setup:
     """One preset: the mock case, the library's dataset with its sparse operator, autokern's
     terms and Numba inversion, the reference F and log evidence, the library's route."""
 
-    case: datasets.Case
+    case: testing.Case
     dataset: Any  # the library's Interferometer with its sparse operator applied
     terms: Any
     inversion: Any
@@ -224,7 +224,7 @@ def library_route(setup: Setup) -> tuple[str, dict[str, Any]]:
 
 
 def setup_from(preset: str) -> Setup:
-    case = datasets.mock_case(preset, seed=0)
+    case = testing.mock_case(preset, seed=0)
     ds, mesh = case.dataset, case.mesh
     dataset = library_dataset_from(case).apply_sparse_operator()
     terms = get_kernel("visibility_terms_from", "numba")(

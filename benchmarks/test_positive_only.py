@@ -55,7 +55,7 @@ from autokern import get_kernel
 from autokern._shared import nnls as _nnls
 from autokern.apps import bench
 from autokern.catalogue import BACKEND_NAMES
-from autokern.data import datasets
+from autokern.data import datasets, testing
 
 PIXELS = 1500
 
@@ -182,7 +182,7 @@ def _library_dataset(name: str) -> Any:
     import autolens as al
 
     if name == "sma":
-        directory = datasets.default_data_dir()
+        directory = testing.default_data_dir()
         if directory is None or not (directory / "sma" / "data.fits").is_file():
             pytest.skip("the SMA dataset (shared/data/sma) is not available")
         spec = datasets.PRESETS["sma35"].mask_spec()

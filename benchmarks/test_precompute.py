@@ -79,7 +79,7 @@ from autokern import datasets, get_kernel
 def status(key):
     return int(open("/proc/self/status").read().split(key + ":")[1].split()[0]) * 1024
 
-ds = datasets.mock_case(sys.argv[1]).dataset
+ds = testing.mock_case(sys.argv[1]).dataset
 arguments = (ds.data, ds.noise_map, ds.uv_wavelengths, ds.grid_radians_slim,
              ds.native_index_for_slim_index, ds.pixel_scale)
 inputs = status("VmRSS")

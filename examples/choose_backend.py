@@ -15,7 +15,7 @@ import argparse
 import time
 
 import autokern
-from autokern.data import datasets
+from autokern.data import datasets, testing
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--preset", default="small", choices=sorted(datasets.PRESETS))
     args = parser.parse_args(argv)
 
-    case = datasets.mock_case(args.preset)
+    case = testing.mock_case(args.preset)
     print(case.dataset, case.mesh, sep="\n")
     evidences = {}
     for backend in autokern.BACKEND_NAMES:

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from autokern import jax as kern
-from autokern.data import datasets
+from autokern.data import datasets, testing
 
 
 def main(argv: list[str] | None = None) -> float:
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--steps", type=int, default=20, help="gradient-ascent steps")
     args = parser.parse_args(argv)
 
-    case = datasets.mock_case(args.preset)
+    case = testing.mock_case(args.preset)
     terms = kern.visibility_terms_from(**case.arguments("visibility_terms_from"))
     inversion = kern.inversion_from(terms, case.value("native_index_for_slim_index"))
     indexes = jnp.asarray(case.value("pix_indexes_for_sub_slim_index"))

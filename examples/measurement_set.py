@@ -20,7 +20,7 @@ import numpy as np
 
 import autokern
 from autokern import io
-from autokern.data import datasets
+from autokern.data import datasets, testing
 from autokern.terms import visibility_terms_from_chunks
 
 
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--dask-workers", type=int, default=0, help="0: no Dask")
     parser.add_argument("--backend", default="numba", choices=autokern.BACKEND_NAMES)
     args = parser.parse_args(argv)
-    case = datasets.mock_case(args.preset)
+    case = testing.mock_case(args.preset)
     ds = case.dataset
 
     with tempfile.TemporaryDirectory() as tmp:

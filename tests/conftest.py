@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from autokern.data import datasets
+from autokern.data import testing
 
 MOCK_PRESETS = ("tiny", "small")
 CASE_NAMES = ("dev", *MOCK_PRESETS)
@@ -17,7 +17,7 @@ CASE_NAMES = ("dev", *MOCK_PRESETS)
 
 @pytest.fixture(scope="session")
 def data_dir():
-    found = datasets.default_data_dir()
+    found = testing.default_data_dir()
     if found is None:
         if os.environ.get("CI"):
             pytest.fail("../shared/data is missing on CI")
@@ -25,15 +25,15 @@ def data_dir():
     return found
 
 
-_CASES: dict[str, datasets.Case] = {}
+_CASES: dict[str, testing.Case] = {}
 
 
 @pytest.fixture(scope="session")
 def get_case(data_dir):
-    def get(name: str) -> datasets.Case:
+    def get(name: str) -> testing.Case:
         if name not in _CASES:
-            _CASES[name] = (datasets.load_dev_reference(data_dir) if name == "dev"
-                            else datasets.mock_case(name, seed=1))
+            _CASES[name] = (testing.load_dev_reference(data_dir) if name == "dev"
+                            else testing.mock_case(name, seed=1))
         return _CASES[name]
 
     return get

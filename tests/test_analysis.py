@@ -26,7 +26,7 @@ from autofit.non_linear.fitness import Fitness  # noqa: E402
 
 import autokern  # noqa: E402
 from autokern.apps.autoarray import AnalysisInterferometer  # noqa: E402
-from autokern.data.datasets import default_data_dir  # noqa: E402
+from autokern.data.testing import default_data_dir  # noqa: E402
 from autokern.errors import InputValueError  # noqa: E402
 
 RTOL = 1e-9

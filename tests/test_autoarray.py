@@ -31,7 +31,7 @@ from autokern.apps.autoarray import (  # noqa: E402
     precision_operator_for,
 )
 from autokern.catalogue import BACKEND_NAMES  # noqa: E402
-from autokern.data.datasets import default_data_dir  # noqa: E402
+from autokern.data.testing import default_data_dir  # noqa: E402
 from autokern.errors import InputValueError  # noqa: E402
 
 #: log evidence: relative to the library's; arrays: max |a - b| / max |b|

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import autokern
-from autokern.data import datasets
+from autokern.data import datasets, testing
 from autokern.errors import InputShapeError, InputTypeError, InputValueError
 from autokern.terms import VisibilityTerms, visibility_terms_from_chunks
 
@@ -40,7 +40,7 @@ CHUNK_ROWS = 90  # K = 1 000: 12 chunks (the last one shorter)
 
 @pytest.fixture(scope="module")
 def dataset() -> datasets.Interferometer:
-    return datasets.mock_case("small", seed=1).dataset
+    return testing.mock_case("small", seed=1).dataset
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autokern.data import datasets
+from autokern.data import datasets, testing
 
 
 def test_fits_reader_gives_the_dev_reference_visibilities(data_dir, dev_case):
@@ -34,7 +34,7 @@ def test_interferometer_refuses_inconsistent_lengths():
 @pytest.mark.parametrize("preset, image_pixels, extent", [("tiny", 112, 12), ("small", 716, 30),
                                                           ("medium", 2828, 60)])
 def test_mock_presets_have_their_sizes(preset, image_pixels, extent):
-    case = datasets.mock_case(preset, seed=0)
+    case = testing.mock_case(preset, seed=0)
     spec = datasets.PRESETS[preset]
     assert len(case.dataset.native_index_for_slim_index) == image_pixels
     assert case.dataset.shape_masked_pixels_2d == (extent, extent)
@@ -43,7 +43,7 @@ def test_mock_presets_have_their_sizes(preset, image_pixels, extent):
 
 
 def test_mock_is_reproducible_and_seed_dependent():
-    a, b, c = (datasets.mock_case("tiny", seed=s) for s in (3, 3, 4))
+    a, b, c = (testing.mock_case("tiny", seed=s) for s in (3, 3, 4))
     np.testing.assert_array_equal(a.dataset.data, b.dataset.data)
     np.testing.assert_array_equal(a.mesh.pix_indexes_for_sub_slim_index,
                                   b.mesh.pix_indexes_for_sub_slim_index)
@@ -51,7 +51,7 @@ def test_mock_is_reproducible_and_seed_dependent():
 
 
 def test_mock_uv_coverage_is_realistic():
-    case = datasets.mock_case("small", seed=0)
+    case = testing.mock_case("small", seed=0)
     uv = case.dataset.uv_wavelengths
     assert 5e5 < np.abs(uv).max() <= 1e6
     assert (uv[:, 0] < 0).any() and (uv[:, 1] < 0).any()
@@ -64,7 +64,7 @@ def test_mock_uv_coverage_is_realistic():
 
 
 def test_mock_mapping_is_delaunay_like():
-    mesh = datasets.mock_case("small", seed=0).mesh
+    mesh = testing.mock_case("small", seed=0).mesh
     idx, w = mesh.pix_indexes_for_sub_slim_index, mesh.pix_weights_for_sub_slim_index
     assert idx.shape[1] == 3 and idx.max() < mesh.pixels and idx.min() >= -1
     np.testing.assert_allclose(w.sum(axis=1), 1.0, rtol=1e-12)
@@ -88,7 +88,7 @@ def test_case_hands_out_arguments_by_catalogue_name(dev_case):
 
 def test_missing_data_directory_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="AUTOKERN_DATA_DIR"):
-        datasets.load_dev_reference(tmp_path / "nowhere")
+        testing.load_dev_reference(tmp_path / "nowhere")
 
 
 def test_mock_chunks_are_seeded_chunks_of_one_dataset():

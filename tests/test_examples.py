@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autokern.data import datasets
+from autokern.data import testing
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -33,7 +33,7 @@ def test_every_example_is_run_here():
 @pytest.mark.parametrize(("name", "arguments"), SMALL_RUNS,
                          ids=[" ".join([n, *a[:4]]) for n, a in SMALL_RUNS])
 def test_example_runs(name, arguments, tmp_path):
-    sma = str(datasets.default_data_dir() / "sma")
+    sma = str(testing.default_data_dir() / "sma")
     env = {**os.environ, "MPLBACKEND": "Agg"}
     command = [sys.executable, str(EXAMPLES / name), *(a.format(sma=sma) for a in arguments)]
     completed = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
@@ -52,7 +52,7 @@ def _readme_block(heading: str) -> str:
 
 def test_readme_quick_start_runs(tmp_path):
     code = _readme_block("Quick start").replace(
-        "../shared/data", str(datasets.default_data_dir()))
+        "../shared/data", str(testing.default_data_dir()))
     completed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                                text=True, timeout=600, env={**os.environ, "MPLBACKEND": "Agg"})
     assert completed.returncode == 0, completed.stderr[-3000:]

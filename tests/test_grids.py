@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autokern.data import datasets, grids
+from autokern.data import datasets, grids, testing
 from autokern.errors import InputShapeError, InputTypeError, InputValueError
 
 
@@ -80,9 +80,9 @@ def test_interferometer_takes_any_mask():
 
 
 def test_a_case_on_a_masked_grid_has_no_circle():
-    case = datasets.mock_case("tiny", seed=0)
+    case = testing.mock_case("tiny", seed=0)
     dataset = case.dataset
-    other = datasets.Case("any", datasets.Interferometer(
+    other = testing.Case("any", datasets.Interferometer(
         dataset.data, dataset.noise_map, dataset.uv_wavelengths,
         grids.MaskedGrid(dataset.real_space_mask, dataset.pixel_scale)), case.mesh)
     assert other.value("shape_native") == dataset.real_space_mask.shape

@@ -22,7 +22,7 @@ import scipy.optimize
 from autokern import get_kernel
 from autokern._shared import nnls as _nnls
 from autokern.catalogue import BACKEND_NAMES
-from autokern.data import datasets
+from autokern.data import testing
 from autokern.errors import InputValueError
 from helpers import relative_error
 
@@ -32,7 +32,7 @@ _LOADED: dict[str, dict] = {}
 
 def reference(name: str) -> dict:
     if name not in _LOADED:
-        found = datasets.default_data_dir()
+        found = testing.default_data_dir()
         path = None if found is None else found / FILES[name]
         if path is None or not path.is_file():
             if os.environ.get("CI"):
@@ -281,7 +281,7 @@ _JAX_SCRIPT = textwrap.dedent("""
 
 
 def test_jax_positive_only_gradients_are_finite_and_correct_and_vmap_is_exact():
-    path = datasets.default_data_dir() / FILES["positive"]
+    path = testing.default_data_dir() / FILES["positive"]
     reference("positive")
     run = subprocess.run([sys.executable, "-c", _JAX_SCRIPT, str(path)], capture_output=True,
                          text=True, timeout=600)

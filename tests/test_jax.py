@@ -324,7 +324,7 @@ def test_cpu_log_det_of_a_sparse_regularization_is_the_numpy_backends():
     """On the CPU, log det H (sparse: a few neighbours per pixel) goes through the NumPy
     backends' SuperLU route, under jit and vmap too, instead of a dense Cholesky."""
     from autokern._shared.evidence import NUMPY_OPS
-    from autokern.data.datasets import mock_case
+    from autokern.data.testing import mock_case
     from autokern.jax import linalg
 
     mesh = mock_case("small", seed=0).mesh

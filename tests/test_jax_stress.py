@@ -17,7 +17,7 @@ jnp.zeros(3).block_until_ready()  # JAX touched first: its own client and thread
 import autokern
 from autokern import datasets
 kern = autokern.get_backend("jax")
-arguments = datasets.mock_case("small", seed=1).arguments(
+arguments = testing.mock_case("small", seed=1).arguments(
     "log_likelihood_function_via_w_compact_from")
 for solver, rounds in (("positive_negative", 30), ("positive_only", 10)):
     def likelihood(coefficient):

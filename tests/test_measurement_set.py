@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from autokern import get_kernel
-from autokern.data import datasets
+from autokern.data import datasets, testing
 from autokern.errors import (
     InputShapeError,
     InputValueError,
@@ -292,7 +292,7 @@ def test_stokes_i_cannot_be_formed(tmp_path, rng, correlations):
 
 
 def test_visibility_terms_from_chunks_equal_the_kernel_on_all_visibilities(mixed):
-    dataset = datasets.mock_case("tiny", seed=2).dataset
+    dataset = testing.mock_case("tiny", seed=2).dataset
     geometry = (dataset.grid_radians_slim, dataset.native_index_for_slim_index,
                 dataset.pixel_scale)
     whole = _read(mixed.path)
@@ -308,9 +308,9 @@ def test_visibility_terms_from_chunks_equal_the_kernel_on_all_visibilities(mixed
 
 
 def test_a_stokes_i_dataset_round_trips(tmp_path):
-    data, noise, uv = (datasets.mock_case("tiny", seed=4).dataset.data,
-                       datasets.mock_case("tiny", seed=4).dataset.noise_map,
-                       datasets.mock_case("tiny", seed=4).dataset.uv_wavelengths)
+    data, noise, uv = (testing.mock_case("tiny", seed=4).dataset.data,
+                       testing.mock_case("tiny", seed=4).dataset.noise_map,
+                       testing.mock_case("tiny", seed=4).dataset.uv_wavelengths)
     nu = 230e9
     uvw = np.column_stack([uv * io.SPEED_OF_LIGHT / nu, np.zeros(len(uv))])
     block = io.RowBlock.from_stokes_i(uvw, data[:, None], noise.real)

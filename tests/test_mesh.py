@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autokern import get_kernel
-from autokern.data import datasets, mesh
+from autokern.data import mesh, testing
 from autokern.errors import InputShapeError, InputValueError
 
 
@@ -95,7 +95,7 @@ def test_mock_meshes_are_built_by_this_module(monkeypatch):
 
     mesh_from = mesh.delaunay_mesh_from
     monkeypatch.setattr(mesh, "delaunay_mesh_from", spy)
-    case = datasets.mock_case("tiny", seed=0)
+    case = testing.mock_case("tiny", seed=0)
     [(kwargs, built)] = calls
     assert kwargs == {"weights": "affine"}
     for name in ("pix_indexes_for_sub_slim_index", "pix_weights_for_sub_slim_index",

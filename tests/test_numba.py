@@ -13,7 +13,7 @@ import pytest
 from autokern import numba, original
 from autokern._api.dispatch import provides
 from autokern.catalogue import kernels_for
-from autokern.data import datasets
+from autokern.data import testing
 from helpers import relative_error
 
 MAIN_KERNELS = [
@@ -255,12 +255,12 @@ def test_medium_preset_matches_original(kernel):
                           getattr(original, kernel)(**args)) <= 1e-10
 
 
-_MEDIUM: list[datasets.Case] = []
+_MEDIUM: list[testing.Case] = []
 
 
-def _medium_case() -> datasets.Case:
+def _medium_case() -> testing.Case:
     if not _MEDIUM:
-        _MEDIUM.append(datasets.mock_case("medium", seed=2))
+        _MEDIUM.append(testing.mock_case("medium", seed=2))
     return _MEDIUM[0]
 
 

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from autokern import original as ref
 from autokern.apps import plot
-from autokern.data import datasets, grids, mesh
+from autokern.data import grids, mesh, testing
 from autokern.errors import InputShapeError, MissingDependencyError
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -23,7 +23,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def fit():
     """A tiny mock with its dirty image, reconstruction and model visibilities."""
-    case = datasets.mock_case("tiny", seed=0)
+    case = testing.mock_case("tiny", seed=0)
     ds, source = case.dataset, case.mesh
     reconstruction = ref.reconstruction_positive_negative_from(
         case.value("data_vector"), case.value("curvature_reg_matrix"))

@@ -26,7 +26,7 @@ FORK_POOLS = textwrap.dedent("""
     from autokern import datasets
 
     backend, pools = sys.argv[1], int(sys.argv[2])
-    case = datasets.mock_case("tiny")
+    case = testing.mock_case("tiny")
     name = "log_likelihood_function_via_w_compact_from"
     kern = autokern.Kernels(backend)
     arguments = case.arguments(name)
@@ -80,7 +80,7 @@ LAYER = textwrap.dedent("""
     import json, numba
     import autokern
     from autokern import datasets
-    case = datasets.mock_case("tiny")
+    case = testing.mock_case("tiny")
     name = "log_likelihood_function_via_w_compact_from"
     autokern.get_kernel(name, "numba")(**case.arguments(name))
     print(json.dumps({"layer": numba.threading_layer()}))

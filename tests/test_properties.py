@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from autokern import get_kernel
 from autokern._api.dispatch import provides
 from autokern.catalogue import BACKEND_NAMES, KERNELS
-from autokern.data.datasets import Preset, mock_case
+from autokern.data.datasets import Preset
+from autokern.data.testing import mock_case
 from autokern.errors import AutokernError
 from helpers import reference_name, relative_error, to_numpy
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from autokern import original
-from autokern.data.datasets import DEV_REFERENCE_KEYS
+from autokern.data.testing import DEV_REFERENCE_KEYS
 from helpers import RTOL, reference_name, relative_error
 
 REFERENCE_KERNELS = sorted(k for k in DEV_REFERENCE_KEYS if reference_name(k) == k)

@@ -12,7 +12,7 @@ import pytest
 from autokern import get_kernel
 from autokern._api.dispatch import provides
 from autokern.catalogue import BACKEND_NAMES
-from autokern.data import datasets
+from autokern.data import testing
 from autokern.errors import (
     ConfigurationError,
     InputTypeError,
@@ -62,7 +62,7 @@ def test_a_grid_slightly_off_its_lattice_is_summed_exactly(backend):
 
 # --- 4: non-mutual neighbour lists ---------------------------------------------------------
 
-def _non_mutual(case: datasets.Case) -> dict:
+def _non_mutual(case: testing.Case) -> dict:
     """The tiny case where every fifth pixel also lists the next pixel, one way only."""
     arguments = case.arguments("log_likelihood_function_via_w_compact_from")
     neighbors = np.pad(arguments["neighbors"], ((0, 0), (0, 1)), constant_values=-1)
@@ -173,7 +173,7 @@ def test_bad_thread_setting_names_the_variable(backend, value, monkeypatch, get_
 def test_a_wrong_data_directory_is_an_error(monkeypatch, tmp_path):
     monkeypatch.setenv("AUTOKERN_DATA_DIR", str(tmp_path / "missing"))
     with pytest.raises(ConfigurationError, match="AUTOKERN_DATA_DIR names"):
-        datasets.default_data_dir()
+        testing.default_data_dir()
 
 
 # --- 9: unequal real and imaginary noise ---------------------------------------------------
@@ -201,7 +201,7 @@ def test_unequal_noise_is_fine_for_the_dirty_image(backend, get_case):
 
 @pytest.mark.parametrize("backend", ["original", "numba"])
 def test_deterministic_setting_makes_the_nufft_bitwise_reproducible(backend, monkeypatch):
-    case = datasets.mock_case("medium", seed=2)  # K = 8192 visibilities over 2 threads
+    case = testing.mock_case("medium", seed=2)  # K = 8192 visibilities over 2 threads
     kernel = "w_compact_curvature_interferometer_from"
     arguments = case.arguments(kernel)
     monkeypatch.setenv("AUTOKERN_DETERMINISTIC", "1")

@@ -15,18 +15,18 @@ import pytest
 
 from autokern import get_kernel
 from autokern.catalogue import BACKEND_NAMES
-from autokern.data import datasets, grids
+from autokern.data import grids, testing
 from autokern.errors import ConfigurationError, InputValueError
 from autokern.inversion import Inversion
 from autokern.terms import VisibilityTerms
 
-_CASE: list[datasets.Case] = []
+_CASE: list[testing.Case] = []
 
 
-def tiny_case() -> datasets.Case:
+def tiny_case() -> testing.Case:
     """The tiny mock (M = 112, K = 200, S = 48), built once."""
     if not _CASE:
-        _CASE.append(datasets.mock_case("tiny", seed=1))
+        _CASE.append(testing.mock_case("tiny", seed=1))
     return _CASE[0]
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from autokern import get_kernel
 from autokern.catalogue import BACKEND_NAMES
-from autokern.data import datasets
+from autokern.data import testing
 from autokern.errors import InputShapeError, InputTypeError
 from autokern.inversion import Inversion, InversionResult
 from helpers import relative_error
@@ -28,7 +28,7 @@ TERMS = ("chi_squared", "regularization_term", "log_det_curvature_reg_matrix_ter
          "log_det_regularization_matrix_term", "noise_normalization")
 
 
-def _inversion(case: datasets.Case, backend: str, **options) -> Inversion:
+def _inversion(case: testing.Case, backend: str, **options) -> Inversion:
     return get_kernel("inversion_from", backend)(case.value("visibility_terms"),
                                                  case.dataset.native_index_for_slim_index,
                                                  **options)
@@ -132,7 +132,7 @@ _JAX_SCRIPT = textwrap.dedent("""
     import numpy as np
     from autokern import datasets, get_kernel
 
-    case = datasets.load_dev_reference()
+    case = testing.load_dev_reference()
     mesh = case.mesh
     kern = {n: get_kernel(n, "jax", checked=False) for n in
             ("inversion_from", "inversion_result_from", "constant_regularization_matrix_from")}

@@ -49,7 +49,7 @@ _WORKER = textwrap.dedent("""
     from autokern import datasets, get_kernel
 
     autokern.set_num_threads(1)
-    case = datasets.mock_case("medium", seed=3)
+    case = testing.mock_case("medium", seed=3)
     mesh = case.mesh
     inversion = get_kernel("inversion_from", "numba")(case.value("visibility_terms"),
                                                       case.dataset.native_index_for_slim_index)

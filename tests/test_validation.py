@@ -85,7 +85,7 @@ def _bad_inputs(case):
 
 
 def _ids():
-    from autokern.data.datasets import mock_case
+    from autokern.data.testing import mock_case
 
     entries = _bad_inputs(mock_case("tiny", seed=1))
     return [(b, i, k) for i, (k, *_r) in enumerate(entries) for b in BACKEND_NAMES

@@ -23,7 +23,7 @@ import numpy as np
 from autokern import __version__
 from autokern._api.dispatch import get_backend, provides
 from autokern.catalogue import BACKEND_NAMES
-from autokern.data import datasets
+from autokern.data import testing
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -104,7 +104,7 @@ class Row:
 def run(preset: str = "small", backends: Iterable[str] = BACKEND_NAMES, seed: int = 0,
         progress: Callable[[str], None] | None = None, budget_s: float = 2.0) -> dict[str, Any]:
     """Time every task on every backend; return the JSON-ready report."""
-    case = datasets.mock_case(preset, seed=seed)
+    case = testing.mock_case(preset, seed=seed)
     rows: list[Row] = []
     backends = list(backends)
     for task, kernel in TASKS.items():
@@ -143,7 +143,7 @@ def run(preset: str = "small", backends: Iterable[str] = BACKEND_NAMES, seed: in
     }
 
 
-def precompute_scaling(case: datasets.Case, backend: str,
+def precompute_scaling(case: testing.Case, backend: str,
                        progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """w-compact time against K, direct sums vs NUFFT, at the case's extent (K up to the
     case's own K, visibilities repeated from the case)."""
@@ -168,7 +168,7 @@ def precompute_scaling(case: datasets.Case, backend: str,
     return rows
 
 
-def _sizes(case: datasets.Case) -> dict[str, int]:
+def _sizes(case: testing.Case) -> dict[str, int]:
     ny, nx = case.dataset.shape_masked_pixels_2d
     return {"K": len(case.dataset.data), "M": len(case.dataset.native_index_for_slim_index),
             "S": case.mesh.pixels, "Ny": ny, "Nx": nx}

@@ -644,7 +644,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     import argparse
     import json
 
-    from autokern.data.datasets import PRESETS, mock_case
+    from autokern.data.datasets import PRESETS
+    from autokern.data.testing import mock_case
 
     parser = argparse.ArgumentParser(prog="python -m autokern.dask", description=main.__doc__)
     parser.add_argument("--visibilities", type=float, default=1e8, help="K (default 1e8)")
