@@ -386,13 +386,13 @@ def _warn_once(what: str) -> None:
                       stacklevel=3)
 
 
-def _split_regularization_matrix(points: np.ndarray, triangulation: Any, coefficient: float,
-                                 areas_factor: float) -> np.ndarray:
-    """H of the library's ``ConstantSplit`` on autokern's triangulation of ``points``: each
-    vertex split into a cross of four points at ``areas_factor`` √(barycentric dual area), each
-    point mapped barycentrically onto the mesh (nearest vertex outside it, as the library's
-    interpolator does), then the library's own assembly (``regularization_util``, NumPy) of
-    the gradient matrix from those mappings."""
+def _split_mappings(points: np.ndarray, triangulation: Any,
+                    areas_factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The library's ``ConstantSplit`` stencils on autokern's triangulation of ``points``:
+    each vertex split into a cross of four points at ``areas_factor`` √(barycentric dual
+    area), each point mapped barycentrically onto the mesh (nearest vertex outside it, as the
+    library's interpolator does), reduced by the library's ``reg_split_from``: (mappings
+    (4S, 4) int32 −1 padded, sizes (4S,) int32, weights (4S, 4))."""
     from autoarray.inversion.regularization import regularization_util as util
 
     from autokern.data.mesh import mapping_from
@@ -410,9 +410,19 @@ def _split_regularization_matrix(points: np.ndarray, triangulation: Any, coeffic
     # the library's split mappings carry a fourth, empty column
     indexes = np.hstack([indexes, np.full((len(split), 1), -1, dtype=np.int64)])
     weights = np.hstack([weights, np.zeros((len(split), 1))])
-    mappings, sizes, weights = util.reg_split_from(
+    return util.reg_split_from(
         splitted_mappings=indexes.astype(np.int32), splitted_sizes=sizes.astype(np.int32),
         splitted_weights=weights)
+
+
+def _split_regularization_matrix(points: np.ndarray, triangulation: Any, coefficient: float,
+                                 areas_factor: float) -> np.ndarray:
+    """H of the library's ``ConstantSplit`` on autokern's triangulation of ``points``: the
+    stencils of :func:`_split_mappings`, then the library's own assembly
+    (``regularization_util``, NumPy) of the gradient matrix from them."""
+    from autoarray.inversion.regularization import regularization_util as util
+
+    mappings, sizes, weights = _split_mappings(points, triangulation, areas_factor)
     return np.ascontiguousarray(util.pixel_splitted_regularization_matrix_from(
         regularization_weights=np.full(len(points), coefficient),
         splitted_mappings=mappings, splitted_sizes=sizes, splitted_weights=weights),
@@ -511,6 +521,128 @@ def _call_arrays(mapper: Any, settings: Any, beam: np.ndarray | None) -> _CallAr
                        np.ascontiguousarray(weights), np.ascontiguousarray(h), solver, zeroed)
 
 
+def _traced_reason(mapper: Any) -> str | None:
+    """Why a traced likelihood (``use_jax=True``) goes to the library's traced fit, or None
+    when autokern traces it (a Delaunay mesh, ``Constant`` or ``ConstantSplit``)."""
+    from autoarray.inversion.mesh.mesh.delaunay import Delaunay
+    from autoarray.inversion.regularization.constant import Constant
+    from autoarray.inversion.regularization.constant_split import ConstantSplit
+
+    mesh, regularization = mapper.interpolator.mesh, mapper.regularization
+    if type(mesh) is not Delaunay:
+        return (f"mesh {type(mesh).__name__} under use_jax=True: the library's traced fit "
+                "(autokern traces a Delaunay mesh)")
+    if type(regularization) not in (Constant, ConstantSplit):
+        return (f"regularization {type(regularization).__name__} under use_jax=True: the "
+                "library's traced fit (autokern traces Constant and ConstantSplit)")
+    return None
+
+
+def _traced_mesh_callback(pixels: int, image_pixels: int, slim_for_sub_slim: np.ndarray | None,
+                          sub_fraction: np.ndarray, width: int, split: bool,
+                          areas_factor: float):
+    """The host function and output shapes of the one ``jax.pure_callback`` of a traced
+    likelihood: from the traced mesh points (S, 2) and data grid (M or sub-pixels, 2) it runs
+    autokern's NumPy mesh code (triangulation, barycentric mapping, sub-pixels merged) and
+    returns fixed shapes: indexes (M, width) −1 padded, weights (M, width), then either the
+    ``ConstantSplit`` stencils (mappings (4S, 4), sizes (4S,), weights (4S, 4)) or the
+    neighbours (S, S − 1) −1 padded and their counts (S,), and an ``ok`` flag (False, with
+    empty mappings, where there is no triangulation: the likelihood is then NaN, which
+    ``Fitness`` resamples)."""
+    import jax
+
+    from autokern.data.mesh import _neighbors, mapping_from, triangulation_from
+
+    f64, i64 = np.float64, np.int64
+    if split:
+        tail = ((4 * pixels, 4), i64), ((4 * pixels,), i64), ((4 * pixels, 4), f64)
+    else:
+        tail = ((pixels, max(pixels - 1, 1)), i64), ((pixels,), i64)
+    layout = (((image_pixels, width), i64), ((image_pixels, width), f64), *tail, ((), np.bool_))
+    shapes = tuple(jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in layout)
+
+    def empty():
+        arrays = [np.full(shape, -1, dtype) if dtype is i64 else np.zeros(shape, dtype)
+                  for shape, dtype in layout[:-1]]
+        return (*arrays, np.bool_(False))
+
+    def host(points, traced):
+        points = np.ascontiguousarray(points, dtype=f64)
+        traced = np.ascontiguousarray(traced, dtype=f64)
+        try:
+            with _one_blas_thread():
+                triangulation = triangulation_from(points)
+                indexes, weights, sizes = mapping_from(triangulation, points, traced)
+                if slim_for_sub_slim is not None:
+                    indexes, weights, _ = get_kernel("mapping_from_sub_pixels", "numba")(
+                        indexes, weights, sizes, slim_for_sub_slim, sub_fraction, pixels,
+                        max_per_pixel=width)
+                if split:
+                    mappings, split_sizes, split_weights = _split_mappings(
+                        points, triangulation, areas_factor)
+                    tail = (np.asarray(mappings, i64), np.asarray(split_sizes, i64),
+                            np.asarray(split_weights, f64))
+                else:
+                    neighbors, neighbors_sizes = _neighbors(triangulation)
+                    padded = np.full(layout[2][0], -1, dtype=i64)
+                    padded[:, :neighbors.shape[1]] = neighbors
+                    tail = (padded, neighbors_sizes)
+        except (InputValueError, ValueError, IndexError):
+            return empty()
+        out = (np.asarray(indexes, i64), np.asarray(weights, f64), *tail)
+        if any(a.shape != shape for a, (shape, _) in zip(out, layout, strict=False)):
+            return empty()
+        return (*(np.ascontiguousarray(a) for a in out), np.bool_(True))
+
+    return host, shapes
+
+
+def _traced_log_evidence(mapper: Any, settings: Any, state: dict[str, Any]) -> Any:
+    """The log evidence of one fit's mapper under JAX tracing (``use_jax=True``): the
+    library's traced mesh points and data grid, one host callback into autokern's mesh code
+    (:func:`_traced_mesh_callback`, ``vmap_method="sequential"``), H in JAX (autokern's
+    ``Constant``; the library's JAX assembly of the ``ConstantSplit`` stencils), and the JAX
+    backend's ``inversion_result_from`` on the cached ``Inversion`` (no warm start)."""
+    import jax
+    import jax.numpy as jnp
+    from autoarray.inversion.regularization import regularization_util as util
+    from autoarray.inversion.regularization.constant_split import ConstantSplit
+
+    interpolator = mapper.interpolator
+    mesh, regularization = interpolator.mesh, mapper.regularization
+    points = jnp.asarray(getattr(interpolator.mesh_grid, "array", interpolator.mesh_grid))
+    traced = interpolator.data_grid.over_sampled
+    traced = jnp.asarray(getattr(traced, "array", traced))
+    over_sampler = mapper.over_sampler
+    sub_fraction = _array(over_sampler.sub_fraction, np.float64)
+    pixels, image_pixels = int(points.shape[0]), len(sub_fraction)
+    slim_for_sub_slim, width = None, min(3, pixels)
+    if traced.shape[0] != image_pixels:
+        slim_for_sub_slim = _array(over_sampler.slim_for_sub_slim, np.int64)
+        width = min(3 * int(np.bincount(slim_for_sub_slim).max()), pixels)
+    split = type(regularization) is ConstantSplit
+    host, shapes = _traced_mesh_callback(
+        pixels, image_pixels, slim_for_sub_slim, sub_fraction, width, split,
+        float(mesh.areas_factor) if split else 0.0)
+    *arrays, ok = jax.pure_callback(host, shapes, points, traced, vmap_method="sequential")
+    indexes, weights = arrays[0], arrays[1]
+    coefficient = jnp.asarray(regularization.coefficient, dtype=jnp.float64)
+    if split:
+        h = util.pixel_splitted_regularization_matrix_from(
+            regularization_weights=jnp.full(pixels, coefficient), splitted_mappings=arrays[2],
+            splitted_sizes=arrays[3], splitted_weights=arrays[4], xp=jnp)
+    else:
+        h = get_kernel("constant_regularization_matrix_from", "jax", checked=False)(
+            coefficient, arrays[2], arrays[3])
+    h = jnp.where(ok, h, jnp.eye(pixels))  # no triangulation: a benign system, NaN below
+    if state["beam"] is not None:
+        weights = weights * jnp.asarray(state["beam"])[:, None]
+    solver, zeroed = _zeroed(settings, mesh, pixels)
+    result = state["result"](state["inversion"], indexes, weights, h, solver=solver,
+                             zeroed_pixels=zeroed, warm_start=None)
+    return jnp.where(ok, result.log_evidence, jnp.nan)
+
+
 def _analysis_class() -> type:
     """``AnalysisInterferometer``, made when first asked for (``import autolens`` is slow)."""
     cached = globals().get("_ANALYSIS_CLASS")
@@ -528,7 +660,13 @@ def _analysis_class() -> type:
         "jax"; "original") and ``jax_cache_dir`` (JAX's persistent compilation cache, used
         when ``backend="jax"``: that argument, else ``$AUTOKERN_JAX_CACHE_DIR``, else
         ``~/.cache/autokern/jax``).  ``use_jax`` defaults to False: the library's NumPy ray
-        tracing feeds autokern (its traced JAX search is not supported by this class).
+        tracing feeds autokern.  ``use_jax=True`` (with ``backend="jax"`` only) traces the
+        whole likelihood under PyAutoFit's ``jax.jit`` and ``jax.jit(jax.vmap)``: the
+        library's traced ray tracing, one host callback (``jax.pure_callback``,
+        ``vmap_method="sequential"``) into autokern's NumPy mesh code for the triangulation,
+        mapping and neighbours, H and the evidence in JAX (no warm start); a model with no
+        triangulation gives NaN (``Fitness`` resamples it), and a mesh or scheme autokern does
+        not trace is the library's traced fit, named once by a warning.
 
         ``log_likelihood_function(instance)`` keeps the library's ray tracing, image mesh and
         border relocation (its ``fit_from`` and the mapper's relocated grids) and does the rest
@@ -548,12 +686,13 @@ def _analysis_class() -> type:
             if backend not in BACKEND_NAMES:
                 raise InputValueError(f"backend must be one of {list(BACKEND_NAMES)}, got "
                                       f"{backend!r}")
-            if use_jax:
+            if use_jax and backend != "jax":
                 raise InputValueError(
-                    "autokern.autoarray.AnalysisInterferometer runs the library's NumPy ray "
-                    "tracing (use_jax=False); the library's traced JAX search is not supported")
+                    "autokern.autoarray.AnalysisInterferometer(use_jax=True) traces the whole "
+                    f"likelihood with JAX, which needs backend='jax' (got {backend!r}); or "
+                    "use_jax=False for the library's NumPy ray tracing on any backend")
             _interferometer(dataset, "AnalysisInterferometer")
-            super().__init__(dataset, *args, use_jax=False, **kwargs)
+            super().__init__(dataset, *args, use_jax=bool(use_jax), **kwargs)
             self.backend = backend
             self.jax_cache_dir = jax_cache_dir
             self._state: dict[str, Any] = {}
@@ -603,13 +742,19 @@ def _analysis_class() -> type:
             reason = _library_only_reason(fit, shared)
             if reason is not None:
                 _warn_once(reason)
-                return float(fit.figure_of_merit)
+                return fit.figure_of_merit if self._use_jax else float(fit.figure_of_merit)
             state = self._prepare()
+            mapper = next(iter(fit.tracer_to_inversion.mapper_galaxy_dict))
+            if self._use_jax:  # traced: jax.jit / jax.vmap of the whole likelihood
+                reason = _traced_reason(mapper)
+                if reason is not None:
+                    _warn_once(reason)
+                    return fit.figure_of_merit
+                return _traced_log_evidence(mapper, fit.settings, state)
             # BLAS on one thread: the mesh's small LAPACK calls (qhull's barycentric
             # transforms) on a multi-threaded OpenBLAS beside Numba's threads took 10-1000x
             # longer on two busy cores; nothing here wants BLAS's threads
             with _one_blas_thread():
-                mapper = next(iter(fit.tracer_to_inversion.mapper_galaxy_dict))
                 arrays = _call_arrays(mapper, fit.settings, state["beam"])
             warm = state["warm_start"] if arrays.solver == POSITIVE_ONLY else None
             result = state["result"](
@@ -624,6 +769,8 @@ def _analysis_class() -> type:
             """The library's figure of merit less its positions penalty, by autokern; an
             exception in the fit is raised as the library does (``af.exc.FitException``)."""
             log_likelihood_penalty = self.log_likelihood_penalty_from(instance=instance)
+            if self._use_jax:  # as the library: no exception handling inside a trace
+                return self.figure_of_merit_from(instance, shared) - log_likelihood_penalty
             try:
                 return self.figure_of_merit_from(instance, shared) - log_likelihood_penalty
             except Exception as error:
