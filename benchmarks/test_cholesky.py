@@ -24,7 +24,7 @@ import pytest
 import scipy.linalg
 
 import autokern
-from autokern._runtime import memory
+from autokern._runtime import parallelism
 from autokern.numba.linalg import CHOLESKY_BLOCK, cholesky_lower_in_place
 
 ROUNDS = 20
@@ -37,7 +37,7 @@ def spd_matrix(pixels: int, seed: int = 0) -> np.ndarray:
 
 
 def numba_blocked(matrix: np.ndarray, threads: int) -> np.ndarray:
-    with memory.one_blas_thread():
+    with parallelism.one_blas_thread():
         assert cholesky_lower_in_place(matrix, CHOLESKY_BLOCK, threads) == 0
     return matrix.T
 

@@ -27,7 +27,7 @@ import pytest
 from autokern import get_kernel
 from autokern._cpu import nufft as _nufft
 from autokern._cpu import nufft_points
-from autokern._runtime import memory as _memory
+from autokern._runtime import parallelism
 from autokern._shared import lattice as _lattice
 from autokern._shared.lattice import DEFAULT_EPS
 
@@ -62,7 +62,7 @@ def test_precompute_ducc0_floor(benchmark, case):
         values, coord = np.empty(n, dtype=np.complex128), np.empty((n, 2))
         nufft_points.fill_points(problem, slice(None), values, coord)
         prepared.append((values, coord, np.empty(problem.shape, dtype=np.complex128)))
-    threads = _memory.nufft_threads()
+    threads = parallelism.nufft_threads()
 
     def floor():
         for values, coord, out in prepared:
@@ -74,7 +74,7 @@ def test_precompute_ducc0_floor(benchmark, case):
 
 _PEAK_SCRIPT = """
 import json, sys
-from autokern import datasets, get_kernel
+from autokern import get_kernel, testing
 
 def status(key):
     return int(open("/proc/self/status").read().split(key + ":")[1].split()[0]) * 1024

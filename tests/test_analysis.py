@@ -269,7 +269,7 @@ _POOL: dict[str, object] = {}
 def _worker_likelihood(vector):
     import numba
 
-    from autokern._runtime.memory import blas_counts
+    from autokern._runtime.parallelism import blas_counts
 
     analysis, model_ = _POOL["analysis"], _POOL["model"]
     value = analysis.log_likelihood_function(model_.instance_from_vector(vector))

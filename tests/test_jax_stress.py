@@ -15,7 +15,7 @@ _STRESS = """
 import jax, jax.numpy as jnp
 jnp.zeros(3).block_until_ready()  # JAX touched first: its own client and thread pool
 import autokern
-from autokern import datasets
+from autokern import testing
 kern = autokern.get_backend("jax")
 arguments = testing.mock_case("small", seed=1).arguments(
     "log_likelihood_function_via_w_compact_from")

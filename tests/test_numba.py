@@ -206,7 +206,7 @@ def test_blocked_cholesky_matches_lapack_on_one_thread_and_two(pixels, block):
     import scipy.linalg
 
     import autokern
-    from autokern._runtime import memory
+    from autokern._runtime import parallelism
     from autokern.numba.linalg import cholesky_lower_in_place
 
     matrix = _spd(pixels)
@@ -214,7 +214,7 @@ def test_blocked_cholesky_matches_lapack_on_one_thread_and_two(pixels, block):
     factors = []
     for threads in (1, 2):
         given = matrix.copy()
-        with autokern.threads(threads), memory.one_blas_thread():
+        with autokern.threads(threads), parallelism.one_blas_thread():
             assert cholesky_lower_in_place(given, block, threads) == 0
         factors.append(given)
         assert relative_error(np.triu(given).T, expected) <= 1e-13  # the factor: C's upper
@@ -225,12 +225,12 @@ def test_blocked_cholesky_matches_lapack_on_one_thread_and_two(pixels, block):
 def test_blocked_cholesky_reports_the_first_pivot_that_is_not_positive():
     """A matrix that stops being positive definite in a later block: LAPACK's 1-based column,
     and NaN from the solve and log det built on it."""
-    from autokern._runtime import memory
+    from autokern._runtime import parallelism
     from autokern.numba.linalg import cholesky_lower_in_place, solve_log_det_in_place
 
     matrix = _spd(50)
     matrix[40, 40] = -1.0
-    with memory.one_blas_thread():
+    with parallelism.one_blas_thread():
         assert cholesky_lower_in_place(matrix.copy(), 16, 2) == 41
         nan_pivot = _spd(50)
         nan_pivot[20, 20] = np.nan  # OpenBLAS's own potrf reports no error for it

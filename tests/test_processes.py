@@ -23,7 +23,7 @@ from autokern.catalogue import BACKEND_NAMES
 FORK_POOLS = textwrap.dedent("""
     import json, multiprocessing, sys, warnings
     import autokern
-    from autokern import datasets
+    from autokern import testing
 
     backend, pools = sys.argv[1], int(sys.argv[2])
     case = testing.mock_case("tiny")
@@ -79,7 +79,7 @@ def test_ten_fork_pools_after_the_parent_ran_the_backend(backend):
 LAYER = textwrap.dedent("""
     import json, numba
     import autokern
-    from autokern import datasets
+    from autokern import testing
     case = testing.mock_case("tiny")
     name = "log_likelihood_function_via_w_compact_from"
     autokern.get_kernel(name, "numba")(**case.arguments(name))

@@ -130,7 +130,7 @@ _JAX_SCRIPT = textwrap.dedent("""
     import json, sys
     import jax, jax.numpy as jnp
     import numpy as np
-    from autokern import datasets, get_kernel
+    from autokern import get_kernel, testing
 
     case = testing.load_dev_reference()
     mesh = case.mesh

@@ -16,7 +16,7 @@ import pytest
 import threadpoolctl
 
 import autokern
-from autokern._runtime import memory
+from autokern._runtime import parallelism
 from autokern.errors import ConfigurationError
 
 
@@ -28,12 +28,12 @@ def _blas_threads() -> list[int]:
 def test_threads_sets_every_pool_for_the_block_and_restores_them():
     import scipy.linalg  # noqa: F401  (loads SciPy's BLAS, so threadpoolctl sees it)
 
-    before = (numba.get_num_threads(), memory.num_threads(), _blas_threads())
+    before = (numba.get_num_threads(), parallelism.num_threads(), _blas_threads())
     with autokern.threads(1):
         assert numba.get_num_threads() == 1
-        assert memory.num_threads() == 1
+        assert parallelism.num_threads() == 1
         assert _blas_threads() and set(_blas_threads()) == {1}
-    assert (numba.get_num_threads(), memory.num_threads(), _blas_threads()) == before
+    assert (numba.get_num_threads(), parallelism.num_threads(), _blas_threads()) == before
 
 
 @pytest.mark.parametrize("count", [0, -1, 1.5, True, "2"])
@@ -46,7 +46,7 @@ _WORKER = textwrap.dedent("""
     import sys, time
     import numpy as np
     import autokern
-    from autokern import datasets, get_kernel
+    from autokern import get_kernel, testing
 
     autokern.set_num_threads(1)
     case = testing.mock_case("medium", seed=3)
@@ -102,12 +102,11 @@ def test_blocks_open_at_once_in_two_threads_restore_the_counts_from_before_the_f
 
     import threadpoolctl
 
-    from autokern._runtime import memory
 
     def blas_threads():
         return [p["num_threads"] for p in threadpoolctl.threadpool_info()]
 
-    before, blas_before = memory._threads_in_code, blas_threads()
+    before, blas_before = parallelism._threads_in_code, blas_threads()
     a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
     inside_b_after_a_left = []
 
@@ -122,7 +121,7 @@ def test_blocks_open_at_once_in_two_threads_restore_the_counts_from_before_the_f
         with autokern.threads(1):
             b_in.set()
             a_out.wait()
-            inside_b_after_a_left.append(memory.num_threads())
+            inside_b_after_a_left.append(parallelism.num_threads())
 
     workers = [threading.Thread(target=first), threading.Thread(target=second)]
     for worker in workers:
@@ -130,17 +129,16 @@ def test_blocks_open_at_once_in_two_threads_restore_the_counts_from_before_the_f
     for worker in workers:
         worker.join()
     assert inside_b_after_a_left == [1]  # B's block still holds the count
-    assert memory._threads_in_code == before
+    assert parallelism._threads_in_code == before
     assert blas_threads() == blas_before
 
 
 def test_nested_blocks_in_one_thread_restore_the_enclosing_count():
-    from autokern._runtime import memory
 
     with autokern.threads(2):
         with autokern.threads(1):
-            assert memory.num_threads() == 1
-        assert memory.num_threads() == 2
+            assert parallelism.num_threads() == 1
+        assert parallelism.num_threads() == 2
 
 
 def test_evidence_on_one_blas_thread_from_overlapping_threads_restores_blas():
@@ -252,7 +250,7 @@ def test_a_threads_block_and_a_one_blas_thread_section_interleaved(section_first
 
     with threadpoolctl.threadpool_limits(before, user_api="blas"):
         assert counts() == {before}
-        contexts = [memory.one_blas_thread(), autokern.threads(block)]
+        contexts = [parallelism.one_blas_thread(), autokern.threads(block)]
         if not section_first:
             contexts.reverse()
         seen = []

@@ -37,7 +37,7 @@ from autokern._api.dispatch import (
     resolve_backend,
 )
 from autokern._api.explain import Explanation, explain
-from autokern._runtime.memory import set_num_threads, threads
+from autokern._runtime.parallelism import set_num_threads, threads
 from autokern.catalogue import KERNELS
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from typing import Any
 
 from autokern._api import composed as _composed
 from autokern._api import validation
-from autokern._runtime import memory
+from autokern._runtime import parallelism
 from autokern.catalogue import BACKEND_NAMES, KERNELS, RENAMED_KERNELS, Kernel
 from autokern.errors import BackendError, InputTypeError
 
@@ -181,7 +181,7 @@ def _public(kernel: Kernel, backend: str, bare: Callable[..., Any]) -> Callable[
             bound = signature.bind(*args, **kwargs)
         except TypeError as error:
             raise InputTypeError(f"{kernel.name}{signature}: {error}") from None
-        if backend in memory.UNUSABLE_AFTER_FORK:
+        if backend in parallelism.UNUSABLE_AFTER_FORK:
             return _in_forked_child(kernel, backend)(*args, **kwargs)
         bound.apply_defaults()
         return bare(**validation.check(kernel, bound.arguments, arrays))
@@ -191,12 +191,12 @@ def _public(kernel: Kernel, backend: str, bare: Callable[..., Any]) -> Callable[
 
 def _in_forked_child(kernel: Kernel, backend: str) -> Callable[..., Any]:
     """The public function to run instead of ``backend``'s in a process forked after that
-    backend started (see :data:`autokern._runtime.memory.UNUSABLE_AFTER_FORK`): the fallback
+    backend started (see :data:`autokern._runtime.parallelism.UNUSABLE_AFTER_FORK`): the fallback
     backend's,
     which gives the same numbers (every backend equals the reference to 1e-10), as NumPy
     arrays.  One warning per kernel."""
     substitute = resolve_backend(kernel.name, FALLBACK_BACKEND)
-    if substitute in memory.UNUSABLE_AFTER_FORK:
+    if substitute in parallelism.UNUSABLE_AFTER_FORK:
         raise BackendError(f"{kernel.name}: neither {backend!r} nor {substitute!r} can run in "
                            "this forked process; use the 'spawn' or 'forkserver' start method")
     warnings.warn(f"{kernel.name}: this process was forked after the {backend!r} backend "

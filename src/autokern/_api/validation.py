@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autokern._runtime import memory
+from autokern._runtime import memory, parallelism
 from autokern._shared.inversion import Inversion
 from autokern._shared.visibility_terms import VisibilityTerms
 from autokern.errors import AutokernError, InputShapeError, InputTypeError, InputValueError
@@ -288,8 +288,8 @@ def _inversion(kernel: Kernel, name: str, value: Any, arrays: ArrayConverter,
 def check(kernel: Kernel, arguments: dict[str, Any], arrays: ArrayConverter) -> dict[str, Any]:
     """Validate and normalise the bound ``arguments`` of ``kernel``; return them normalised
     (the thread settings are checked first:
-    :func:`autokern._runtime.memory.check_thread_settings`)."""
-    memory.check_thread_settings()
+    :func:`autokern._runtime.parallelism.check_thread_settings`)."""
+    parallelism.check_thread_settings()
     shapes = _Shapes(kernel)
     out: dict[str, Any] = {}
     for arg in kernel.args:

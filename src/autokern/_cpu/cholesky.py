@@ -8,7 +8,7 @@ import numpy as np
 from numba import types
 from numba.extending import get_cython_function_address
 
-from autokern._runtime.memory import choose_fork_safe_threading_layer
+from autokern._runtime.parallelism import choose_fork_safe_threading_layer
 from autokern._shared import evidence
 
 choose_fork_safe_threading_layer()

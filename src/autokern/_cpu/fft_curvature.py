@@ -17,7 +17,7 @@ import numpy as np
 import scipy.fft
 import scipy.sparse
 
-from autokern._runtime import memory
+from autokern._runtime import memory, parallelism
 from autokern._shared import lattice
 
 
@@ -37,7 +37,7 @@ def curvature_matrix(precision_operator: np.ndarray, native_index_for_slim_index
                      pix_weights_for_sub_slim_index: np.ndarray, pixels: int) -> np.ndarray:
     """F = Tᵀ W̃ T with W̃ applied by FFT convolution with ``precision operator`` (2Ny, 2Nx)."""
     box = precision_operator.shape
-    workers = memory.num_threads()
+    workers = parallelism.num_threads()
     kernel_ft = scipy.fft.rfft2(precision_operator, workers=workers)
     rows = native_index_for_slim_index[:, 0] - native_index_for_slim_index[:, 0].min()
     cols = native_index_for_slim_index[:, 1] - native_index_for_slim_index[:, 1].min()

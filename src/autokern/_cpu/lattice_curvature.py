@@ -32,7 +32,7 @@ import numba
 import numpy as np
 
 from autokern._cpu.sparse_columns import columns, transpose_matmul
-from autokern._runtime.memory import choose_fork_safe_threading_layer
+from autokern._runtime.parallelism import choose_fork_safe_threading_layer
 from autokern._shared.lattice import lag_gather
 
 choose_fork_safe_threading_layer()

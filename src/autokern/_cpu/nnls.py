@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from autokern._cpu.cholesky import CHOLESKY_BLOCK, cholesky_lower_in_place
-from autokern._runtime.memory import choose_fork_safe_threading_layer
+from autokern._runtime.parallelism import choose_fork_safe_threading_layer
 from autokern._shared import nnls
 
 choose_fork_safe_threading_layer()

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from autokern._runtime import memory, routes
+from autokern._runtime import memory, parallelism, routes
 from autokern._shared import lattice as _lattice
 from autokern._shared.lattice import ARCSEC_TO_RADIANS, Lattice
 from autokern.errors import optional_module
@@ -184,7 +184,7 @@ def lattice_sum(problem: LatticeSum, eps: float, chunk_size: int | str = "auto",
         values, coord = values_buffer[:n], coord_buffer[:n]
         fill(problem, k, values, coord)
         ducc0.nufft.nu2u(points=values, coord=coord, forward=False, epsilon=eps,
-                         nthreads=memory.nufft_threads(), out=work)
+                         nthreads=parallelism.nufft_threads(), out=work)
         out += work
     return out[problem.rows_dropped:]
 

@@ -9,7 +9,7 @@ import numba
 import numpy as np
 
 from autokern._cpu.nufft import LatticeSum
-from autokern._runtime.memory import choose_fork_safe_threading_layer
+from autokern._runtime.parallelism import choose_fork_safe_threading_layer
 
 choose_fork_safe_threading_layer()
 

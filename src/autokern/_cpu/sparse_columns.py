@@ -6,7 +6,7 @@ backend and the CPU curvature engine."""
 import numba
 import numpy as np
 
-from autokern._runtime.memory import choose_fork_safe_threading_layer
+from autokern._runtime.parallelism import choose_fork_safe_threading_layer
 
 choose_fork_safe_threading_layer()
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from autokern._runtime import memory
+from autokern._runtime import parallelism
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,7 +147,7 @@ def on_one_blas_thread(fn: Callable) -> Callable:
     on one BLAS thread the Cholesky costs what it costs and F keeps both cores.
     """
     def on_one_thread(*args: Any) -> Any:
-        with memory.one_blas_thread():
+        with parallelism.one_blas_thread():
             return fn(*args)
 
     return on_one_thread

@@ -40,10 +40,10 @@ from typing import Any
 import numpy as np
 
 from autokern._api.dispatch import get_kernel
-from autokern._runtime.memory import (
+from autokern._runtime.parallelism import (
     choose_fork_safe_threading_layer as _choose_fork_safe_threading_layer,
 )
-from autokern._runtime.memory import one_blas_thread as _one_blas_thread
+from autokern._runtime.parallelism import one_blas_thread as _one_blas_thread
 from autokern._shared.inversion import Inversion
 from autokern._shared.lattice import DEFAULT_EPS
 from autokern.errors import InputValueError, MissingDependencyError

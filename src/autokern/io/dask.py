@@ -39,7 +39,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from autokern._api.dispatch import get_kernel, resolve_backend
-from autokern._runtime.memory import threads as autokern_threads
+from autokern._runtime.parallelism import threads as autokern_threads
 from autokern._shared.visibility_terms import VisibilityTerms
 from autokern.errors import (
     AutokernError,

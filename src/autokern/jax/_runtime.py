@@ -7,7 +7,7 @@ import os
 
 import jax
 
-from autokern._runtime import memory
+from autokern._runtime import parallelism
 
 # float64 everywhere: JAX defaults to float32, which would lose the 1e-10 agreement every kernel
 # promises.  This is the one process-wide setting importing autokern.jax makes; the others are
@@ -28,7 +28,7 @@ def _after_fork_in_child() -> None:
     except (ImportError, AttributeError):  # a JAX without it: assume the worst
         started = True
     if started:
-        memory.mark_unusable_after_fork("jax")
+        parallelism.mark_unusable_after_fork("jax")
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -30,7 +30,7 @@ import numpy as np
 from jax import lax
 
 from autokern._cpu import lattice_curvature as cpu_curvature
-from autokern._runtime import memory, routes
+from autokern._runtime import memory, parallelism, routes
 from autokern._shared.lattice import lag_table_from_compact, lag_table_from_precision_operator
 from autokern._shared.mapping import indexes_within_sizes
 from autokern.jax.mapping import (
@@ -200,7 +200,7 @@ def _lattice_curvature_on_cpu(lag_table, native_index_for_slim_index,
                               pixels):
     """F from a lag table by the Numba core (one call per vmap member)."""
     def numba_core(table, native, indexes, weights):
-        with memory.numba_threads_here():  # this runs on one of XLA's threads
+        with parallelism.numba_threads_here():  # this runs on one of XLA's threads
             return cpu_curvature.lattice_curvature(
                 np.asarray(table), np.asarray(native), np.asarray(indexes),
                 np.asarray(weights), pixels)
@@ -223,7 +223,7 @@ def _lattice_curvature_on_cpu_backward(pixels, arguments, cotangent):
     lag_table, native, indexes, weights = arguments
 
     def numba_adjoint(table, native, indexes, weights, cotangent):
-        with memory.numba_threads_here():
+        with parallelism.numba_threads_here():
             return cpu_curvature.lattice_curvature_cotangents(
                 np.asarray(table), np.asarray(native), np.asarray(indexes),
                 np.asarray(weights), np.asarray(cotangent))

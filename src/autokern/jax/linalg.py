@@ -19,7 +19,7 @@ from jax.custom_batching import sequential_vmap
 from jax.scipy.linalg import cho_solve
 
 from autokern._cpu import cholesky
-from autokern._runtime import memory
+from autokern._runtime import parallelism
 from autokern._shared.evidence import (
     NUMPY_OPS,
     ArrayOps,
@@ -40,7 +40,7 @@ def _host_solve_log_det(matrix, rhs):
     threads (at autokern's count: this runs on one of XLA's threads) with BLAS on one thread,
     on a C-ordered copy of XLA's buffer."""
     owned = np.array(matrix, dtype=np.float64, order="C")
-    with memory.numba_threads_here(), memory.one_blas_thread():
+    with parallelism.numba_threads_here(), parallelism.one_blas_thread():
         return cholesky.solve_log_det_in_place(owned, np.asarray(rhs, dtype=np.float64))
 
 

@@ -32,7 +32,7 @@ from jax.custom_batching import sequential_vmap
 from jax.scipy.linalg import cho_factor, cho_solve
 
 from autokern._cpu import nnls as cpu_nnls
-from autokern._runtime import memory
+from autokern._runtime import parallelism
 from autokern._shared import nnls as _nnls
 from autokern._shared.nnls import KKT_TOLERANCE_FACTOR
 from autokern.jax import linalg
@@ -129,7 +129,7 @@ def _host_search(data_vector, curvature_reg_matrix, zeroed, start):
     XLA's buffers, A read in place, its factorisations on Numba's threads (at autokern's count)
     with BLAS on one thread; (s, free, converged), s = NaN if not converged."""
     kept = ~np.asarray(zeroed, dtype=bool)
-    with memory.numba_threads_here(), memory.one_blas_thread():
+    with parallelism.numba_threads_here(), parallelism.one_blas_thread():
         solution, free, status = cpu_nnls.solve(
             np.asarray(data_vector, dtype=np.float64),
             np.asarray(curvature_reg_matrix, dtype=np.float64), kept,

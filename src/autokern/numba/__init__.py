@@ -11,7 +11,7 @@ curvature, regularization, solve, light, linalg).
 """
 
 from autokern._api.dispatch import export
-from autokern._runtime.memory import choose_fork_safe_threading_layer
+from autokern._runtime.parallelism import choose_fork_safe_threading_layer
 from autokern.numba.linalg import OPS as OPS
 
 choose_fork_safe_threading_layer()  # before any kernel starts Numba's threads

@@ -9,12 +9,12 @@ at every size measured (docs/performance.md, *Measurements behind the code*).
 import numpy as np
 import scipy.fft
 
-from autokern._runtime import memory
+from autokern._runtime import parallelism
 from autokern._shared import light
 
 
 def w_tilde_image_from(w_compact, native_index_for_slim_index, image):
-    workers = memory.num_threads()
+    workers = parallelism.num_threads()
 
     def rfft2(a):
         return scipy.fft.rfft2(a, workers=workers)

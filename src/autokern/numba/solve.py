@@ -9,7 +9,7 @@ import numba
 import numpy as np
 
 from autokern._cpu import nnls as _engine
-from autokern._runtime import memory
+from autokern._runtime import parallelism
 from autokern._shared import nnls as _nnls
 
 # Block principal pivoting iterations before fnnls takes over (0: plain fnnls from the empty
@@ -30,7 +30,7 @@ def reconstruction_positive_only_from(data_vector: np.ndarray, curvature_reg_mat
     start = _nnls.warm_free_set(warm_start, pixels)
     kept = _nnls.kept_mask(pixels, zeroed_pixels)
     # BLAS on one thread: the factorisations' blocks run in Numba's threads
-    with memory.one_blas_thread():
+    with parallelism.one_blas_thread():
         x, _, status = _engine.solve(data_vector, curvature_reg_matrix, kept, start,
                                      PIVOTING_ITERATIONS, numba.get_num_threads())
     if status == _engine.NOT_CONVERGED:
