@@ -9,6 +9,7 @@ Skipped where the library or the data is absent.
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -125,6 +126,21 @@ def test_a_failing_model_is_resampled_or_raises_as_the_librarys(monkeypatch):
     monkeypatch.setattr(mesh, "triangulation_from", no_triangulation)
     fitness = Fitness(model=model_, analysis=traced(), batched=True)
     assert np.all(np.asarray(fitness.call_wrap(jnp.stack([vector, vector]))) == -np.inf)
+
+
+def test_another_mesh_is_the_librarys_traced_fit_with_one_warning():
+    """A mesh autokern does not trace: the library's own traced fit, named once; its value is
+    the library's NumPy path to the library's JAX tolerance (its solver's, ~1e-5)."""
+    model_ = model(al.reg.Constant, mesh=al.mesh.RectangularUniform(shape=(12, 12)))
+    vectors = points(model_, 2, seed=5)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        fitness = Fitness(model=model_, analysis=traced(), batched=True)
+        batch = np.asarray(fitness.call_wrap(jnp.asarray(vectors)))
+    named = [str(w.message) for w in record if "RectangularUniform" in str(w.message)]
+    assert len(named) == 1, named
+    for value, (library, _) in zip(batch, expected_values(model_, vectors), strict=True):
+        assert abs(float(value) / library - 1.0) <= 1e-4, (value, library)
 
 
 def test_use_jax_needs_the_jax_backend():
