@@ -143,6 +143,13 @@ def test_another_mesh_is_the_librarys_traced_fit_with_one_warning():
         assert abs(float(value) / library - 1.0) <= 1e-4, (value, library)
 
 
+def test_a_gradient_is_refused_with_a_clear_error():
+    model_ = model()
+    fitness = Fitness(model=model_, analysis=traced())
+    with pytest.raises(InputValueError, match="no gradient"):
+        fitness.objective("value_and_grad")(jnp.asarray(points(model_, 1)[0]))
+
+
 def test_use_jax_needs_the_jax_backend():
     with pytest.raises(InputValueError, match="backend='jax'"):
         AnalysisInterferometer(dataset=sma_dataset(), backend="numba", use_jax=True)

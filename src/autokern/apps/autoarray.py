@@ -624,7 +624,19 @@ def _traced_log_evidence(mapper: Any, settings: Any, state: dict[str, Any]) -> A
     host, shapes = _traced_mesh_callback(
         pixels, image_pixels, slim_for_sub_slim, sub_fraction, width, split,
         float(mesh.areas_factor) if split else 0.0)
-    *arrays, ok = jax.pure_callback(host, shapes, points, traced, vmap_method="sequential")
+
+    @jax.custom_jvp
+    def mesh_arrays(points, traced):
+        return jax.pure_callback(host, shapes, points, traced, vmap_method="sequential")
+
+    @mesh_arrays.defjvp
+    def _no_gradient(primals, tangents):
+        raise InputValueError(
+            "autokern.autoarray.AnalysisInterferometer(use_jax=True): the likelihood has no "
+            "gradient (the Delaunay mesh and mapping are a host callback into NumPy); use a "
+            "search that needs no gradient (Nautilus, ...) or the library's own Analysis")
+
+    *arrays, ok = mesh_arrays(points, traced)
     indexes, weights = arrays[0], arrays[1]
     coefficient = jnp.asarray(regularization.coefficient, dtype=jnp.float64)
     if split:
@@ -666,7 +678,8 @@ def _analysis_class() -> type:
         ``vmap_method="sequential"``) into autokern's NumPy mesh code for the triangulation,
         mapping and neighbours, H and the evidence in JAX (no warm start); a model with no
         triangulation gives NaN (``Fitness`` resamples it), and a mesh or scheme autokern does
-        not trace is the library's traced fit, named once by a warning.
+        not trace is the library's traced fit, named once by a warning; there is no gradient
+        (an ``InputValueError`` while tracing ``jax.grad``).
 
         ``log_likelihood_function(instance)`` keeps the library's ray tracing, image mesh and
         border relocation (its ``fit_from`` and the mapper's relocated grids) and does the rest
