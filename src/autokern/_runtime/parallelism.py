@@ -31,9 +31,7 @@ def _checked_count(n: int) -> int:
     return n
 
 
-#: Numba threading layers that survive ``fork()`` and run parallel kernels from many threads at
-#: once; GNU OpenMP (Numba's default where TBB is not found) aborts a forked child
-SAFE_THREADING_LAYERS = ("tbb",)
+#: the layer chosen, once per process (see :func:`choose_fork_safe_threading_layer`)
 _layer_chosen: list[str] = []
 
 

@@ -189,19 +189,30 @@ def evidence_terms(ops: ArrayOps, curvature: Any, regularization: Any, data_vect
     lost to rounding (e.g. λ = 1e12), where log det H would be noise and LAPACK's verdict (a
     failed or a tiny pivot) would differ from one library to the next.
     """
-    xp = ops.xp
     solve_in_place = ops.solve_log_det_in_place or ops.solve_log_det
     linear, log_det_curvature_reg = solve_in_place(curvature + regularization, data_vector)
     if solution is None:
         solution = linear
+    return terms_at(ops, solution, solution, curvature, regularization, data_vector,
+                    data_chi_squared, log_det_curvature_reg, log_det_regularization,
+                    noise_normalization_term)
+
+
+def terms_at(ops: ArrayOps, solution: Any, source: Any, curvature: Any, regularization: Any,
+             data_vector: Any, data_chi_squared: Any, log_det_curvature_reg: Any,
+             log_det_regularization: Any, noise_normalization_term: Any) -> tuple[Any, ...]:
+    """:func:`evidence_terms` at ``solution``: χ² = xᵀFx − 2xᵀD + Σ (V/σ)² over every parameter,
+    sᵀHs over the ``source`` part of it, log det H (computed when ``log_det_regularization`` is
+    None) and the assembled tuple."""
     chi_squared = (solution @ curvature @ solution - 2.0 * solution @ data_vector
                    + data_chi_squared)
-    regularization_term = solution @ regularization @ solution
+    regularization_term = source @ regularization @ source
     pivot_ratio = None
     if log_det_regularization is None:
         log_det_regularization, pivot_ratio = ops.log_det_pivots(regularization)
-    return assembled_terms(xp, solution, chi_squared, regularization_term, log_det_curvature_reg,
-                           log_det_regularization, pivot_ratio, noise_normalization_term)
+    return assembled_terms(ops.xp, solution, chi_squared, regularization_term,
+                           log_det_curvature_reg, log_det_regularization, pivot_ratio,
+                           noise_normalization_term)
 
 
 def assembled_terms(xp: Any, solution: Any, chi_squared: Any, regularization_term: Any,

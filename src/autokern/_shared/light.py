@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from autokern._shared import lattice
-from autokern._shared.evidence import ArrayOps, assembled_terms
+from autokern._shared.evidence import ArrayOps, terms_at
 
 #: the downstream library's Settings.no_regularization_add_to_curvature_diag_value (its
 #: general.yaml): added to the diagonal of the curvature of every unregularized linear object
@@ -103,12 +103,6 @@ def joint_evidence_terms(ops: ArrayOps, curvature: Any, regularization: Any, dat
         schur = 0.5 * (schur + schur.T)
         light = ops.solve_log_det(schur, light_vector - cross.T @ pixels_only)[0]
         solution = xp.concatenate([light, pixels_only - response @ light])
-    chi_squared = (solution @ curvature @ solution - 2.0 * solution @ data_vector
-                   + data_chi_squared)
-    pixels = solution[n:]
-    regularization_term = pixels @ regularization @ pixels
-    pivot_ratio = None
-    if log_det_regularization is None:
-        log_det_regularization, pivot_ratio = ops.log_det_pivots(regularization)
-    return assembled_terms(xp, solution, chi_squared, regularization_term, log_det_curvature_reg,
-                           log_det_regularization, pivot_ratio, noise_normalization_term)
+    return terms_at(ops, solution, solution[n:], curvature, regularization, data_vector,
+                    data_chi_squared, log_det_curvature_reg, log_det_regularization,
+                    noise_normalization_term)
