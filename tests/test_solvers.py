@@ -13,9 +13,9 @@ from autokern.errors import InputValueError
 from helpers import RTOL, relative_error
 
 
-def _toy_solve(cores, curvature_reg_matrix, data_vector, zeroed_pixels, warm_start):
+def _toy_solve(cores, curvature, regularization, data_vector, zeroed_pixels, warm_start):
     # the linear solution by the backend's array namespace: a solver written once
-    return cores.ops.xp.linalg.solve(curvature_reg_matrix, data_vector)
+    return cores.ops.xp.linalg.solve(curvature + regularization, data_vector)
 
 
 TOY = solvers.Solver("toy_linear", _toy_solve, state=lambda solution: "toy state",

@@ -116,9 +116,9 @@ def curvature_matrix_via_w_compact_from(cores: Cores, w_compact, native_index_fo
 def _solution(cores: Cores, curvature, regularization, data_vector, solver, zeroed_pixels,
               warm_start=None):
     """``solver``'s reconstruction (:data:`autokern._shared.solvers.SOLVERS`; from ``warm_start``),
-    or
-    None for the linear solve (done with log det)."""
-    return SOLVERS[solver].solve(cores, curvature + regularization, data_vector, zeroed_pixels,
+    or None for the linear solve (done with log det).  F and H go in apart: a solver that needs
+    F + H makes it (the linear one does not: the evidence factorises its own)."""
+    return SOLVERS[solver].solve(cores, curvature, regularization, data_vector, zeroed_pixels,
                                  warm_start)
 
 

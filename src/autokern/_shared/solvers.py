@@ -3,7 +3,7 @@
 A :class:`Solver` turns F + H and D into the reconstruction s the evidence is evaluated at, on
 any backend (through the backend's cores and array namespace):
 
-- ``solve(cores, curvature_reg_matrix, data_vector, zeroed_pixels, warm_start)`` → s, or
+- ``solve(cores, curvature, regularization, data_vector, zeroed_pixels, warm_start)`` → s, or
   None where s is the linear solution, which the evidence then takes from its own Cholesky of
   F + H (one factorisation for s and log det(F + H));
 - ``state(solution)`` → what a caller carries to the next call's ``warm_start`` (or None);
@@ -33,14 +33,14 @@ class Solver:
     doc: str
 
 
-def _linear(cores: Any, curvature_reg_matrix: Any, data_vector: Any, zeroed_pixels: Any,
-            warm_start: Any) -> None:
+def _linear(cores: Any, curvature: Any, regularization: Any, data_vector: Any,
+            zeroed_pixels: Any, warm_start: Any) -> None:
     return None  # the evidence's own factorisation of F + H gives s = (F + H)⁻¹ D
 
 
-def _positive_only(cores: Any, curvature_reg_matrix: Any, data_vector: Any, zeroed_pixels: Any,
-                   warm_start: Any) -> Any:
-    return cores.reconstruction_positive_only_from(data_vector, curvature_reg_matrix,
+def _positive_only(cores: Any, curvature: Any, regularization: Any, data_vector: Any,
+                   zeroed_pixels: Any, warm_start: Any) -> Any:
+    return cores.reconstruction_positive_only_from(data_vector, curvature + regularization,
                                                    zeroed_pixels=zeroed_pixels,
                                                    warm_start=warm_start)
 
